@@ -1,0 +1,161 @@
+//! The diagnostic type every stage produces, and the registry of diagnostic codes.
+//!
+//! A [`Diagnostic`] is plain data: a code, a severity, a message, labelled byte spans in
+//! one source file, notes and help. The `report` module renders the same list for people
+//! (rustc style) and for machines (JSON, SARIF, GitHub annotations).
+
+use serde::Serialize;
+use std::ops::Range;
+
+/// How serious a finding is. Ordered from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Static description of one diagnostic code: what `rulecat explain CODE` prints.
+#[derive(Debug)]
+pub struct CodeInfo {
+    /// Stable code, e.g. `Y0002`.
+    pub code: &'static str,
+    /// Stable kebab-case name, e.g. `duplicate-key`.
+    pub name: &'static str,
+    /// Default severity.
+    pub level: Severity,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Long documentation (what it finds, why it matters, example, how to fix), from the
+    /// doc comment on the declaration.
+    pub docs: &'static str,
+}
+
+impl PartialEq for CodeInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for CodeInfo {}
+
+/// Declares a diagnostic code. The doc comment becomes the `explain` text.
+#[macro_export]
+macro_rules! declare_code {
+    (
+        $(#[doc = $doc:expr])*
+        $vis:vis static $ident:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            level: $level:ident,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        $vis static $ident: $crate::diagnostics::CodeInfo = $crate::diagnostics::CodeInfo {
+            code: $code,
+            name: $name,
+            level: $crate::diagnostics::Severity::$level,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+        };
+    };
+}
+
+/// Index of a file in a [`crate::source::SourceMap`].
+pub type FileId = usize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    /// Byte range in the file's text.
+    pub span: Range<usize>,
+    pub message: String,
+    pub primary: bool,
+    /// The file this label points into; usually the diagnostic's own file.
+    pub file: FileId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static CodeInfo,
+    pub severity: Severity,
+    pub message: String,
+    /// The file the finding is about; `None` for findings about the run itself.
+    pub file: Option<FileId>,
+    pub labels: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static CodeInfo, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.level,
+            message: message.into(),
+            file: None,
+            labels: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Attaches the diagnostic to a file with a primary label.
+    pub fn at(mut self, file: FileId, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.file = Some(file);
+        self.labels.push(Label {
+            span,
+            message: label.into(),
+            primary: true,
+            file,
+        });
+        self
+    }
+
+    /// Attaches the diagnostic to a file without pointing at a span.
+    pub fn in_file(mut self, file: FileId) -> Self {
+        self.file = Some(file);
+        self
+    }
+
+    pub fn secondary(mut self, file: FileId, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: label.into(),
+            primary: false,
+            file,
+        });
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The primary label, if any.
+    pub fn primary(&self) -> Option<&Label> {
+        self.labels.iter().find(|l| l.primary)
+    }
+}

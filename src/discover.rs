@@ -1,0 +1,201 @@
+//! Stage 1: find the rule files.
+//!
+//! Walks each input path with walkdir: `.yaml`/`.yml` files, hidden folders skipped,
+//! symlinks followed with loop detection, `--exclude` globs applied, and the result sorted
+//! so that every later stage sees the files in one deterministic order. Problems (an
+//! unreadable folder, a symlink loop) are reported and the walk goes on.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
+
+use crate::declare_code;
+
+declare_code! {
+    /// A file or folder could not be read.
+    ///
+    /// ## Why it matters
+    /// A rule that cannot be read is not checked. rulecat reports it and goes on with the
+    /// rest, so one bad file never hides the findings in the others. Symlink loops are
+    /// reported here too instead of being walked forever.
+    ///
+    /// ## Example
+    /// ```text
+    /// catalog/loop -> catalog        # a symlink to its own ancestor
+    /// ```
+    ///
+    /// ## How to fix
+    /// Fix the permissions, remove the broken or looping link, or exclude the path with
+    /// `--exclude`.
+    pub static UNREADABLE = {
+        code: "D0001",
+        name: "unreadable",
+        level: Error,
+        summary: "a file or folder could not be read",
+    }
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Rule files in deterministic (sorted path) order, each once.
+    pub files: Vec<PathBuf>,
+    /// Paths that could not be walked, with the reason.
+    pub problems: Vec<(PathBuf, String)>,
+    /// How many YAML files `--exclude` removed.
+    pub excluded: usize,
+}
+
+/// A usage error: a glob that does not parse, or an input path that does not exist.
+#[derive(Debug)]
+pub struct DiscoverError(pub String);
+
+pub fn build_excludes(globs: &[String]) -> Result<GlobSet, DiscoverError> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g)
+            .map_err(|e| DiscoverError(format!("invalid --exclude glob `{g}`: {e}")))?;
+        b.add(glob);
+        // `--exclude drafts` also excludes everything below a folder called drafts.
+        if !g.contains('/') && !g.contains("**") {
+            for pat in [format!("**/{g}"), format!("**/{g}/**"), format!("{g}/**")] {
+                b.add(
+                    Glob::new(&pat)
+                        .map_err(|e| DiscoverError(format!("invalid --exclude glob `{g}`: {e}")))?,
+                );
+            }
+        }
+    }
+    b.build()
+        .map_err(|e| DiscoverError(format!("invalid --exclude globs: {e}")))
+}
+
+pub fn is_rule_file(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Walks the inputs. A path that does not exist is a usage error (exit 2).
+pub fn discover(inputs: &[PathBuf], excludes: &GlobSet) -> Result<Discovered, DiscoverError> {
+    let mut out = Discovered::default();
+    let mut seen = BTreeSet::new();
+    let mut files = BTreeSet::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| {
+            DiscoverError(format!(
+                "cannot read `{}`: {}",
+                input.display(),
+                io_reason(&e)
+            ))
+        })?;
+        if meta.is_file() {
+            // An explicitly named file is checked whatever its extension.
+            push(
+                &mut out,
+                &mut seen,
+                &mut files,
+                input.clone(),
+                excludes,
+                true,
+            );
+            continue;
+        }
+        let walker = WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    if is_rule_file(e.path()) {
+                        push(
+                            &mut out,
+                            &mut seen,
+                            &mut files,
+                            e.into_path(),
+                            excludes,
+                            false,
+                        );
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let path = err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| input.clone());
+                    let reason = if let Some(anc) = err.loop_ancestor() {
+                        format!(
+                            "symlink loop: `{}` leads back to its ancestor `{}`; not followed",
+                            path.display(),
+                            anc.display()
+                        )
+                    } else if let Some(io) = err.io_error() {
+                        format!("cannot read `{}`: {}", path.display(), io_reason(io))
+                    } else {
+                        format!("cannot read `{}`: {err}", path.display())
+                    };
+                    out.problems.push((path, reason));
+                }
+            }
+        }
+    }
+    out.files = files.into_iter().collect();
+    out.problems.sort();
+    Ok(out)
+}
+
+fn push(
+    out: &mut Discovered,
+    seen: &mut BTreeSet<PathBuf>,
+    files: &mut BTreeSet<PathBuf>,
+    path: PathBuf,
+    excludes: &GlobSet,
+    explicit: bool,
+) {
+    if !explicit && excludes.is_match(&path) {
+        out.excluded += 1;
+        return;
+    }
+    // The same file reached twice (through a symlink, or named twice) is checked once.
+    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    if seen.insert(canonical) {
+        files.insert(path);
+    }
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|s| s.starts_with('.') && s != "." && s != "..")
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or folder".into(),
+        PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // Drop the "(os error N)" tail for readability.
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Shows a path with forward slashes, as given (relative paths stay relative).
+pub fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    s.replace('\\', "/")
+}

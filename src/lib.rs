@@ -1,0 +1,22 @@
+//! rulecat: a compiler and linter for catalogs of detection rules (Microsoft Sentinel /
+//! Defender XDR hunting queries).
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//! [`discover`] → [`load`] (with [`yaml`] spans) → [`schema`] → [`lint`] → [`report`].
+//! The `rulecat` binary is a thin shell over [`run`].
+
+pub mod attack;
+pub mod codes;
+pub mod diagnostics;
+pub mod discover;
+pub mod fsutil;
+pub mod lint;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod source;
+pub mod suggest;
+pub mod tables;
+pub mod yaml;

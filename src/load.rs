@@ -1,0 +1,550 @@
+//! Stage 2: read a rule file, parse its YAML with exact spans, and validate it.
+//!
+//! Reading is defensive: a size limit before reading, invalid UTF-8 and empty files
+//! reported with their location, a BOM and CRLF line endings accepted, alias bombs and
+//! deep nesting stopped by parser limits. The result is a [`LoadedRule`] that keeps the
+//! span tree and a [`QueryText`] mapping every byte of the KQL back into the file.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::declare_code;
+use crate::diagnostics::{Diagnostic, FileId};
+use crate::discover::{UNREADABLE, display_path, io_reason};
+use crate::model::Rule;
+use crate::yaml::{self, Limits, Node, Value};
+
+declare_code! {
+    /// The file is not valid YAML.
+    ///
+    /// ## Why it matters
+    /// Sentinel cannot import a rule whose YAML does not parse, and nothing else in the file
+    /// can be checked.
+    ///
+    /// A common upstream mistake is a key indented level with the `- ` of the list item above
+    /// it, which strict parsers reject:
+    /// ```yaml
+    /// requiredDataConnectors:
+    ///   - connectorId: MicrosoftThreatProtection
+    ///   dataTypes:                 # should be 2 spaces further in
+    ///     - DeviceNetworkEvents
+    /// ```
+    ///
+    /// ## How to fix
+    /// Follow the message: for the mistake above, indent `dataTypes:` (and its list) so it
+    /// lines up with `connectorId:`.
+    pub static YAML_SYNTAX = {
+        code: "Y0001",
+        name: "yaml-syntax",
+        level: Error,
+        summary: "the file is not valid YAML",
+    }
+}
+
+declare_code! {
+    /// The same key appears twice in one mapping.
+    ///
+    /// ## Why it matters
+    /// Most YAML loaders silently keep the last value, so the first one is lost without a
+    /// word: two `query:` keys mean only one query runs, and reviewers may read the other.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// tactics: CommandAndControl
+    /// tactics: Persistence
+    /// ```
+    ///
+    /// ## How to fix
+    /// Keep one of them; for lists, merge the values into one list.
+    pub static DUPLICATE_KEY = {
+        code: "Y0002",
+        name: "duplicate-key",
+        level: Error,
+        summary: "the same key appears twice in one mapping",
+    }
+}
+
+declare_code! {
+    /// The file exceeds a safety limit: too large, nested too deeply, or an alias bomb.
+    ///
+    /// ## Why it matters
+    /// A rule file is a few kilobytes. Files far beyond that, thousands of nested levels, or
+    /// anchors and aliases that expand exponentially ("billion laughs") are either mistakes
+    /// or attacks, and would make any tool that loads the catalog hang or run out of memory.
+    /// rulecat stops at the limit, reports the file, and checks the others.
+    ///
+    /// ## How to fix
+    /// Split or shrink the file. The size limit is `--max-file-size` (default 1 MiB).
+    pub static YAML_LIMIT = {
+        code: "Y0003",
+        name: "yaml-limit",
+        level: Error,
+        summary: "a file too large, too deeply nested, or an alias bomb",
+    }
+}
+
+declare_code! {
+    /// The file is not valid UTF-8.
+    ///
+    /// ## Why it matters
+    /// YAML is UTF-8; a file saved in another encoding (Windows-1252, UTF-16) is misread by
+    /// every tool, and Sentinel rejects it.
+    ///
+    /// ## How to fix
+    /// Re-save the file as UTF-8 (without the invalid bytes the message points at).
+    pub static INVALID_UTF8 = {
+        code: "Y0004",
+        name: "invalid-utf8",
+        level: Error,
+        summary: "the file is not valid UTF-8",
+    }
+}
+
+declare_code! {
+    /// The file does not hold exactly one rule: it is empty, holds several YAML documents,
+    /// or its top level is not a mapping.
+    ///
+    /// ## Why it matters
+    /// A hunting query file holds one rule, written as a mapping of keys (`id:`, `name:`,
+    /// `query:` ...). A list, a bare string, or a second `---` document is not a rule.
+    ///
+    /// ## How to fix
+    /// Put one rule in the file, as a mapping; move other documents into files of their own.
+    pub static NOT_A_RULE = {
+        code: "Y0005",
+        name: "not-a-rule",
+        level: Error,
+        summary: "the file is empty, holds several documents, or is not a mapping",
+    }
+}
+
+/// Loader settings.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Files larger than this are reported and not read.
+    pub max_file_size: u64,
+    pub limits: Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: 1024 * 1024,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A rule that loaded and validated.
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    pub file: FileId,
+    pub path: PathBuf,
+    pub rule: Rule,
+    /// The YAML span tree, for lints that need positions of keys and values.
+    pub root: Node,
+    pub query: QueryText,
+}
+
+/// The outcome of loading one file.
+#[derive(Debug)]
+pub struct Loaded {
+    pub file: FileId,
+    /// Display name and text, for the run's [`SourceMap`] (`add` them in file-id order).
+    pub name: String,
+    pub text: Arc<str>,
+    pub rule: Option<LoadedRule>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads, parses and validates one file. Never panics; every problem is a diagnostic.
+/// `file` is the id the caller will give this file in its [`SourceMap`].
+pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
+    let name = display_path(path);
+    let fail = |text: Arc<str>, d: Diagnostic, span: Range<usize>, label: &str| Loaded {
+        file,
+        name: name.clone(),
+        text,
+        rule: None,
+        diagnostics: vec![d.at(file, span, label)],
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > opts.max_file_size => {
+            return fail(
+                "".into(),
+                Diagnostic::new(
+                    &YAML_LIMIT,
+                    format!(
+                        "the file is {} bytes, over the {}-byte limit; not read",
+                        m.len(),
+                        opts.max_file_size
+                    ),
+                )
+                .help("rule files are a few kilobytes; raise the limit with --max-file-size if this one is meant to be this large"),
+                0..0,
+                "file too large",
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return fail(
+                "".into(),
+                Diagnostic::new(
+                    &UNREADABLE,
+                    format!("cannot read the file: {}", io_reason(&e)),
+                ),
+                0..0,
+                "unreadable",
+            );
+        }
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                "".into(),
+                Diagnostic::new(
+                    &UNREADABLE,
+                    format!("cannot read the file: {}", io_reason(&e)),
+                ),
+                0..0,
+                "unreadable",
+            );
+        }
+    };
+    load_bytes(name, &bytes, file, opts)
+}
+
+/// Loads a file's bytes (`file`: its id in the caller's [`crate::source::SourceMap`]) (public so tests and benchmarks can load from memory).
+pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) -> Loaded {
+    let text: Arc<str> = match std::str::from_utf8(bytes) {
+        Ok(s) => s.into(),
+        Err(e) => {
+            let lossy: Arc<str> = String::from_utf8_lossy(bytes).into();
+            let valid = e.valid_up_to();
+            // The same position in the lossy text: the valid prefix is unchanged.
+            let bad_len = e.error_len().unwrap_or(bytes.len() - valid);
+            let d = Diagnostic::new(
+                &INVALID_UTF8,
+                format!(
+                    "the file is not valid UTF-8: invalid byte{} {} at byte offset {valid}",
+                    if bad_len == 1 { "" } else { "s" },
+                    bytes[valid..valid + bad_len]
+                        .iter()
+                        .map(|b| format!("0x{b:02X}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            )
+            .at(
+                file,
+                valid..valid + '\u{fffd}'.len_utf8(),
+                "invalid UTF-8 here",
+            )
+            .help("re-save the file as UTF-8");
+            return Loaded {
+                file,
+                name,
+                text: lossy,
+                rule: None,
+                diagnostics: vec![d],
+            };
+        }
+    };
+    let mut loaded = Loaded {
+        file,
+        name: name.clone(),
+        text: text.clone(),
+        rule: None,
+        diagnostics: Vec::new(),
+    };
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if body
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
+        loaded.diagnostics.push(
+            Diagnostic::new(&NOT_A_RULE, "the file is empty: it holds no rule")
+                .at(file, 0..0, "no YAML content")
+                .help("delete the file, or write a rule in it (`rulecat schema` shows the format)"),
+        );
+        return loaded;
+    }
+    let root = match yaml::parse(&text, opts.limits) {
+        Ok(root) => root,
+        Err(e) => {
+            loaded.diagnostics.push(yaml_error(file, &text, e));
+            return loaded;
+        }
+    };
+    if !matches!(root.value, Value::Map(_)) {
+        loaded.diagnostics.push(
+            Diagnostic::new(
+                &NOT_A_RULE,
+                format!(
+                    "the top level of a rule must be a mapping of keys, found {}",
+                    root.value.kind()
+                ),
+            )
+            .at(file, root.span.clone(), "expected `key: value` lines here"),
+        );
+        return loaded;
+    }
+    match crate::schema::validate(file, &root) {
+        Ok(rule) => {
+            let query = QueryText::new(&text, &root);
+            loaded.rule = Some(LoadedRule {
+                file,
+                path: PathBuf::from(name),
+                rule,
+                root,
+                query,
+            });
+        }
+        Err(diags) => loaded.diagnostics.extend(diags),
+    }
+    loaded
+}
+
+fn yaml_error(file: FileId, text: &str, e: yaml::YamlError) -> Diagnostic {
+    let offset = e.offset.unwrap_or(0).min(text.len());
+    let span = token_span(text, offset);
+    if e.message.starts_with("duplicate key") {
+        let mut d = Diagnostic::new(&DUPLICATE_KEY, e.message.clone()).at(
+            file,
+            span.clone(),
+            "defined again here",
+        );
+        if let Some(first) = first_definition(text, offset) {
+            d = d.secondary(file, first, "first defined here");
+        }
+        return d.help("keep one of them; YAML loaders that accept this silently drop one value");
+    }
+    if e.message.contains("alias bomb")
+        || e.message.contains("nests deeper")
+        || e.message.contains("safety limit")
+    {
+        return Diagnostic::new(&YAML_LIMIT, e.message).at(file, span, "limit reached here");
+    }
+    if e.message.contains("more than one YAML document") {
+        return Diagnostic::new(&NOT_A_RULE, e.message).at(
+            file,
+            span,
+            "a second document starts here",
+        );
+    }
+    if let Some(d) = misindented_key(file, text, offset) {
+        return d;
+    }
+    Diagnostic::new(&YAML_SYNTAX, format!("invalid YAML: {}", e.message)).at(file, span, "here")
+}
+
+/// The span of the word at `offset` (at least one byte when the text has one).
+fn token_span(text: &str, offset: usize) -> Range<usize> {
+    let rest = &text[offset..];
+    let len = if rest.starts_with(|c: char| c.is_ascii_punctuation()) {
+        1
+    } else {
+        rest.find(|c: char| {
+            c.is_whitespace()
+                || c == ':'
+                || c.is_ascii_punctuation() && c != '-' && c != '_' && c != '.'
+        })
+        .unwrap_or(rest.len())
+        .min(64)
+    };
+    let len = if len == 0 {
+        rest.chars().next().map_or(0, char::len_utf8)
+    } else {
+        len
+    };
+    offset..offset + len
+}
+
+fn line_at(text: &str, offset: usize) -> (usize, &str) {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    (start, text[start..end].trim_end_matches('\r'))
+}
+
+/// For a duplicate key at `offset`, the earlier `key:` at the same indentation.
+fn first_definition(text: &str, offset: usize) -> Option<Range<usize>> {
+    let (start, line) = line_at(text, offset);
+    let indent = line.len() - line.trim_start().len();
+    let key = line.trim_start().split(':').next()?.trim();
+    let mut pos = 0;
+    for l in text[..start].split_inclusive('\n') {
+        let trimmed = l.trim_start();
+        let ind = l.len() - trimmed.len();
+        if ind == indent
+            && let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with(':')
+        {
+            return Some(pos + ind..pos + ind + key.len());
+        }
+        pos += l.len();
+    }
+    None
+}
+
+/// Recognises a key written level with the `- ` of the list item above it.
+fn misindented_key(file: FileId, text: &str, offset: usize) -> Option<Diagnostic> {
+    let (start, line) = line_at(text, offset);
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    let key = trimmed.split(':').next()?.trim();
+    if key.is_empty() || !trimmed.contains(':') || key.contains(' ') || key.starts_with('-') {
+        return None;
+    }
+    // Look upward for the list item this key should belong to.
+    let mut item: Option<(usize, &str)> = None;
+    for l in text[..start].lines().rev() {
+        let l = l.trim_end_matches('\r');
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let ind = l.len() - t.len();
+        if ind < indent {
+            return None;
+        }
+        if ind == indent && t.starts_with("- ") {
+            item = Some((ind, t));
+            break;
+        }
+    }
+    let (_, item_line) = item?;
+    let item_key = item_line[2..]
+        .trim_start()
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let key_span = start + indent..start + indent + key.len();
+    Some(
+        Diagnostic::new(
+            &YAML_SYNTAX,
+            format!("`{key}:` is indented level with the `- ` of the list item above it"),
+        )
+        .at(file, key_span, format!("`{key}` starts in the same column as the `-`"))
+        .note(
+            "a key in the same column as a list's `- ` can belong neither to the list item nor to the mapping that holds the list, so the YAML does not parse",
+        )
+        .help(format!(
+            "indent `{key}:` (and everything under it) by {} more spaces so it lines up with `{item_key}:` and belongs to that item",
+            2
+        )),
+    )
+}
+
+/// The KQL query text with a map from each byte of it back to its byte in the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryText {
+    pub text: String,
+    /// (offset in `text`, offset in the file) at the start of each mapped run.
+    segments: Vec<(usize, usize)>,
+}
+
+impl QueryText {
+    /// Builds the map for the `query` value of a rule's span tree.
+    pub fn new(file_text: &str, root: &Node) -> QueryText {
+        let Some(entry) = root.get("query") else {
+            return QueryText::default();
+        };
+        let Some(value) = entry.value.as_str() else {
+            return QueryText::default();
+        };
+        let start = entry.value.span.start.min(file_text.len());
+        let between = file_text.get(entry.key_span.end..start).unwrap_or("");
+        let is_block = between
+            .trim_start_matches(|c: char| c == ':' || c.is_whitespace())
+            .starts_with(['|', '>']);
+        let mut segments = Vec::new();
+        if is_block {
+            let line_start = file_text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = start - line_start;
+            let mut pos = line_start;
+            let mut q = 0;
+            for line in value.split_inclusive('\n') {
+                if pos >= file_text.len() {
+                    break;
+                }
+                let file_line_end = file_text[pos..]
+                    .find('\n')
+                    .map_or(file_text.len(), |i| pos + i);
+                let file_line = &file_text[pos..file_line_end];
+                let lead = file_line.len() - file_line.trim_start_matches(' ').len();
+                segments.push((q, pos + lead.min(indent)));
+                q += line.len();
+                pos = file_line_end + 1;
+            }
+        } else {
+            let raw = file_text.get(start..).unwrap_or("");
+            let skip = usize::from(raw.starts_with(['\'', '"']));
+            segments.push((0, start + skip));
+        }
+        if segments.is_empty() {
+            segments.push((0, start));
+        }
+        QueryText {
+            text: value.to_string(),
+            segments,
+        }
+    }
+
+    /// Maps a byte offset in the query to a byte offset in the file.
+    pub fn to_file(&self, offset: usize) -> usize {
+        let i = match self.segments.binary_search_by(|(q, _)| q.cmp(&offset)) {
+            Ok(i) => i,
+            Err(0) => 0,
+            Err(i) => i - 1,
+        };
+        match self.segments.get(i) {
+            Some((q, f)) => f + offset.saturating_sub(*q),
+            None => 0,
+        }
+    }
+
+    pub fn span_to_file(&self, span: Range<usize>) -> Range<usize> {
+        let start = self.to_file(span.start);
+        let end = self.to_file(span.end.max(span.start)).max(start);
+        start..end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query_of(text: &str) -> QueryText {
+        let root = yaml::parse(text, Limits::default()).unwrap();
+        QueryText::new(text, &root)
+    }
+
+    #[test]
+    fn block_scalar_offsets_map_to_file() {
+        let text = "id: x\nquery: |\n  let a = 1;\n\n  T | where Timestmap > ago(1d)\n";
+        let q = query_of(text);
+        let at = q.text.find("Timestmap").unwrap();
+        let f = q.to_file(at);
+        assert_eq!(&text[f..f + 9], "Timestmap");
+    }
+
+    #[test]
+    fn crlf_and_bom_and_unicode() {
+        let text = "\u{feff}id: x\r\nquery: |\r\n  // é ü\r\n  T | where Sha1 == 'x'\r\n";
+        let q = query_of(text);
+        let at = q.text.find("Sha1").unwrap();
+        let f = q.to_file(at);
+        assert_eq!(&text[f..f + 4], "Sha1");
+    }
+
+    #[test]
+    fn quoted_single_line_query() {
+        let text = "query: \"T | take 1\"\n";
+        let q = query_of(text);
+        let f = q.to_file(q.text.find("take").unwrap());
+        assert_eq!(&text[f..f + 4], "take");
+    }
+}

@@ -1,0 +1,147 @@
+//! Stage 7: render diagnostics for people (rustc style) and machines (JSON, SARIF, GitHub).
+//!
+//! Every renderer takes the same sorted diagnostic list and summary, so the formats never
+//! disagree about what was found.
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::source::SourceMap;
+
+pub use human::ColorChoice;
+
+/// Output format of `rulecat lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style diagnostics with source snippets.
+    Human,
+    /// One JSON document with every diagnostic (stable fields, see README).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`), shown as annotations.
+    Github,
+}
+
+/// Counts shown at the end of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+    /// Files examined (every discovered rule file).
+    pub files: usize,
+    /// Rules that loaded and validated.
+    pub rules: usize,
+    /// Files that could not be loaded as a rule (their problems are in the diagnostics).
+    pub skipped: usize,
+    /// Files removed by `--exclude`.
+    pub excluded: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, diags: &[Diagnostic]) {
+        for d in diags {
+            match d.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Note => self.notes += 1,
+            }
+        }
+    }
+
+    /// `2 errors, 1 warning in 4 files`
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}, {}",
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning")
+        );
+        if self.notes > 0 {
+            s.push_str(&format!(", {}", plural(self.notes, "note")));
+        }
+        s.push_str(&format!(" in {}", plural(self.files, "file")));
+        let mut extra = Vec::new();
+        if self.skipped > 0 {
+            extra.push(format!("{} not loaded", self.skipped));
+        }
+        if self.excluded > 0 {
+            extra.push(format!("{} excluded", self.excluded));
+        }
+        if !extra.is_empty() {
+            s.push_str(&format!(" ({})", extra.join(", ")));
+        }
+        s
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Sorts diagnostics into the one order every format uses: by file name, position, code.
+pub fn sort(diags: &mut [Diagnostic], sources: &SourceMap) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.file.map(|f| sources.get(f).name.clone()),
+                d.primary().map(|l| (l.span.start, l.span.end)),
+                d.code.code,
+                d.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// Renders the report in the chosen format.
+pub fn render(
+    format: Format,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    summary: &Summary,
+    color: ColorChoice,
+) -> String {
+    match format {
+        Format::Human => human::render(diags, sources, summary, color),
+        Format::Json => json::render(diags, sources, summary),
+        Format::Sarif => sarif::render(diags, sources),
+        Format::Github => github::render(diags, sources, summary),
+    }
+}
+
+/// Position of a diagnostic: file name and 1-based start/end line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+pub(crate) fn position(
+    sources: &SourceMap,
+    file: usize,
+    span: &std::ops::Range<usize>,
+) -> Position {
+    let f = sources.get(file);
+    let (line, column) = f.line_col(span.start);
+    let (end_line, end_column) = f.line_col(span.end);
+    Position {
+        file: f.name.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}

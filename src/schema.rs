@@ -1,0 +1,635 @@
+//! Stage 3: the rule JSON Schema — generated from [`crate::model::Rule`] with schemars,
+//! committed as `schema/rule.schema.json`, and enforced with the jsonschema crate.
+//!
+//! Violations are mapped from their JSON instance path back to the YAML span tree, so each
+//! diagnostic points at the offending key or value, and worded for a person.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value as Json;
+
+use crate::declare_code;
+use crate::diagnostics::{Diagnostic, FileId};
+use crate::model::Rule;
+use crate::yaml::Node;
+
+/// Where the committed rule schema lives, relative to the repository root.
+pub const RULE_SCHEMA_PATH: &str = "schema/rule.schema.json";
+
+declare_code! {
+    /// A key that the rule format does not define.
+    ///
+    /// ## Why it matters
+    /// Sentinel ignores or rejects unknown keys, so a misspelled key (`dataType` for
+    /// `dataTypes`, `relevantTechnique`) silently loses the information it carries. A key
+    /// indented at the wrong level (a `dataTypes:` written level with the `- connectorId:`
+    /// item above it) also ends up somewhere it is not defined.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// requiredDataConnectors:
+    /// - connectorId: MicrosoftThreatProtection
+    ///   dataType:            # unknown key: the format says `dataTypes`
+    ///   - DeviceNetworkEvents
+    /// ```
+    ///
+    /// ## How to fix
+    /// Use the key the schema defines (the diagnostic suggests the closest one), or move it
+    /// to the level where it belongs.
+    pub static UNKNOWN_KEY = {
+        code: "S0001",
+        name: "unknown-key",
+        level: Error,
+        summary: "a key the rule format does not define",
+    }
+}
+
+declare_code! {
+    /// A required key is missing.
+    ///
+    /// ## Why it matters
+    /// Every hunting query needs `id`, `name`, `description`, `requiredDataConnectors`,
+    /// `tactics`, `relevantTechniques` and `query`; Sentinel's own validation rejects a rule
+    /// without them, and every data connector needs `connectorId` and `dataTypes`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// id: 1525a733-192f-41f2-96ba-d3f631ca00d0
+    /// name: Remote Management and Monitoring tool - Action1 - File Signature
+    /// # no description, tactics, ...
+    /// ```
+    ///
+    /// ## How to fix
+    /// Add the key. `rulecat schema` prints the full format.
+    pub static MISSING_KEY = {
+        code: "S0002",
+        name: "missing-key",
+        level: Error,
+        summary: "a required key is missing",
+    }
+}
+
+declare_code! {
+    /// A value of the wrong type.
+    ///
+    /// ## Why it matters
+    /// A number where a string is expected, a mapping where a list is expected, or an empty
+    /// value (`query:` with nothing after it) makes the rule unusable.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// tactics: 3          # expected a string or a list of strings
+    /// ```
+    ///
+    /// ## How to fix
+    /// Write the value in the type the message names. Quote strings that YAML would read
+    /// as numbers, booleans or null (`'1.0'`, `'yes'`, `'null'`).
+    pub static WRONG_TYPE = {
+        code: "S0003",
+        name: "wrong-type",
+        level: Error,
+        summary: "a value of the wrong type",
+    }
+}
+
+declare_code! {
+    /// A value of the right type that the format does not allow.
+    ///
+    /// ## Why it matters
+    /// The value breaks a constraint of the format: a severity outside
+    /// Informational/Low/Medium/High, a `version` that is not `MAJOR.MINOR.PATCH`, an empty
+    /// name or query, more than 10 entity mappings.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// version: 1.0        # expected MAJOR.MINOR.PATCH, e.g. 1.0.0
+    /// ```
+    ///
+    /// ## How to fix
+    /// Change the value to one the message allows.
+    pub static INVALID_VALUE = {
+        code: "S0004",
+        name: "invalid-value",
+        level: Error,
+        summary: "a value that breaks a constraint of the format",
+    }
+}
+
+/// The generated rule schema as JSON.
+pub fn rule_schema() -> Json {
+    let schema = schemars::schema_for!(Rule);
+    serde_json::to_value(schema).expect("schema serializes")
+}
+
+/// The schema as committed: pretty JSON with a final newline.
+pub fn rule_schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&rule_schema()).expect("schema serializes");
+    s.push('\n');
+    s
+}
+
+static RULE_SCHEMA: LazyLock<Json> = LazyLock::new(rule_schema);
+
+static VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    jsonschema::validator_for(&RULE_SCHEMA).expect("the generated rule schema compiles")
+});
+
+/// Validates a loaded YAML tree against the rule schema. On success returns the typed rule.
+pub fn validate(file: FileId, root: &Node) -> Result<Rule, Vec<Diagnostic>> {
+    let json = root.to_json();
+    let mut diags: Vec<Diagnostic> = VALIDATOR
+        .iter_errors(&json)
+        .flat_map(|e| to_diagnostics(file, root, &json, &e))
+        .collect();
+    if diags.is_empty() {
+        match serde_json::from_value::<Rule>(json) {
+            Ok(rule) => return Ok(rule),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::new(&WRONG_TYPE, format!("the rule does not fit the model: {e}"))
+                        .at(file, root.span.clone(), "in this document"),
+                )
+            }
+        }
+    }
+    drop_explained_missing_keys(&mut diags);
+    diags.sort_by(|a, b| {
+        let sa = a.primary().map(|l| l.span.start);
+        let sb = b.primary().map(|l| l.span.start);
+        sa.cmp(&sb).then_with(|| a.message.cmp(&b.message))
+    });
+    diags.dedup_by(|a, b| a.message == b.message && a.labels == b.labels);
+    Err(diags)
+}
+
+/// A missing `relevantTechniques` next to an unknown `relevantTechnique` (did you mean
+/// `relevantTechniques`?) is one mistake: keep the unknown-key diagnostic, with a note.
+fn drop_explained_missing_keys(diags: &mut Vec<Diagnostic>) {
+    let suggested: Vec<(usize, String)> = diags
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.code == &UNKNOWN_KEY)
+        .filter_map(|(i, d)| {
+            let h = d.help.as_deref()?;
+            let name = h.strip_prefix("did you mean `")?.strip_suffix("`?")?;
+            Some((i, name.to_string()))
+        })
+        .collect();
+    let mut drop = Vec::new();
+    for (i, name) in &suggested {
+        let needle = format!("the required key `{name}`");
+        if let Some(j) = diags
+            .iter()
+            .position(|d| d.code == &MISSING_KEY && d.message.ends_with(&needle))
+        {
+            drop.push(j);
+            let note = format!("`{name}` is required, so the rule is also missing it");
+            diags[*i].notes.push(note);
+        }
+    }
+    drop.sort_unstable();
+    for j in drop.into_iter().rev() {
+        diags.remove(j);
+    }
+}
+
+/// `requiredDataConnectors[0].dataTypes` from `/requiredDataConnectors/0/dataTypes`.
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for tok in pointer.split('/').skip(1) {
+        let tok = tok.replace("~1", "/").replace("~0", "~");
+        if tok.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{tok}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&tok);
+        }
+    }
+    if out.is_empty() {
+        "the rule".into()
+    } else {
+        format!("`{out}`")
+    }
+}
+
+fn to_diagnostics(
+    file: FileId,
+    root: &Node,
+    json: &Json,
+    e: &jsonschema::ValidationError<'_>,
+) -> Vec<Diagnostic> {
+    let ptr = e.instance_path().as_str().to_string();
+    let (node, key_span) = match root.pointer(&ptr) {
+        Some(found) => found,
+        None => (root, None),
+    };
+    let value_span = node.span.clone();
+    let path = display_path(&ptr);
+    let sub_schema = schema_at(&RULE_SCHEMA, e.schema_path().as_str());
+    let instance = json.pointer(&ptr).unwrap_or(&Json::Null);
+    match e.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| unknown_key(file, root, node, &ptr, key))
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let prop = property.as_str().unwrap_or("?");
+            let anchor = node
+                .as_map()
+                .and_then(|m| m.first())
+                .map(|e| e.key_span.clone())
+                .or(key_span)
+                .unwrap_or(value_span.start..value_span.start);
+            let whose = if ptr.is_empty() {
+                "the rule".to_string()
+            } else {
+                path.clone()
+            };
+            vec![
+                Diagnostic::new(
+                    &MISSING_KEY,
+                    format!("{whose} is missing the required key `{prop}`"),
+                )
+                .at(file, anchor, format!("`{prop}` is required here")),
+            ]
+        }
+        ValidationErrorKind::AnyOf { context }
+            if let Some(branch) = context.iter().find(|errs| {
+                !errs.is_empty()
+                    && errs.iter().all(|e| {
+                        !matches!(
+                            e.kind(),
+                            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
+                        )
+                    })
+            }) =>
+        {
+            // One alternative has the right type but breaks a constraint (an enum value,
+            // a pattern): report that, not "expected a string, found a string".
+            branch
+                .iter()
+                .flat_map(|e| to_diagnostics(file, root, json, e))
+                .collect()
+        }
+        ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
+            let expected = match (e.kind(), sub_schema) {
+                (ValidationErrorKind::Type { kind }, _) => describe_type_kind(kind),
+                (_, Some(s)) => describe_schema(&RULE_SCHEMA, s),
+                _ => "another type".into(),
+            };
+            let found = node.value.kind();
+            let mut d = Diagnostic::new(
+                &WRONG_TYPE,
+                format!("{path}: expected {expected}, found {found}"),
+            )
+            .at(
+                file,
+                value_span_or_key(&value_span, key_span.as_ref()),
+                format!("expected {expected}"),
+            );
+            if matches!(node.value, crate::yaml::Value::Null) {
+                d = d.help("the value is empty; write it after the colon, or as an indented block below the key");
+            } else if expected.contains("string")
+                && !matches!(
+                    node.value,
+                    crate::yaml::Value::Seq(_) | crate::yaml::Value::Map(_)
+                )
+            {
+                d = d.help("quote the value so YAML reads it as a string");
+            }
+            vec![d]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let opts: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut d = Diagnostic::new(
+                &INVALID_VALUE,
+                format!(
+                    "{path}: {} is not one of {}",
+                    show(instance),
+                    opts.join(", ")
+                ),
+            )
+            .at(file, value_span, "not an allowed value");
+            if let Some(s) = instance.as_str()
+                && let Some(best) = crate::suggest::closest(s, opts.iter().map(String::as_str))
+            {
+                d = d.help(format!("did you mean `{best}`?"));
+            }
+            vec![d]
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let what = match pattern.as_str() {
+                r"^[0-9]+\.[0-9]+\.[0-9]+$" => "MAJOR.MINOR.PATCH, e.g. `1.0.0`".to_string(),
+                r"^[0-9]+[mhd]$" => "a number followed by m, h or d, e.g. `14d`".to_string(),
+                p => format!("the pattern `{p}`"),
+            };
+            vec![
+                Diagnostic::new(
+                    &INVALID_VALUE,
+                    format!("{path}: {} does not have the form {what}", show(instance)),
+                )
+                .at(file, value_span, format!("expected {what}")),
+            ]
+        }
+        ValidationErrorKind::MinLength { limit } => vec![
+            Diagnostic::new(
+                &INVALID_VALUE,
+                format!(
+                    "{path}: must have at least {limit} character{}",
+                    plural(*limit)
+                ),
+            )
+            .at(
+                file,
+                value_span_or_key(&value_span, key_span.as_ref()),
+                "too short",
+            ),
+        ],
+        ValidationErrorKind::MaxLength { limit } => vec![
+            Diagnostic::new(
+                &INVALID_VALUE,
+                format!("{path}: must have at most {limit} characters"),
+            )
+            .at(file, value_span, "too long"),
+        ],
+        ValidationErrorKind::MinItems { limit } => vec![
+            Diagnostic::new(
+                &INVALID_VALUE,
+                format!("{path}: must have at least {limit} item{}", plural(*limit)),
+            )
+            .at(
+                file,
+                value_span_or_key(&value_span, key_span.as_ref()),
+                "too few items",
+            ),
+        ],
+        ValidationErrorKind::MaxItems { limit } => vec![
+            Diagnostic::new(
+                &INVALID_VALUE,
+                format!(
+                    "{path}: must have at most {limit} items, found {}",
+                    instance.as_array().map_or(0, Vec::len)
+                ),
+            )
+            .at(
+                file,
+                value_span_or_key(&value_span, key_span.as_ref()),
+                "too many items",
+            ),
+        ],
+        _ => vec![Diagnostic::new(&INVALID_VALUE, format!("{path}: {e}")).at(
+            file,
+            value_span,
+            "invalid value",
+        )],
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn value_span_or_key(value: &Range<usize>, key: Option<&Range<usize>>) -> Range<usize> {
+    // An empty value (`key:` with nothing) has an empty span; point at the key then.
+    if value.is_empty() {
+        key.cloned().unwrap_or_else(|| value.clone())
+    } else {
+        value.clone()
+    }
+}
+
+fn show(v: &Json) -> String {
+    match v {
+        Json::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+fn unknown_key(file: FileId, root: &Node, node: &Node, ptr: &str, key: &str) -> Diagnostic {
+    let key_span = node
+        .get(key)
+        .map(|e| e.key_span.clone())
+        .unwrap_or(node.span.clone());
+    let where_ = if ptr.is_empty() {
+        "a rule".to_string()
+    } else {
+        display_path(ptr)
+    };
+    let mut d = Diagnostic::new(&UNKNOWN_KEY, format!("unknown key `{key}` in {where_}")).at(
+        file,
+        key_span.clone(),
+        "not a key of this mapping",
+    );
+    let known = known_properties(ptr);
+    if let Some(best) = crate::suggest::closest(key, known.iter().map(String::as_str)) {
+        d = d.help(format!("did you mean `{best}`?"));
+    } else if let Some((parent_key, item_key)) = misplaced_under_list(root, ptr, key) {
+        d = d
+            .note(format!(
+                "`{key}` is a key of each `{parent_key}` item, but here it is indented level with the `{parent_key}` key, so YAML reads it as a separate key of {where_}"
+            ))
+            .help(format!(
+                "indent `{key}:` (and its list) 2 spaces further, under the `{item_key}:` of the `- ` item above it"
+            ));
+    } else if !known.is_empty() {
+        d = d.note(format!("known keys here: {}", known.join(", ")));
+    }
+    d
+}
+
+/// For an unknown key that is a property of the items of an earlier list-valued sibling
+/// (`dataTypes` written level with `requiredDataConnectors`), returns that sibling's name
+/// and the first key of its items.
+fn misplaced_under_list(root: &Node, ptr: &str, key: &str) -> Option<(String, String)> {
+    let (parent, _) = root.pointer(ptr)?;
+    for entry in parent.as_map()? {
+        if let crate::yaml::Value::Seq(items) = &entry.value.value {
+            let item_ptr = format!("{ptr}/{}/0", escape(&entry.key));
+            if known_properties(&item_ptr).iter().any(|k| k == key) {
+                let first_key = items
+                    .first()
+                    .and_then(|i| i.as_map())
+                    .and_then(|m| m.first())
+                    .map(|e| e.key.clone())
+                    .unwrap_or_else(|| "first".into());
+                return Some((entry.key.clone(), first_key));
+            }
+        }
+    }
+    None
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Property names the schema defines for the object at an instance pointer.
+pub fn known_properties(instance_ptr: &str) -> Vec<String> {
+    let mut schema = resolve(&RULE_SCHEMA, &RULE_SCHEMA);
+    for tok in instance_ptr.split('/').skip(1) {
+        let next = if let Some(props) = schema.get("properties").and_then(Json::as_object)
+            && let Some(p) = props.get(tok)
+        {
+            Some(p)
+        } else if tok.parse::<usize>().is_ok() {
+            schema.get("items")
+        } else {
+            None
+        };
+        let Some(next) = next else { return Vec::new() };
+        schema = resolve(&RULE_SCHEMA, next);
+        // Option<T> is `anyOf: [T, null]` or `type: [.., null]`; step into the object branch.
+        if let Some(any) = schema.get("anyOf").and_then(Json::as_array)
+            && let Some(obj) = any
+                .iter()
+                .map(|s| resolve(&RULE_SCHEMA, s))
+                .find(|s| s.get("properties").is_some() || s.get("items").is_some())
+        {
+            schema = obj;
+        }
+    }
+    schema
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn resolve<'a>(root: &'a Json, s: &'a Json) -> &'a Json {
+    let mut s = s;
+    for _ in 0..16 {
+        match s.get("$ref").and_then(Json::as_str) {
+            Some(r) => match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(t) => s = t,
+                None => return s,
+            },
+            None => return s,
+        }
+    }
+    s
+}
+
+/// The sub-schema that holds the failing keyword, following `$ref` steps in the path.
+fn schema_at<'a>(root: &'a Json, schema_path: &str) -> Option<&'a Json> {
+    let mut cur = root;
+    let toks: Vec<&str> = schema_path.split('/').skip(1).collect();
+    // Drop the final keyword: we want the schema object that contains it.
+    let (_, parents) = toks.split_last()?;
+    for tok in parents {
+        if *tok == "$ref" {
+            cur = resolve(root, cur);
+            continue;
+        }
+        cur = match cur {
+            Json::Object(m) => m.get(*tok)?,
+            Json::Array(a) => a.get(tok.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(resolve(root, cur))
+}
+
+fn describe_type_kind(kind: &TypeKind) -> String {
+    match kind {
+        TypeKind::Single(t) => article(&t.to_string()),
+        TypeKind::Multiple(set) => {
+            let names: Vec<String> = set
+                .iter()
+                .map(|t| t.to_string())
+                .filter(|t| t != "null")
+                .map(|t| article(&t))
+                .collect();
+            names.join(" or ")
+        }
+    }
+}
+
+fn article(json_type: &str) -> String {
+    match json_type {
+        "string" => "a string".into(),
+        "array" => "a list".into(),
+        "object" => "a mapping".into(),
+        "integer" => "an integer".into(),
+        "number" => "a number".into(),
+        "boolean" => "a boolean".into(),
+        "null" => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+/// "a string or a list of strings" for the schema of `OneOrMany<String>`.
+fn describe_schema(root: &Json, s: &Json) -> String {
+    let s = resolve(root, s);
+    if let Some(alts) = s
+        .get("anyOf")
+        .or_else(|| s.get("oneOf"))
+        .and_then(Json::as_array)
+    {
+        let parts: Vec<String> = alts
+            .iter()
+            .map(|a| describe_schema(root, a))
+            .filter(|d| d != "null")
+            .collect();
+        return parts.join(" or ");
+    }
+    match s.get("type").and_then(Json::as_str) {
+        Some("array") => match s.get("items") {
+            Some(items) => {
+                let inner = describe_schema(root, items);
+                format!("a list of {}", plural_noun(&inner))
+            }
+            None => "a list".into(),
+        },
+        Some(t) => article(t),
+        None => "a value".into(),
+    }
+}
+
+fn plural_noun(with_article: &str) -> String {
+    let bare = with_article
+        .strip_prefix("a ")
+        .or_else(|| with_article.strip_prefix("an "))
+        .unwrap_or(with_article);
+    if bare.contains(" or ") {
+        bare.to_string()
+    } else {
+        format!("{bare}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_properties_follow_refs_and_items() {
+        assert!(known_properties("").contains(&"query".to_string()));
+        let dc = known_properties("/requiredDataConnectors/0");
+        assert_eq!(dc, vec!["connectorId".to_string(), "dataTypes".to_string()]);
+        assert!(known_properties("/metadata").contains(&"author".to_string()));
+    }
+
+    #[test]
+    fn paths_read_naturally() {
+        assert_eq!(
+            display_path("/requiredDataConnectors/0/dataTypes"),
+            "`requiredDataConnectors[0].dataTypes`"
+        );
+        assert_eq!(display_path(""), "the rule");
+    }
+}
