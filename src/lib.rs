@@ -5,11 +5,13 @@
 //! [`discover`] → [`load`] (with [`yaml`] spans) → [`schema`] → [`lint`] → [`report`].
 //! The `rulecat` binary is a thin shell over [`run`].
 
+pub mod analyze;
 pub mod attack;
 pub mod codes;
 pub mod diagnostics;
 pub mod discover;
 pub mod fsutil;
+pub mod kql;
 pub mod lint;
 pub mod load;
 pub mod model;

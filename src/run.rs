@@ -24,6 +24,8 @@ pub struct CheckOptions {
 pub struct Checked {
     pub sources: SourceMap,
     pub rules: Vec<LoadedRule>,
+    /// Each rule's parsed and analyzed query, index-aligned with `rules`.
+    pub analyzed: Vec<crate::lint::Analyzed>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
 }
@@ -90,13 +92,15 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     }
     summary.rules = rules.len();
 
-    diagnostics.extend(crate::lint::run(&rules, &sources));
+    let analyzed = crate::lint::analyze_all(&rules);
+    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources));
 
     report::sort(&mut diagnostics, &sources);
     summary.count(&diagnostics);
     Ok(Checked {
         sources,
         rules,
+        analyzed,
         diagnostics,
         summary,
     })

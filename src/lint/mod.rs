@@ -1,19 +1,151 @@
-//! Stage 5: lints over loaded rules and the catalog as a whole.
+//! Stage 5: lints over loaded rules and over the catalog as a whole.
 //!
 //! Each lint lives in its own file with a stable code, a kebab-case name, a default level,
-//! a one-line summary and a doc comment that `rulecat explain CODE` prints.
+//! a one-line summary and a doc comment (what it finds, why it matters, an example, how
+//! to fix) that `rulecat explain CODE` prints. A lint is a [`Lint`] value: a per-rule
+//! check, a catalog-wide check, or both.
 
-use crate::diagnostics::CodeInfo;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::analyze::{Analysis, FindingKind};
+use crate::diagnostics::{CodeInfo, Diagnostic};
+use crate::kql::{self, Span};
+use crate::load::LoadedRule;
+use crate::source::SourceMap;
+
+mod kql_syntax;
+mod non_term_has;
+mod operator_type;
+mod undefined_name;
+mod unknown_column;
+mod unknown_table;
+mod unused_let;
+
+/// A rule with its parsed and analyzed query: what per-rule lints see.
+#[derive(Debug)]
+pub struct RuleCtx<'a> {
+    pub rule: &'a LoadedRule,
+    /// The file's text.
+    pub text: &'a str,
+    pub parsed: &'a kql::Parsed,
+    pub analysis: &'a Analysis,
+}
+
+impl RuleCtx<'_> {
+    /// Maps a span in the query to a byte range in the file.
+    pub fn query_span(&self, span: Span) -> Range<usize> {
+        self.rule
+            .query
+            .span_to_file(span.start as usize..span.end as usize)
+    }
+
+    /// Turns the analyzer's findings of one kind into diagnostics of one code.
+    pub fn emit_findings(
+        &self,
+        kind: FindingKind,
+        code: &'static CodeInfo,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        for f in self.analysis.of_kind(kind) {
+            let mut d = Diagnostic::new(code, f.message.clone()).at(
+                self.rule.file,
+                self.query_span(f.span),
+                f.label.clone(),
+            );
+            d.notes.extend(f.notes.iter().cloned());
+            d.help = f.help.clone();
+            out.push(d);
+        }
+    }
+}
+
+/// Every rule of the catalog: what catalog-wide lints see.
+#[derive(Debug)]
+pub struct CatalogCtx<'a> {
+    pub rules: &'a [RuleCtx<'a>],
+    pub sources: &'a SourceMap,
+}
+
+type RuleCheck = fn(&RuleCtx<'_>, &mut Vec<Diagnostic>);
+type CatalogCheck = fn(&CatalogCtx<'_>, &mut Vec<Diagnostic>);
+
+/// One lint: its code and its checks.
+pub struct Lint {
+    pub info: &'static CodeInfo,
+    pub check_rule: Option<RuleCheck>,
+    pub check_catalog: Option<CatalogCheck>,
+}
+
+/// Every lint, in code order.
+pub static LINTS: &[&Lint] = &[
+    &kql_syntax::LINT,
+    &unknown_table::LINT,
+    &unknown_column::LINT,
+    &undefined_name::LINT,
+    &unused_let::LINT,
+    &operator_type::LINT,
+    &non_term_has::LINT,
+];
 
 /// Every lint's code info.
 pub fn registry() -> Vec<&'static CodeInfo> {
-    Vec::new()
+    LINTS.iter().map(|l| l.info).collect()
+}
+
+/// A rule's query, parsed and analyzed.
+#[derive(Debug, Clone)]
+pub struct Analyzed {
+    pub parsed: kql::Parsed,
+    pub analysis: Analysis,
+}
+
+/// Parses and analyzes every rule's query (in parallel).
+pub fn analyze_all(rules: &[LoadedRule]) -> Vec<Analyzed> {
+    let catalog = crate::tables::builtin();
+    rules
+        .par_iter()
+        .map(|r| {
+            let parsed = kql::parse(&r.query.text);
+            let analysis = crate::analyze::analyze(&parsed.query, catalog);
+            Analyzed { parsed, analysis }
+        })
+        .collect()
 }
 
 /// Runs every lint over the loaded rules.
-pub fn run(
-    _rules: &[crate::load::LoadedRule],
-    _sources: &crate::source::SourceMap,
-) -> Vec<crate::diagnostics::Diagnostic> {
-    Vec::new()
+pub fn run(rules: &[LoadedRule], analyzed: &[Analyzed], sources: &SourceMap) -> Vec<Diagnostic> {
+    let ctxs: Vec<RuleCtx<'_>> = rules
+        .iter()
+        .zip(analyzed)
+        .map(|(rule, a)| RuleCtx {
+            rule,
+            text: &sources.get(rule.file).text,
+            parsed: &a.parsed,
+            analysis: &a.analysis,
+        })
+        .collect();
+    let mut out: Vec<Diagnostic> = ctxs
+        .par_iter()
+        .flat_map_iter(|ctx| {
+            let mut d = Vec::new();
+            for lint in LINTS {
+                if let Some(check) = lint.check_rule {
+                    check(ctx, &mut d);
+                }
+            }
+            d
+        })
+        .collect();
+    let catalog = CatalogCtx {
+        rules: &ctxs,
+        sources,
+    };
+    for lint in LINTS {
+        if let Some(check) = lint.check_catalog {
+            check(&catalog, &mut out);
+        }
+    }
+    out
 }

@@ -29,7 +29,10 @@ fn level(s: Severity) -> &'static str {
 }
 
 pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let codes = crate::codes::all();
+    // The reporting descriptors of the codes that occur, in code order.
+    let mut codes: Vec<&crate::diagnostics::CodeInfo> = diags.iter().map(|d| d.code).collect();
+    codes.sort_by_key(|c| c.code);
+    codes.dedup_by_key(|c| c.code);
     let rules: Vec<ReportingDescriptor> = codes
         .iter()
         .map(|c| {
