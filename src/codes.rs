@@ -15,6 +15,8 @@ pub fn all() -> Vec<&'static CodeInfo> {
         &crate::schema::MISSING_KEY,
         &crate::schema::WRONG_TYPE,
         &crate::schema::INVALID_VALUE,
+        &crate::suppress::INVALID_SUPPRESSION,
+        &crate::suppress::UNUSED_SUPPRESSION,
     ];
     v.extend(crate::lint::registry());
     v.sort_by_key(|c| c.code);

@@ -86,6 +86,23 @@ pub struct Label {
     pub file: FileId,
 }
 
+/// A replacement of a byte range of the diagnostic's file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub span: Range<usize>,
+    pub replacement: String,
+}
+
+/// A fix that is certain: applying it never changes what the rule means beyond the
+/// correction (`rulecat lint --fix` applies it, `--diff` shows it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// What the fix does, e.g. "replace `Montioring` with `Monitoring`".
+    pub message: String,
+    /// Non-overlapping edits in the diagnostic's file.
+    pub edits: Vec<Edit>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: &'static CodeInfo,
@@ -96,6 +113,7 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -108,7 +126,17 @@ impl Diagnostic {
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
+            fix: None,
         }
+    }
+
+    /// Attaches a certain fix.
+    pub fn with_fix(mut self, message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        self.fix = Some(Fix {
+            message: message.into(),
+            edits,
+        });
+        self
     }
 
     /// Attaches the diagnostic to a file with a primary label.

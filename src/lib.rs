@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod attack;
 pub mod codes;
+pub mod config;
 pub mod diagnostics;
 pub mod discover;
 pub mod fsutil;
@@ -20,5 +21,6 @@ pub mod run;
 pub mod schema;
 pub mod source;
 pub mod suggest;
+pub mod suppress;
 pub mod tables;
 pub mod yaml;

@@ -72,6 +72,9 @@ struct LintArgs {
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Configuration file (default: rulecat.toml in the first path or a parent folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,6 +131,7 @@ fn lint(args: LintArgs) -> u8 {
             max_file_size: args.max_file_size,
             ..LoadOptions::default()
         },
+        config: args.config,
     };
     let checked = match run::check(&opts) {
         Ok(c) => c,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::discover::{self, UNREADABLE};
 use crate::load::{self, LoadOptions, LoadedRule};
@@ -17,11 +18,15 @@ pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub exclude: Vec<String>,
     pub load: LoadOptions,
+    /// An explicit configuration file; by default `rulecat.toml` is searched for upward
+    /// from the first path.
+    pub config: Option<PathBuf>,
 }
 
 /// The result of a check: every file's text, the rules that loaded, and all diagnostics.
 #[derive(Debug)]
 pub struct Checked {
+    pub config: Config,
     pub sources: SourceMap,
     pub rules: Vec<LoadedRule>,
     /// Each rule's parsed and analyzed query, index-aligned with `rules`.
@@ -48,7 +53,15 @@ impl std::fmt::Display for UsageError {
 }
 
 pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
-    let excludes = discover::build_excludes(&opts.exclude).map_err(|e| UsageError(e.0))?;
+    let config = match (&opts.config, opts.paths.first()) {
+        (Some(path), _) => Config::load(path),
+        (None, Some(first)) => Config::discover(first),
+        (None, None) => Ok(Config::default()),
+    }
+    .map_err(|e| UsageError(e.0))?;
+    let mut exclude = opts.exclude.clone();
+    exclude.extend(config.paths.exclude.iter().cloned());
+    let excludes = discover::build_excludes(&exclude).map_err(|e| UsageError(e.0))?;
     let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
 
     let load_all = || -> Vec<load::Loaded> {
@@ -93,11 +106,13 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     summary.rules = rules.len();
 
     let analyzed = crate::lint::analyze_all(&rules);
-    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources));
+    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources, &config));
+    summary.suppressed = crate::suppress::apply(&mut diagnostics, &sources, &config);
 
     report::sort(&mut diagnostics, &sources);
     summary.count(&diagnostics);
     Ok(Checked {
+        config,
         sources,
         rules,
         analyzed,

@@ -10,6 +10,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::analyze::{Analysis, FindingKind};
+use crate::config::Config;
 use crate::diagnostics::{CodeInfo, Diagnostic};
 use crate::kql::{self, Span};
 use crate::load::LoadedRule;
@@ -22,11 +23,16 @@ mod undefined_name;
 mod unknown_column;
 mod unknown_table;
 mod unused_let;
+// -- rule, catalog and style lints (R, C, F codes) --
+// -- end rule, catalog and style lints --
+// -- query content lints (Q codes, spelling) --
+// -- end query content lints --
 
 /// A rule with its parsed and analyzed query: what per-rule lints see.
 #[derive(Debug)]
 pub struct RuleCtx<'a> {
     pub rule: &'a LoadedRule,
+    pub config: &'a Config,
     /// The file's text.
     pub text: &'a str,
     pub parsed: &'a kql::Parsed,
@@ -66,6 +72,7 @@ impl RuleCtx<'_> {
 pub struct CatalogCtx<'a> {
     pub rules: &'a [RuleCtx<'a>],
     pub sources: &'a SourceMap,
+    pub config: &'a Config,
 }
 
 type RuleCheck = fn(&RuleCtx<'_>, &mut Vec<Diagnostic>);
@@ -87,6 +94,10 @@ pub static LINTS: &[&Lint] = &[
     &unused_let::LINT,
     &operator_type::LINT,
     &non_term_has::LINT,
+    // -- rule, catalog and style lints (R, C, F codes) --
+    // -- end rule, catalog and style lints --
+    // -- query content lints (Q codes, spelling) --
+    // -- end query content lints --
 ];
 
 /// Every lint's code info.
@@ -115,12 +126,18 @@ pub fn analyze_all(rules: &[LoadedRule]) -> Vec<Analyzed> {
 }
 
 /// Runs every lint over the loaded rules.
-pub fn run(rules: &[LoadedRule], analyzed: &[Analyzed], sources: &SourceMap) -> Vec<Diagnostic> {
+pub fn run(
+    rules: &[LoadedRule],
+    analyzed: &[Analyzed],
+    sources: &SourceMap,
+    config: &Config,
+) -> Vec<Diagnostic> {
     let ctxs: Vec<RuleCtx<'_>> = rules
         .iter()
         .zip(analyzed)
         .map(|(rule, a)| RuleCtx {
             rule,
+            config,
             text: &sources.get(rule.file).text,
             parsed: &a.parsed,
             analysis: &a.analysis,
@@ -141,6 +158,7 @@ pub fn run(rules: &[LoadedRule], analyzed: &[Analyzed], sources: &SourceMap) -> 
     let catalog = CatalogCtx {
         rules: &ctxs,
         sources,
+        config,
     };
     for lint in LINTS {
         if let Some(check) = lint.check_catalog {

@@ -42,6 +42,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Files removed by `--exclude`.
     pub excluded: usize,
+    /// Findings hidden by `rulecat: allow(...)` comments.
+    pub suppressed: usize,
 }
 
 impl Summary {
@@ -72,6 +74,9 @@ impl Summary {
         }
         if self.excluded > 0 {
             extra.push(format!("{} excluded", self.excluded));
+        }
+        if self.suppressed > 0 {
+            extra.push(format!("{} suppressed", self.suppressed));
         }
         if !extra.is_empty() {
             s.push_str(&format!(" ({})", extra.join(", ")));

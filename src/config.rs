@@ -1,0 +1,170 @@
+//! `rulecat.toml`: per-catalog configuration, found by walking up from the first input
+//! path. Unknown keys are errors, so a typo in the configuration never silently turns
+//! a lint off.
+//!
+//! ```toml
+//! [lints]                      # per-lint level: error | warning | note | allow
+//! overbroad-signer = "error"
+//! scalar-tactics = "allow"
+//!
+//! [paths]
+//! exclude = ["drafts/**"]     # added to --exclude
+//!
+//! [vocabulary]
+//! words = ["Splashtop", "NinjaOne"]   # accepted product words for the spelling lint
+//!
+//! [overbroad-signer]
+//! accepted = ["Microsoft Corporation"] # signer values accepted as precise enough
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostics::Severity;
+
+pub const FILE_NAME: &str = "rulecat.toml";
+
+/// A configured level for a lint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+    /// The lint is off.
+    Allow,
+}
+
+impl Level {
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Note => Some(Severity::Note),
+            Level::Allow => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Lint name (or code) → level.
+    #[serde(default)]
+    pub lints: BTreeMap<String, Level>,
+    #[serde(default)]
+    pub paths: Paths,
+    #[serde(default)]
+    pub vocabulary: Vocabulary,
+    #[serde(default, rename = "overbroad-signer")]
+    pub overbroad_signer: OverbroadSigner,
+    /// Where the configuration was read from (not a key of the file).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// Words the spelling lint accepts (product and vendor names, jargon).
+    #[serde(default)]
+    pub words: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverbroadSigner {
+    /// Signer values accepted as precise enough.
+    #[serde(default)]
+    pub accepted: Vec<String>,
+}
+
+/// A configuration that cannot be used (exit code 2).
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Finds `rulecat.toml` in `start` (a folder, or a file's folder) or any parent.
+    pub fn discover(start: &Path) -> Result<Config, ConfigError> {
+        let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+        let mut dir = if abs.is_dir() {
+            Some(abs.as_path())
+        } else {
+            abs.parent()
+        };
+        while let Some(d) = dir {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Config::load(&candidate);
+            }
+            dir = d.parent();
+        }
+        Ok(Config::default())
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read `{}`: {e}", path.display())))?;
+        let mut c = Config::parse(&text)
+            .map_err(|e| ConfigError(format!("invalid `{}`: {e}", path.display())))?;
+        c.source = Some(path.to_path_buf());
+        Ok(c)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Every lint named in `[lints]` must exist.
+    fn validate(&self) -> Result<(), String> {
+        for key in self.lints.keys() {
+            if crate::codes::find(key).is_none() {
+                let names: Vec<&str> = crate::codes::all().iter().map(|c| c.name).collect();
+                let hint = crate::suggest::closest(key, names)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(format!("[lints]: unknown lint `{key}`{hint}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured level of a code, if any (by name or by code).
+    pub fn level(&self, code: &crate::diagnostics::CodeInfo) -> Option<Level> {
+        self.lints
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(code.name) || k.eq_ignore_ascii_case(code.code))
+            .map(|(_, l)| *l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_unknown_keys() {
+        let c =
+            Config::parse("[lints]\nunused-let = \"allow\"\n[vocabulary]\nwords = [\"Zoho\"]\n")
+                .unwrap();
+        assert_eq!(c.lints["unused-let"], Level::Allow);
+        assert_eq!(c.vocabulary.words, vec!["Zoho".to_string()]);
+        let e = Config::parse("[lint]\n").unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+        let e = Config::parse("[lints]\nunused-lett = \"allow\"\n").unwrap_err();
+        assert!(e.contains("did you mean `unused-let`"), "{e}");
+        let e = Config::parse("[lints]\nunused-let = \"loud\"\n").unwrap_err();
+        assert!(e.contains("unknown variant"), "{e}");
+    }
+}
