@@ -17,6 +17,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         &crate::schema::INVALID_VALUE,
         &crate::suppress::INVALID_SUPPRESSION,
         &crate::suppress::UNUSED_SUPPRESSION,
+        &crate::compile::UNCOMPILABLE,
     ];
     v.extend(crate::lint::registry());
     v.sort_by_key(|c| c.code);

@@ -42,6 +42,17 @@ enum Command {
         after_help = "Examples:\n  rulecat schema > schema/rule.schema.json\n  rulecat schema --check            # fails when schema/rule.schema.json is stale"
     )]
     Schema(SchemaArgs),
+    /// Compile the catalog into a deterministic, deduplicated indicator bundle.
+    #[command(
+        after_help = "Examples:\n  rulecat compile catalog/ -o bundle.json\n  rulecat compile catalog/ --format stix -o indicators.stix.json\n  SOURCE_DATE_EPOCH=1767225600 rulecat compile catalog/ -o bundle.json   # stamp a build time"
+    )]
+    Compile(CompileArgs),
+    /// Run a bundle over telemetry (JSON lines or CSV exports of Defender tables).
+    #[command(
+        name = "match",
+        after_help = "Examples:\n  rulecat match --bundle bundle.json telemetry/\n  rulecat match --bundle bundle.json --now 2026-11-27T00:00:00Z DeviceNetworkEvents.jsonl\n  rulecat match --bundle bundle.json --table DeviceFileCertificateInfo --format jsonl export.csv"
+    )]
+    Match(MatchArgs),
     /// Explain a diagnostic code: what it finds, why it matters, how to fix it.
     #[command(
         after_help = "Examples:\n  rulecat explain S0001\n  rulecat explain duplicate-key\n  rulecat explain --list"
@@ -77,6 +88,56 @@ struct LintArgs {
     config: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct CompileArgs {
+    /// Files or folders of rules.
+    #[arg(default_value = "catalog")]
+    paths: Vec<PathBuf>,
+    /// Where to write the bundle (atomically); `-` or none prints it.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// `bundle` (rulecat's own format, input of `match`) or `stix` (STIX 2.1 indicators).
+    #[arg(long, value_enum, default_value_t = BundleFormat::Bundle)]
+    format: BundleFormat,
+    /// Skip files matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Configuration file (default: rulecat.toml in the first path or a parent folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BundleFormat {
+    Bundle,
+    Stix,
+}
+
+#[derive(Args)]
+struct MatchArgs {
+    /// The bundle made by `rulecat compile`.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    /// Telemetry files or folders (.jsonl/.json/.ndjson or .csv).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The time `now()` and `ago()` refer to (ISO 8601, UTC); default: the current time.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Read every input as this table (default: a `Type` column, else the file name).
+    #[arg(long, value_name = "TABLE")]
+    table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = rulecat::matcher::OutputFormat::Table)]
+    format: rulecat::matcher::OutputFormat,
+    /// How many telemetry problems to print (all are counted).
+    #[arg(long, default_value_t = 20)]
+    max_problems: usize,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Deny {
     /// Warnings fail the run as errors do.
@@ -87,15 +148,26 @@ enum Deny {
 
 #[derive(Args)]
 struct SchemaArgs {
-    /// Compare with the committed schema file instead of printing; exit 1 when it is stale.
+    /// Which schema to print.
+    #[arg(value_enum, default_value_t = SchemaKind::Rule)]
+    kind: SchemaKind,
+    /// Compare both committed schemas with the generated ones; exit 1 when one is stale.
     #[arg(long)]
     check: bool,
-    /// The committed schema file.
-    #[arg(long, default_value = rulecat::schema::RULE_SCHEMA_PATH)]
-    path: PathBuf,
-    /// Write the schema to --path (atomically) instead of printing it.
+    /// Regenerate both committed schemas (atomically).
     #[arg(long, conflicts_with = "check")]
     write: bool,
+    /// The folder holding the committed schemas.
+    #[arg(long, value_name = "DIR", default_value = "schema")]
+    dir: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// A rule file (schema/rule.schema.json).
+    Rule,
+    /// A bundle written by `rulecat compile` (schema/bundle.schema.json).
+    Bundle,
 }
 
 #[derive(Args)]
@@ -113,6 +185,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Lint(args) => lint(args),
         Command::Schema(args) => schema(args),
+        Command::Compile(args) => compile(args),
+        Command::Match(args) => match_(args),
         Command::Explain(args) => explain(args),
     };
     ExitCode::from(code)
@@ -167,30 +241,191 @@ fn lint(args: LintArgs) -> u8 {
     }
 }
 
-fn schema(args: SchemaArgs) -> u8 {
-    let text = rulecat::schema::rule_schema_text();
-    if args.check {
-        return match std::fs::read_to_string(&args.path) {
-            Ok(committed) if committed == text => {
-                eprintln!("rulecat: `{}` is up to date", args.path.display());
-                EXIT_CLEAN
-            }
-            Ok(_) => {
+fn write_or_print(output: Option<&PathBuf>, text: &str) -> Result<(), u8> {
+    match output {
+        Some(p) if p.as_os_str() != "-" => rulecat::fsutil::write_atomic(p, text.as_bytes())
+            .map_err(|e| fail(format!("cannot write `{}`: {e}", p.display()))),
+        _ => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn compile(args: CompileArgs) -> u8 {
+    let opts = CheckOptions {
+        paths: args.paths.clone(),
+        exclude: args.exclude,
+        load: LoadOptions::default(),
+        config: args.config,
+    };
+    let checked = match run::check(&opts) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        let mut summary = checked.summary.clone();
+        summary.errors = errors.len();
+        summary.warnings = 0;
+        summary.notes = 0;
+        eprint!(
+            "{}",
+            report::render(
+                Format::Human,
+                &errors,
+                &checked.sources,
+                &summary,
+                args.color
+            )
+        );
+        eprintln!("rulecat: not compiled: the catalog has error-level findings (see above)");
+        return EXIT_FINDINGS;
+    }
+    let bundle = match rulecat::compile::compile(&checked, &args.paths) {
+        Ok(b) => b,
+        Err(diags) => {
+            let mut summary = checked.summary.clone();
+            summary.errors = diags.len();
+            eprint!(
+                "{}",
+                report::render(
+                    Format::Human,
+                    &diags,
+                    &checked.sources,
+                    &summary,
+                    args.color
+                )
+            );
+            eprintln!("rulecat: not compiled: some rules cannot be compiled (see above)");
+            return EXIT_FINDINGS;
+        }
+    };
+    let text = match args.format {
+        BundleFormat::Bundle => rulecat::compile::to_json(&bundle),
+        BundleFormat::Stix => {
+            let (text, skipped) = rulecat::compile::stix::render(&bundle);
+            if skipped > 0 {
                 eprintln!(
-                    "rulecat: `{}` is stale: the rule model changed; run `rulecat schema --write`",
-                    args.path.display()
+                    "rulecat: {skipped} indicators have no STIX object type and are not in the STIX bundle"
                 );
-                EXIT_FINDINGS
             }
-            Err(e) => fail(format!("cannot read `{}`: {e}", args.path.display())),
-        };
+            text
+        }
+    };
+    if let Err(code) = write_or_print(args.output.as_ref(), &text) {
+        return code;
+    }
+    let s = &bundle.stats;
+    eprintln!(
+        "rulecat: compiled {} rule files into {} rules ({} identical collapsed) and {} indicators ({} uses deduplicated)",
+        s.rule_files,
+        s.rules,
+        s.duplicate_rules,
+        s.indicators,
+        s.indicator_uses - s.indicators
+    );
+    EXIT_CLEAN
+}
+
+fn match_(args: MatchArgs) -> u8 {
+    let bundle = match rulecat::compile::read_bundle(&args.bundle) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let now = match &args.now {
+        Some(t) => match rulecat::time::parse(t) {
+            Some(n) => n,
+            None => {
+                return fail(format!(
+                    "--now `{t}` is not an ISO 8601 time such as 2026-11-27T00:00:00Z"
+                ));
+            }
+        },
+        None => rulecat::time::now(),
+    };
+    let opts = rulecat::matcher::MatchOptions {
+        now,
+        table: args.table,
+        progress: true,
+    };
+    let outcome = match rulecat::matcher::run(&bundle, &args.files, &opts) {
+        Ok(o) => o,
+        Err(e) => return fail(e.0),
+    };
+    print!("{}", rulecat::matcher::render(&outcome, args.format));
+    for p in outcome.problems.iter().take(args.max_problems) {
+        eprintln!("warning: {p}");
+    }
+    if outcome.problems.len() > args.max_problems {
+        eprintln!(
+            "warning: … and {} more telemetry problems (--max-problems to see them)",
+            outcome.problems.len() - args.max_problems
+        );
+    }
+    let s = &outcome.stats;
+    let hits: usize = outcome
+        .results
+        .iter()
+        .filter(|r| !r.rows.is_empty())
+        .count();
+    eprintln!(
+        "rulecat: {} rows in {} files ({} bytes): {} skipped as malformed, {} of tables no rule reads, {} of unknown table; {} of {} rules returned results",
+        s.rows_read,
+        s.files,
+        s.bytes_read,
+        s.rows_malformed,
+        s.rows_other_tables,
+        s.rows_unknown_table,
+        hits,
+        outcome.results.len()
+    );
+    EXIT_CLEAN
+}
+
+fn schema(args: SchemaArgs) -> u8 {
+    let generated = [
+        ("rule.schema.json", rulecat::schema::rule_schema_text()),
+        ("bundle.schema.json", rulecat::compile::bundle_schema_text()),
+    ];
+    if args.check {
+        let mut stale = false;
+        for (name, text) in &generated {
+            let path = args.dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(committed) if committed == *text => {
+                    eprintln!("rulecat: `{}` is up to date", path.display());
+                }
+                Ok(_) => {
+                    eprintln!(
+                        "rulecat: `{}` is stale: the model changed; run `rulecat schema --write`",
+                        path.display()
+                    );
+                    stale = true;
+                }
+                Err(e) => return fail(format!("cannot read `{}`: {e}", path.display())),
+            }
+        }
+        return if stale { EXIT_FINDINGS } else { EXIT_CLEAN };
     }
     if args.write {
-        return match rulecat::fsutil::write_atomic(&args.path, text.as_bytes()) {
-            Ok(()) => EXIT_CLEAN,
-            Err(e) => fail(format!("cannot write `{}`: {e}", args.path.display())),
-        };
+        for (name, text) in &generated {
+            let path = args.dir.join(name);
+            if let Err(e) = rulecat::fsutil::write_atomic(&path, text.as_bytes()) {
+                return fail(format!("cannot write `{}`: {e}", path.display()));
+            }
+        }
+        return EXIT_CLEAN;
     }
+    let text = match args.kind {
+        SchemaKind::Rule => &generated[0].1,
+        SchemaKind::Bundle => &generated[1].1,
+    };
     print!("{text}");
     EXIT_CLEAN
 }

@@ -123,7 +123,10 @@ fn machine_formats() {
 
     let (_, github, _) = run(&["lint", FIXTURES, "--format", "github"]);
     for line in github.lines().filter(|l| l.starts_with("::")) {
-        assert!(line.starts_with("::error file=tests/fixtures/load/"), "{line}");
+        assert!(
+            line.starts_with("::error file=tests/fixtures/load/"),
+            "{line}"
+        );
         assert!(line.contains(",line=") && line.contains(",col="), "{line}");
     }
     snap!("fixtures_github", github);
@@ -221,7 +224,10 @@ fn symlink_loops_and_hidden_folders() {
     assert_eq!(v["summary"]["rules"], 1, "{stdout}");
     let d = &v["diagnostics"][0];
     assert_eq!(d["code"], "D0001");
-    assert!(d["message"].as_str().unwrap().contains("symlink loop"), "{d}");
+    assert!(
+        d["message"].as_str().unwrap().contains("symlink loop"),
+        "{d}"
+    );
     assert!(!stdout.contains("broken.yaml"));
 }
 
@@ -249,12 +255,17 @@ fn report_to_file_is_written_whole() {
 
 #[test]
 fn deny_warnings_is_accepted() {
-    let (code, _, _) = run(&["lint", "tests/fixtures/load/crlf_bom_tabs.yaml", "--deny", "warnings"]);
+    let (code, _, _) = run(&[
+        "lint",
+        "tests/fixtures/load/crlf_bom_tabs.yaml",
+        "--deny",
+        "warnings",
+    ]);
     assert_eq!(code, 0);
 }
 
 #[test]
-fn schema_command_and_committed_schema_agree() {
+fn schema_command_and_committed_schemas_agree() {
     let (code, stdout, _) = run(&["schema"]);
     assert_eq!(code, 0);
     let committed = std::fs::read_to_string(rulecat::schema::RULE_SCHEMA_PATH).unwrap();
@@ -262,15 +273,29 @@ fn schema_command_and_committed_schema_agree() {
         stdout == committed,
         "schema/rule.schema.json is stale: run `cargo run -- schema --write`"
     );
+    let (_, bundle, _) = run(&["schema", "bundle"]);
+    let committed_bundle = std::fs::read_to_string(rulecat::compile::BUNDLE_SCHEMA_PATH).unwrap();
+    assert!(
+        bundle == committed_bundle,
+        "schema/bundle.schema.json is stale: run `cargo run -- schema --write`"
+    );
     let (code, _, _) = run(&["schema", "--check"]);
     assert_eq!(code, 0);
     // A stale file fails the check.
     let dir = tempfile::tempdir().unwrap();
-    let stale = dir.path().join("rule.schema.json");
-    std::fs::write(&stale, committed.replace("hunting", "HUNTING")).unwrap();
-    let (code, _, stderr) = run(&["schema", "--check", "--path", stale.to_str().unwrap()]);
+    std::fs::write(
+        dir.path().join("rule.schema.json"),
+        committed.replace("hunting", "HUNTING"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bundle.schema.json"), &committed_bundle).unwrap();
+    let (code, _, stderr) = run(&["schema", "--check", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("stale"), "{stderr}");
+    assert!(stderr.contains("rule.schema.json` is stale"), "{stderr}");
+    assert!(
+        stderr.contains("bundle.schema.json` is up to date"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -293,9 +318,19 @@ fn explain_prints_docs() {
 
 #[test]
 fn color_always_emits_ansi() {
-    let (_, stdout, _) = run(&["lint", "tests/fixtures/load/duplicate_key.yaml", "--color", "always"]);
+    let (_, stdout, _) = run(&[
+        "lint",
+        "tests/fixtures/load/duplicate_key.yaml",
+        "--color",
+        "always",
+    ]);
     assert!(stdout.contains("\u{1b}["));
-    let (_, stdout, _) = run(&["lint", "tests/fixtures/load/duplicate_key.yaml", "--color", "never"]);
+    let (_, stdout, _) = run(&[
+        "lint",
+        "tests/fixtures/load/duplicate_key.yaml",
+        "--color",
+        "never",
+    ]);
     assert!(!stdout.contains("\u{1b}["));
 }
 

@@ -1161,10 +1161,18 @@ fn mutated_catalog_queries_never_panic() {
 #[test]
 fn nesting_just_below_the_big_stack_threshold() {
     // Parsed on the caller's (small, test-thread) stack: must still fit in debug builds.
-    let q = format!("T{}{}", " | mv-apply x on (take 1".repeat(12), ")".repeat(12));
+    let q = format!(
+        "T{}{}",
+        " | mv-apply x on (take 1".repeat(12),
+        ")".repeat(12)
+    );
     ok(&q);
     let q = format!("print {}1{}", "f(-".repeat(12), ")".repeat(12));
     ok(&q);
-    let q = format!("T | where x in ({}1{})", "(T | where y in (".repeat(6), "))".repeat(6));
+    let q = format!(
+        "T | where x in ({}1{})",
+        "(T | where y in (".repeat(6),
+        "))".repeat(6)
+    );
     ok(&q);
 }

@@ -1,0 +1,268 @@
+//! Stage 6: compile a checked catalog into a deterministic, deduplicated indicator bundle.
+//!
+//! Every rule's query is lowered to executable [`bundle::Logic`] (`lower`); identical
+//! rules collapse into one entry with several sources; every indicator (field, operator,
+//! normalized value) appears once with the rules that use it. Everything is sorted and
+//! no wall-clock time is written unless `SOURCE_DATE_EPOCH` is set, so the same catalog
+//! gives byte-identical bundles on any machine and in any file order.
+
+pub mod bundle;
+pub mod lower;
+pub mod stix;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::declare_code;
+use crate::diagnostics::Diagnostic;
+use crate::run::Checked;
+use bundle::*;
+
+declare_code! {
+    /// A query construct the compiler cannot turn into executable logic.
+    ///
+    /// ## What it finds
+    /// `rulecat compile` lowers each query to a predicate tree the matcher runs. It
+    /// supports constant `let`s (times, timespans, strings, string lists), one source
+    /// table, `where` with string operators, comparisons, `between`, `in`, `has_any`,
+    /// `has_all`, `isempty`, `not()`, `and`/`or`, then `summarize` (count, dcount, min,
+    /// max, sum, make_set, make_list, take_any by columns), `project`, `sort` and `take`.
+    /// Anything else (a `join`, an `extend`, a computed key) is reported here with the
+    /// construct and the rule named.
+    ///
+    /// ## Why it matters
+    /// Compiling such a rule into something simpler would silently change what it
+    /// detects. The bundle holds each rule exactly as its query means it, or not at all.
+    ///
+    /// ## Example
+    /// ```kql
+    /// DeviceNetworkEvents
+    /// | join kind=inner (DeviceProcessEvents) on DeviceId   // `join` is not compiled
+    /// ```
+    ///
+    /// ## How to fix
+    /// Keep the rule out of the bundle (`--exclude`), or rewrite the query within the
+    /// supported subset.
+    pub static UNCOMPILABLE = {
+        code: "B0001",
+        name: "uncompilable",
+        level: Error,
+        summary: "a query construct the compiler cannot turn into executable logic",
+    }
+}
+
+/// Where the committed bundle schema lives.
+pub const BUNDLE_SCHEMA_PATH: &str = "schema/bundle.schema.json";
+
+/// The bundle's JSON Schema, as committed.
+pub fn bundle_schema_text() -> String {
+    let schema = schemars::schema_for!(Bundle);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let h = Sha256::digest(bytes);
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A rule's content hash: SHA-256 of its canonical JSON form (field order fixed by the
+/// model), so formatting, comments and file names do not change it.
+pub fn content_hash(rule: &crate::model::Rule) -> String {
+    sha256_hex(&serde_json::to_vec(rule).expect("rule serializes"))
+}
+
+/// The path of `file` relative to whichever input root contains it.
+fn relative_source(file: &Path, roots: &[PathBuf]) -> String {
+    let shown = crate::discover::display_path(file);
+    for root in roots {
+        let r = crate::discover::display_path(root);
+        let r = r.trim_end_matches('/');
+        if let Some(rest) = shown.strip_prefix(r)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            let rest = rest.trim_start_matches('/');
+            return if rest.is_empty() {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or(shown.clone())
+            } else {
+                rest.to_string()
+            };
+        }
+    }
+    shown
+}
+
+/// `SOURCE_DATE_EPOCH` as an RFC 3339 timestamp, if set and valid.
+pub fn source_date() -> Option<String> {
+    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(crate::time::format(secs * crate::time::TICKS_PER_SECOND))
+}
+
+/// Compiles the checked catalog. Returns the bundle, or the diagnostics of the rules
+/// that cannot be compiled.
+pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagnostic>> {
+    struct Unit {
+        rule: usize,
+        logic: Logic,
+        keys: Vec<(String, String, String)>,
+        hash: String,
+        source: String,
+    }
+    let mut units = Vec::new();
+    let mut diags = Vec::new();
+    let mut indicator_uses = 0;
+    for (i, (loaded, analyzed)) in checked.rules.iter().zip(&checked.analyzed).enumerate() {
+        let mut interner = lower::Interner::default();
+        match lower::lower(&analyzed.parsed.query, &mut interner) {
+            Ok(logic) => {
+                indicator_uses += interner.uses;
+                units.push(Unit {
+                    rule: i,
+                    logic,
+                    keys: interner.keys,
+                    hash: content_hash(&loaded.rule),
+                    source: relative_source(&loaded.path, roots),
+                })
+            }
+            Err(e) => {
+                let span = loaded
+                    .query
+                    .span_to_file(e.span.start as usize..e.span.end as usize);
+                diags.push(
+                    Diagnostic::new(
+                        &UNCOMPILABLE,
+                        format!(
+                            "rule `{}` cannot be compiled: {} is not supported",
+                            loaded.rule.id, e.message
+                        ),
+                    )
+                    .at(loaded.file, span, "not supported by the compiler")
+                    .note(format!("rule: {}", loaded.rule.name)),
+                );
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    // Identical rules collapse; the first (by source path) stands for the group.
+    units.sort_by(|a, b| (&a.hash, &a.source).cmp(&(&b.hash, &b.source)));
+    let mut groups: Vec<(Unit, Vec<String>)> = Vec::new();
+    for u in units {
+        match groups.last_mut() {
+            Some((first, sources)) if first.hash == u.hash => sources.push(u.source),
+            _ => {
+                let s = u.source.clone();
+                groups.push((u, vec![s]));
+            }
+        }
+    }
+    let rule_files = checked.rules.len();
+
+    // Every indicator once, sorted, with the rules that use it.
+    let mut users: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for (u, _) in &groups {
+        let id = &checked.rules[u.rule].rule.id;
+        for k in &u.keys {
+            users.entry(k.clone()).or_default().insert(id.clone());
+        }
+    }
+    let global: BTreeMap<&(String, String, String), usize> =
+        users.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    let indicators: Vec<Indicator> = users
+        .iter()
+        .enumerate()
+        .map(|(i, ((field, operator, value), rules))| Indicator {
+            id: i,
+            kind: lower::kind_of(field, value),
+            field: field.clone(),
+            operator: operator.clone(),
+            value: value.clone(),
+            rules: rules.iter().cloned().collect(),
+        })
+        .collect();
+
+    let mut rules: Vec<CompiledRule> = groups
+        .into_iter()
+        .map(|(mut u, sources)| {
+            remap(&mut u.logic.predicate, &|local| global[&u.keys[local]]);
+            let r = &checked.rules[u.rule].rule;
+            CompiledRule {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                tactics: r.tactics.as_slice().to_vec(),
+                techniques: r.relevant_techniques.as_slice().to_vec(),
+                sources,
+                content_hash: u.hash,
+                logic: u.logic,
+            }
+        })
+        .collect();
+    rules.sort_by(|a, b| (&a.id, &a.content_hash).cmp(&(&b.id, &b.content_hash)));
+
+    let mut hashes: Vec<&str> = rules.iter().map(|r| r.content_hash.as_str()).collect();
+    hashes.sort_unstable();
+    let catalog_hash = sha256_hex(hashes.join("\n").as_bytes());
+    Ok(Bundle {
+        format_version: BUNDLE_FORMAT_VERSION,
+        rulecat_version: env!("CARGO_PKG_VERSION").to_string(),
+        catalog_hash,
+        created: source_date(),
+        stats: BundleStats {
+            rule_files,
+            rules: rules.len(),
+            duplicate_rules: rule_files - rules.len(),
+            indicator_uses,
+            indicators: indicators.len(),
+        },
+        indicators,
+        rules,
+    })
+}
+
+fn remap(p: &mut Predicate, f: &dyn Fn(usize) -> usize) {
+    match p {
+        Predicate::Indicator { indicator } => *indicator = f(*indicator),
+        Predicate::And { all: v } | Predicate::Or { any: v } => {
+            v.iter_mut().for_each(|q| remap(q, f))
+        }
+        Predicate::Not { not } => remap(not, f),
+        Predicate::True
+        | Predicate::Compare { .. }
+        | Predicate::Between { .. }
+        | Predicate::IsEmpty { .. } => {}
+    }
+}
+
+/// The bundle as pretty JSON with a final newline.
+pub fn to_json(bundle: &Bundle) -> String {
+    let mut s = serde_json::to_string_pretty(bundle).expect("bundle serializes");
+    s.push('\n');
+    s
+}
+
+/// Reads a bundle, checking its format version.
+pub fn read_bundle(path: &Path) -> Result<Bundle, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let b: Bundle = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not a rulecat bundle: {e}", path.display()))?;
+    if b.format_version != BUNDLE_FORMAT_VERSION {
+        return Err(format!(
+            "`{}` has bundle format {}, this rulecat reads format {BUNDLE_FORMAT_VERSION}",
+            path.display(),
+            b.format_version
+        ));
+    }
+    Ok(b)
+}

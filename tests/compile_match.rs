@@ -1,0 +1,295 @@
+//! `rulecat compile` and `rulecat match` driven through the real binary.
+
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+const NOW: &str = "2026-11-27T00:00:00Z";
+
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = cargo_bin_cmd!("rulecat");
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().expect("rulecat runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    run_env(args, &[])
+}
+
+fn compile_to(dir: &Path, catalog: &str) -> std::path::PathBuf {
+    let out = dir.join("bundle.json");
+    let (code, _, stderr) = run(&["compile", catalog, "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    out
+}
+
+#[test]
+fn catalog_bundle() {
+    let (code, bundle, stderr) = run(&["compile", "catalog"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("compiled 4 rule files into 4 rules"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    // The bundle validates against the committed bundle schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schema/bundle.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        v.get("created").is_none(),
+        "no wall-clock time without SOURCE_DATE_EPOCH"
+    );
+    // Every indicator once, with the rules using it.
+    let inds = v["indicators"].as_array().unwrap();
+    let zoho = inds
+        .iter()
+        .find(|i| i["field"] == "Signer" && i["value"] == "zoho")
+        .expect("the Zoho signer indicator");
+    assert_eq!(zoho["kind"], "signer");
+    assert_eq!(zoho["rules"][0], "ba1e02dc-2731-4f65-bdd3-b293e0490e9a");
+    snap!("bundle_catalog", bundle);
+}
+
+#[test]
+fn bundles_are_byte_identical_in_any_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = std::fs::read(compile_to(dir.path(), "catalog")).unwrap();
+    let b = std::fs::read(compile_to(dir.path(), "catalog")).unwrap();
+    assert_eq!(a, b, "compiling twice differs");
+
+    // A copy under another root, files written in reverse order.
+    let copy = dir.path().join("elsewhere/rules");
+    let sub = copy.join("RemoteManagementMonitoring");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir("catalog/RemoteManagementMonitoring")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.reverse();
+    for f in &files {
+        std::fs::copy(f, sub.join(f.file_name().unwrap())).unwrap();
+    }
+    let out = dir.path().join("copy.json");
+    let (code, _, stderr) = run(&[
+        "compile",
+        copy.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        a,
+        std::fs::read(&out).unwrap(),
+        "a copy in another folder differs"
+    );
+
+    // Renamed files: the same catalog hash, indicators and logic; only `sources` differ.
+    let renamed = dir.path().join("renamed");
+    std::fs::create_dir_all(&renamed).unwrap();
+    for (i, f) in files.iter().enumerate() {
+        std::fs::copy(f, renamed.join(format!("rule_{i}.yml"))).unwrap();
+    }
+    let out2 = dir.path().join("renamed.json");
+    let (code, _, stderr) = run(&[
+        "compile",
+        renamed.to_str().unwrap(),
+        "-o",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut x: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    let mut y: serde_json::Value = serde_json::from_slice(&std::fs::read(&out2).unwrap()).unwrap();
+    for v in [&mut x, &mut y] {
+        for r in v["rules"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("sources");
+        }
+    }
+    assert_eq!(x, y);
+}
+
+#[test]
+fn identical_rules_collapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(&cat).unwrap();
+    for f in std::fs::read_dir("catalog/RemoteManagementMonitoring").unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, cat.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(
+        "catalog/RemoteManagementMonitoring/rmm_Action1_filesig.yaml",
+        cat.join("zz_copy_of_action1.yaml"),
+    )
+    .unwrap();
+    let (code, bundle, stderr) = run(&["compile", cat.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("5 rule files into 4 rules (1 identical collapsed)"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(v["stats"]["duplicate_rules"], 1);
+    let action1 = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "1525a733-192f-41f2-96ba-d3f631ca00d0")
+        .unwrap();
+    assert_eq!(
+        action1["sources"],
+        serde_json::json!(["rmm_Action1_filesig.yaml", "zz_copy_of_action1.yaml"])
+    );
+    // The Action1 signer indicator is listed once.
+    let n = v["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["value"] == "action1 corporation")
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn source_date_epoch_stamps_the_bundle() {
+    let (code, bundle, _) = run_env(
+        &["compile", "catalog"],
+        &[("SOURCE_DATE_EPOCH", "1767225600")],
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(v["created"], "2026-01-01T00:00:00Z");
+}
+
+#[test]
+fn stix_indicators() {
+    let (code, stix, _) = run(&["compile", "catalog", "--format", "stix"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stix).unwrap();
+    assert_eq!(v["type"], "bundle");
+    let patterns: Vec<&str> = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["pattern"].as_str().unwrap())
+        .collect();
+    assert!(
+        patterns.contains(&"[domain-name:value = 'assist.zoho.com']"),
+        "{patterns:?}"
+    );
+    assert!(
+        patterns.contains(&"[x509-certificate:subject LIKE '%zoho%']"),
+        "{patterns:?}"
+    );
+    for o in v["objects"].as_array().unwrap() {
+        assert_eq!(o["spec_version"], "2.1");
+        assert!(o["id"].as_str().unwrap().starts_with("indicator--"));
+    }
+    snap!("stix_catalog", stix);
+}
+
+#[test]
+fn uncompilable_constructs_are_named() {
+    let (code, stdout, stderr) = run(&[
+        "compile",
+        "tests/fixtures/compile/join.yaml",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.is_empty(), "no bundle is written");
+    assert!(stderr.contains("error[B0001]"), "{stderr}");
+    assert!(stderr.contains("rule `5d6f3c2a-9a41-4f7e-8f3e-2b1c0d9e8a71` cannot be compiled: the `join` operator is not supported"), "{stderr}");
+}
+
+fn match_fixture(dir: &str, format: &str) -> (String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = compile_to(tmp.path(), "catalog");
+    let (code, stdout, stderr) = run(&[
+        "match",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        format,
+        dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn match_telemetry_fixtures() {
+    for dir in [
+        "zoho_filesig",
+        "zoho_netconn",
+        "zoho_netconn_csv",
+        "action1_filesig",
+        "remoteutilities_filesig",
+        "mixed_by_type",
+        "sample",
+    ] {
+        let (stdout, stderr) = match_fixture(&format!("tests/telemetry/{dir}"), "table");
+        snap!(
+            format!("match_{dir}"),
+            format!("{stdout}\n--- stderr ---\n{stderr}")
+        );
+    }
+}
+
+#[test]
+fn match_near_misses_do_not_match() {
+    let (stdout, _) = match_fixture("tests/telemetry/zoho_netconn", "jsonl");
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let url = v["row"]["RemoteUrl"].as_str().unwrap_or("").to_lowercase();
+        assert!(!url.contains("myzoho.com"), "{line}");
+        assert!(!url.contains("zoho.community"), "{line}");
+    }
+    assert!(
+        stdout.contains("\"RemoteUrl\":\"ASSIST.ZOHO.COM\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"RemoteUrl\":\"https://assist.zoho.com/x\""),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn malformed_telemetry_is_reported_and_counted() {
+    let (stdout, stderr) = match_fixture("tests/telemetry/malformed", "table");
+    assert!(stderr.contains("skipped as malformed"), "{stderr}");
+    for line in stderr.lines().filter(|l| l.starts_with("warning: ")) {
+        assert!(line.contains("tests/telemetry/malformed/"), "{line}");
+    }
+    snap!(
+        "match_malformed",
+        format!("{stdout}\n--- stderr ---\n{stderr}")
+    );
+}
