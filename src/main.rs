@@ -86,6 +86,16 @@ struct LintArgs {
     /// Configuration file (default: rulecat.toml in the first path or a parent folder).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Apply the certain fixes in place, then report what is left.
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Show the certain fixes as a unified diff without writing (exit 1 when there are any).
+    #[arg(long)]
+    diff: bool,
+    /// A bundle from the previous release: a rule whose file is the same but whose id
+    /// changed is an error (id-changed).
+    #[arg(long, value_name = "BUNDLE")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -173,11 +183,14 @@ enum SchemaKind {
 #[derive(Args)]
 struct ExplainArgs {
     /// A code (`S0001`) or name (`unknown-key`).
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present_any = ["list", "markdown"])]
     code: Option<String>,
     /// List every code with its summary.
     #[arg(long)]
     list: bool,
+    /// Print the documentation of every code as Markdown (docs/lints.md is this output).
+    #[arg(long, conflicts_with = "list")]
+    markdown: bool,
 }
 
 fn main() -> ExitCode {
@@ -206,11 +219,41 @@ fn lint(args: LintArgs) -> u8 {
             ..LoadOptions::default()
         },
         config: args.config,
+        baseline: args.baseline,
     };
-    let checked = match run::check(&opts) {
+    let mut checked = match run::check(&opts) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if args.diff {
+        let plan = rulecat::fix::plan(&checked.diagnostics, &checked.sources);
+        print!("{}", rulecat::fix::diff(&plan));
+        let n: usize = plan.iter().map(|f| f.fixes).sum();
+        eprintln!(
+            "rulecat: {n} fixes available in {} files (run with --fix to apply)",
+            plan.len()
+        );
+        return if n > 0 { EXIT_FINDINGS } else { EXIT_CLEAN };
+    }
+    if args.fix {
+        // Fixes can uncover or enable others (two on one line): a few rounds at most.
+        let mut total = 0;
+        for _ in 0..4 {
+            let plan = rulecat::fix::plan(&checked.diagnostics, &checked.sources);
+            if plan.is_empty() {
+                break;
+            }
+            match rulecat::fix::apply(&plan) {
+                Ok(n) => total += n,
+                Err(e) => return fail(format!("cannot write a fixed file: {e}")),
+            }
+            checked = match run::check(&opts) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+        }
+        eprintln!("rulecat: applied {total} fixes");
+    }
     let out = report::render(
         args.format,
         &checked.diagnostics,
@@ -258,6 +301,7 @@ fn compile(args: CompileArgs) -> u8 {
         exclude: args.exclude,
         load: LoadOptions::default(),
         config: args.config,
+        baseline: None,
     };
     let checked = match run::check(&opts) {
         Ok(c) => c,
@@ -431,6 +475,10 @@ fn schema(args: SchemaArgs) -> u8 {
 }
 
 fn explain(args: ExplainArgs) -> u8 {
+    if args.markdown {
+        print!("{}", rulecat::codes::markdown());
+        return EXIT_CLEAN;
+    }
     if args.list {
         for c in rulecat::codes::all() {
             println!(

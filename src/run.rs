@@ -21,6 +21,8 @@ pub struct CheckOptions {
     /// An explicit configuration file; by default `rulecat.toml` is searched for upward
     /// from the first path.
     pub config: Option<PathBuf>,
+    /// A bundle from the previous release, for the id-changed lint.
+    pub baseline: Option<PathBuf>,
 }
 
 /// The result of a check: every file's text, the rules that loaded, and all diagnostics.
@@ -105,8 +107,17 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     }
     summary.rules = rules.len();
 
+    let baseline = match &opts.baseline {
+        Some(p) => Some(crate::compile::read_bundle(p).map_err(UsageError)?),
+        None => None,
+    };
     let analyzed = crate::lint::analyze_all(&rules);
-    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources, &config));
+    let env = crate::lint::LintEnv {
+        config: &config,
+        baseline: baseline.as_ref(),
+        roots: &opts.paths,
+    };
+    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources, &env));
     summary.suppressed = crate::suppress::apply(&mut diagnostics, &sources, &config);
 
     report::sort(&mut diagnostics, &sources);

@@ -76,7 +76,7 @@ pub fn content_hash(rule: &crate::model::Rule) -> String {
 }
 
 /// The path of `file` relative to whichever input root contains it.
-fn relative_source(file: &Path, roots: &[PathBuf]) -> String {
+pub fn relative_source(file: &Path, roots: &[PathBuf]) -> String {
     let shown = crate::discover::display_path(file);
     for root in roots {
         let r = crate::discover::display_path(root);

@@ -16,6 +16,7 @@ use crate::kql::{self, Span};
 use crate::load::LoadedRule;
 use crate::source::SourceMap;
 
+mod id_changed;
 mod kql_syntax;
 mod non_term_has;
 mod operator_type;
@@ -73,6 +74,18 @@ pub struct CatalogCtx<'a> {
     pub rules: &'a [RuleCtx<'a>],
     pub sources: &'a SourceMap,
     pub config: &'a Config,
+    /// The previous release's bundle (`--baseline`), for id-changed.
+    pub baseline: Option<&'a crate::compile::bundle::Bundle>,
+    /// The input paths, to compute each rule's source path as the compiler does.
+    pub roots: &'a [std::path::PathBuf],
+}
+
+/// What the run brings to the lints besides the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct LintEnv<'a> {
+    pub config: &'a Config,
+    pub baseline: Option<&'a crate::compile::bundle::Bundle>,
+    pub roots: &'a [std::path::PathBuf],
 }
 
 type RuleCheck = fn(&RuleCtx<'_>, &mut Vec<Diagnostic>);
@@ -94,6 +107,7 @@ pub static LINTS: &[&Lint] = &[
     &unused_let::LINT,
     &operator_type::LINT,
     &non_term_has::LINT,
+    &id_changed::LINT,
     // -- rule, catalog and style lints (R, C, F codes) --
     // -- end rule, catalog and style lints --
     // -- query content lints (Q codes, spelling) --
@@ -130,8 +144,9 @@ pub fn run(
     rules: &[LoadedRule],
     analyzed: &[Analyzed],
     sources: &SourceMap,
-    config: &Config,
+    env: &LintEnv<'_>,
 ) -> Vec<Diagnostic> {
+    let config = env.config;
     let ctxs: Vec<RuleCtx<'_>> = rules
         .iter()
         .zip(analyzed)
@@ -159,6 +174,8 @@ pub fn run(
         rules: &ctxs,
         sources,
         config,
+        baseline: env.baseline,
+        roots: env.roots,
     };
     for lint in LINTS {
         if let Some(check) = lint.check_catalog {
