@@ -25,6 +25,6 @@ pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod suppress;
-pub mod time;
 pub mod tables;
+pub mod time;
 pub mod yaml;

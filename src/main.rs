@@ -419,9 +419,10 @@ fn match_(args: MatchArgs) -> u8 {
         .filter(|r| !r.rows.is_empty())
         .count();
     eprintln!(
-        "rulecat: {} rows in {} files ({} bytes): {} skipped as malformed, {} of tables no rule reads, {} of unknown table; {} of {} rules returned results",
+        "rulecat: {} rows in {} file{} ({} bytes): {} skipped as malformed, {} of tables no rule reads, {} of unknown table; {} of {} rules returned results",
         s.rows_read,
         s.files,
+        if s.files == 1 { "" } else { "s" },
         s.bytes_read,
         s.rows_malformed,
         s.rows_other_tables,

@@ -283,13 +283,40 @@ fn match_near_misses_do_not_match() {
 
 #[test]
 fn malformed_telemetry_is_reported_and_counted() {
-    let (stdout, stderr) = match_fixture("tests/telemetry/malformed", "table");
-    assert!(stderr.contains("skipped as malformed"), "{stderr}");
-    for line in stderr.lines().filter(|l| l.starts_with("warning: ")) {
-        assert!(line.contains("tests/telemetry/malformed/"), "{line}");
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = compile_to(tmp.path(), "catalog");
+    let mut all = String::new();
+    for (file, table) in [
+        ("malformed_badjson.jsonl", "DeviceNetworkEvents"),
+        ("malformed_types.jsonl", "DeviceFileCertificateInfo"),
+        ("malformed_unclosed_quote.csv", "DeviceFileCertificateInfo"),
+    ] {
+        let path = format!("tests/telemetry/malformed/{file}");
+        let (code, stdout, stderr) = run(&[
+            "match",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--table",
+            table,
+            &path,
+        ]);
+        assert_eq!(code, 0, "a malformed line never stops the run: {stderr}");
+        for line in stderr.lines().filter(|l| l.starts_with("warning: ")) {
+            assert!(line.starts_with(&format!("warning: {path}:")), "{line}");
+        }
+        all.push_str(&format!(
+            "== {file} ({table})\n{stdout}--- stderr ---\n{stderr}\n"
+        ));
     }
-    snap!(
-        "match_malformed",
-        format!("{stdout}\n--- stderr ---\n{stderr}")
+    assert!(
+        all.contains("malformed_badjson.jsonl:2: not a JSON object"),
+        "{all}"
     );
+    assert!(
+        all.contains("malformed_types.jsonl:2: `Timestamp` is not a datetime"),
+        "{all}"
+    );
+    snap!("match_malformed", all);
 }

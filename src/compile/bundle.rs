@@ -55,7 +55,7 @@ pub struct Indicator {
     pub field: String,
     /// KQL string operator: `has`, `has_cs`, `contains`, `startswith`, `==`, `=~`, ...
     pub operator: String,
-    /// The value, lowercased for case-insensitive operators.
+    /// The value, case-folded (simple Unicode lowercase) for case-insensitive operators.
     pub value: String,
     /// Ids of the rules that use it, sorted.
     pub rules: Vec<String>,

@@ -417,7 +417,7 @@ impl Lowerer<'_> {
 
     fn indicator(&mut self, field: &str, operator: &str, value: &str) -> Predicate {
         let value = if case_insensitive(operator) {
-            value.to_lowercase()
+            crate::matcher::ops::fold(value).into_owned()
         } else {
             value.to_string()
         };

@@ -25,8 +25,27 @@ mod unknown_column;
 mod unknown_table;
 mod unused_let;
 // -- rule, catalog and style lints (R, C, F codes) --
+mod ascii_only;
+mod attack_mapping;
+mod connector_mismatch;
+mod duplicate_id;
+mod duplicate_name;
+mod duplicate_rule;
+mod final_newline;
+mod invalid_id;
+mod placeholder_text;
+mod scalar_tactics;
+mod tab_indent;
+mod trailing_whitespace;
 // -- end rule, catalog and style lints --
 // -- query content lints (Q codes, spelling) --
+mod duplicate_list_value;
+mod indicator_shape;
+mod overbroad_signer;
+mod query_window;
+mod rmm;
+mod spelling;
+mod title_filter_mismatch;
 // -- end query content lints --
 
 /// A rule with its parsed and analyzed query: what per-rule lints see.
@@ -109,8 +128,26 @@ pub static LINTS: &[&Lint] = &[
     &non_term_has::LINT,
     &id_changed::LINT,
     // -- rule, catalog and style lints (R, C, F codes) --
+    &invalid_id::LINT,
+    &placeholder_text::LINT,
+    &attack_mapping::LINT,
+    &connector_mismatch::LINT,
+    &scalar_tactics::LINT,
+    &duplicate_id::LINT,
+    &duplicate_rule::LINT,
+    &duplicate_name::LINT,
+    &ascii_only::LINT,
+    &trailing_whitespace::LINT,
+    &tab_indent::LINT,
+    &final_newline::LINT,
     // -- end rule, catalog and style lints --
     // -- query content lints (Q codes, spelling) --
+    &spelling::LINT,
+    &overbroad_signer::LINT,
+    &duplicate_list_value::LINT,
+    &indicator_shape::LINT,
+    &title_filter_mismatch::LINT,
+    &query_window::LINT,
     // -- end query content lints --
 ];
 

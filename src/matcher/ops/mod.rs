@@ -68,8 +68,10 @@
 //! * Turkish: `I` folds to `i` and `ı` (dotless, U+0131) stays `ı`, so `ı =~ I` is false; `İ`
 //!   (U+0130), whose lowercase is the two characters `i̇`, is left unchanged, so `İ =~ i` is
 //!   false (keeping the fold one-to-one keeps term boundaries identical before and after it).
-//! * Greek final sigma: `Σ` folds to `σ`, not `ς` (no context-sensitive mapping), so
-//!   `ς =~ Σ` is false.
+//! * Greek final sigma: `ς` folds to `σ` (as in Unicode case folding), and so does `Σ`, so
+//!   `ς =~ Σ` is true. This also makes text already lowercased with [`str::to_lowercase`]
+//!   (which writes `ς` at the end of a word) fold to the same string as the original: for
+//!   every string without `İ`, `fold(&s.to_lowercase()) == fold(s)` (tested).
 //! * The Kelvin sign `K` (U+212A) folds to ASCII `k`, and the Ohm sign `Ω` to `ω`.
 //!
 //! Folding never changes whether a character is alphanumeric (tested over all of Unicode), so
@@ -227,13 +229,16 @@ enum Shape {
 
 /// Case-folds one character for the case-insensitive operators: its Unicode simple lowercase
 /// mapping when that is a single character, else the character itself (only `İ`, U+0130, whose
-/// lowercase is `i` + U+0307, is affected). Kusto documents case-insensitive comparison only
+/// lowercase is `i` + U+0307, is affected); final sigma `ς` folds to `σ`. Kusto documents case-insensitive comparison only
 /// for ASCII (in-operator: "Case-insensitive operators are currently supported only for
 /// ASCII-text"); see the module docs for why and how we extend it to Unicode.
 #[inline]
 pub fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_lowercase();
+    }
+    if c == 'ς' {
+        return 'σ';
     }
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
@@ -427,6 +432,7 @@ fn shape_holds(shape: Shape, hay: &str, needle: &str, ascii_ci: bool) -> bool {
         }
     };
     match shape {
+        Shape::Contains if !ascii_ci => hay.contains(needle),
         Shape::StartsWith => eq(&h[..n.len()]),
         Shape::EndsWith => eq(&h[h.len() - n.len()..]),
         _ => {
@@ -447,16 +453,18 @@ fn shape_holds(shape: Shape, hay: &str, needle: &str, ascii_ci: bool) -> bool {
 ///
 /// Patterns are grouped by family:
 ///
-/// * `has` / `has_cs` needles that begin and end with a term character and have at most 8
-///   terms (nearly all indicator lists): a term-aligned hash index per case mode (see
-///   `TermTable`), probed once per term of the value, so its cost does not grow with the
-///   number of needles;
-/// * the rest of the case-insensitive substring family (`has`, `hasprefix`, `hassuffix`, `contains`,
-///   `startswith`, `endswith`): ONE Aho-Corasick automaton over the folded needles, in ASCII
-///   case-insensitive mode, so an ASCII value (or one whose non-ASCII characters are already
-///   lowercase) is scanned as is, without copying; other values are scanned as a folded copy
-///   (one allocation). Each overlapping occurrence is checked against the operator's anchor or
-///   term-boundary condition.
+/// * `has` / `has_cs` needles that begin and end with a term character and have at most 32
+///   terms (nearly all indicator lists), when the case family has 100 needles or more: a
+///   term-aligned hash index per case mode (see `TermTable`), probed once per term of the
+///   value, so its cost does not grow with the number of needles; in smaller families they
+///   join the automaton below;
+/// * the rest of the case-insensitive substring family (`has`, `hasprefix`, `hassuffix`,
+///   `contains`, `startswith`, `endswith`): ONE Aho-Corasick automaton over the folded
+///   needles, in ASCII case-insensitive mode, so an ASCII value (or one whose non-ASCII
+///   characters are already lowercase) is scanned as is, without copying; other values are
+///   scanned as a folded copy (the one allocation of the fast path, documented: values with
+///   upper-case non-ASCII letters). Each overlapping occurrence is checked against the
+///   operator's anchor or term-boundary condition.
 /// * the rest of the case-sensitive substring family (the `_cs` forms): a second automaton,
 ///   exact bytes.
 /// * `==`: a hash map from needle to pattern indices; `=~`: a hash map from folded needle to
@@ -564,7 +572,11 @@ impl Family {
 
 /// The most terms a `has` needle may have to be served by a [`TermTable`] (longer phrases go
 /// to the Aho-Corasick automaton).
-const MAX_TABLE_TERMS: u32 = 8;
+const MAX_TABLE_TERMS: u32 = 32;
+/// The number of needles in a case family from which its `has` needles use a [`TermTable`]:
+/// below it, one Aho-Corasick DFA over all the family's needles is faster (the `aho-corasick`
+/// crate picks a DFA for about 100 patterns or fewer, a slower NFA above).
+const TERM_TABLE_MIN: usize = 100;
 const EMPTY_SLOT: u32 = u32::MAX;
 const PIECE_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const SPAN_SEED: u64 = 0x2545_f491_4f6c_dd1d;
@@ -807,6 +819,15 @@ impl PatternSet {
     /// Builds the set. Pattern `i` of `patterns` is reported as index `i` by
     /// [`PatternSet::matches`]. Fails on an invalid regex, naming the pattern and its index.
     pub fn new(patterns: &[(StrOpKind, String)]) -> Result<PatternSet, String> {
+        PatternSet::build(patterns, TERM_TABLE_MIN)
+    }
+
+    /// [`PatternSet::new`] with the family size from which `has` needles go to a
+    /// [`TermTable`] instead of the automaton (tests use 0 and `usize::MAX` to cover both).
+    fn build(
+        patterns: &[(StrOpKind, String)],
+        term_table_min: usize,
+    ) -> Result<PatternSet, String> {
         let mut always = Vec::new();
         let mut eq: HashMap<Box<str>, Vec<usize>> = HashMap::new();
         let mut eq_ci: HashMap<Box<str>, Vec<usize>> = HashMap::new();
@@ -873,6 +894,22 @@ impl PatternSet {
             Some(RegexFamily { set, uses: re_uses })
         };
 
+        // Small families are faster in one automaton (a DFA); large ones scale better with
+        // `has` needles in the term table.
+        let table_or_automaton = |terms: HashMap<String, Vec<usize>>, fam: &mut FamilyBuilder| {
+            if terms.len() + fam.needles.len() >= term_table_min {
+                return terms.into_iter().collect();
+            }
+            for (needle, uses) in terms {
+                for i in uses {
+                    fam.add(needle.clone(), Shape::Has, i);
+                }
+            }
+            Vec::new()
+        };
+        let ci_terms = table_or_automaton(ci_terms, &mut ci);
+        let cs_terms = table_or_automaton(cs_terms, &mut cs);
+
         Ok(PatternSet {
             len: patterns.len(),
             always,
@@ -880,8 +917,8 @@ impl PatternSet {
             eq_ci,
             ci: ci.build(true)?,
             cs: cs.build(false)?,
-            ci_terms: TermTable::build(true, ci_terms.into_iter().collect()),
-            cs_terms: TermTable::build(false, cs_terms.into_iter().collect()),
+            ci_terms: TermTable::build(true, ci_terms),
+            cs_terms: TermTable::build(false, cs_terms),
             re,
         })
     }

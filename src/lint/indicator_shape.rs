@@ -1,0 +1,313 @@
+use super::rmm::{self, field_name, string_lit};
+use super::{Lint, RuleCtx};
+use crate::declare_code;
+use crate::diagnostics::Diagnostic;
+use crate::kql::Span;
+use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind};
+use crate::kql::visit;
+
+declare_code! {
+    /// A value in a domain filter that does not have the shape of a domain.
+    ///
+    /// ## What it finds
+    /// In a filter on a URL or domain field (`RemoteUrl`, `Url`, `UrlDomain`,
+    /// `RemoteDnsCanonicalName`, `QueryTarget`, ...) or in a list whose other values are
+    /// domains:
+    /// - a full URL or a path where a domain is expected (`'https://x.com/path'`,
+    ///   `'x.com/download'`);
+    /// - a label with no dot (`'dameware'`) in an otherwise-domain list;
+    /// - an entry a broader entry of the same `has_any` list already matches: `has_any`
+    ///   matches whole terms, so `'zoho.com'` already matches `assist.zoho.com` (but not
+    ///   `zohocdn.com`, and `'assist.zoho.com'` does not cover `'assist.zoho.com.au'`);
+    /// - whitespace inside a value (`' islonline.org'`).
+    ///
+    /// ## Why it matters
+    /// Indicator lists are copied from vendor documentation and threat reports, and their
+    /// shape decides what matches: a leading space or a URL path makes an entry match
+    /// nothing (or only one exact URL), a bare label matches any URL containing that word,
+    /// and redundant entries hide which domains the rule really covers.
+    ///
+    /// ## Example
+    /// ```kql
+    /// DeviceNetworkEvents
+    /// | where RemoteUrl has_any ('islonline.com', ' islonline.net', 'https://builds.level.io/agent')
+    /// ```
+    /// Fixed:
+    /// ```kql
+    /// DeviceNetworkEvents
+    /// | where RemoteUrl has_any ('islonline.com', 'islonline.net', 'builds.level.io')
+    /// ```
+    ///
+    /// ## How to fix
+    /// List bare domains: strip schemes, paths and spaces, give labels their domain, and
+    /// drop entries that a listed parent domain already covers.
+    pub static CODE = {
+        code: "Q0003",
+        name: "indicator-shape",
+        level: Warning,
+        summary: "a value in a domain filter that is not shaped like a domain",
+    }
+}
+
+pub static LINT: Lint = Lint {
+    info: &CODE,
+    check_rule: Some(check),
+    check_catalog: None,
+};
+
+/// Fields that hold a host or domain. `Url` holds full URLs, so only term matches
+/// (`has`, `has_any`) on it expect domains.
+fn is_domain_field(name: &str, term_op: bool) -> bool {
+    (term_op && name == "Url")
+        || matches!(
+            name,
+            "RemoteUrl"
+                | "UrlDomain"
+                | "RemoteDnsCanonicalName"
+                | "QueryTarget"
+                | "DnsQuery"
+                | "DomainName"
+                | "Domain"
+                | "DestinationHostName"
+                | "RequestURL"
+        )
+        || name.ends_with("UrlDomain")
+        || name.ends_with("DnsQuery")
+        || name.ends_with("CanonicalName")
+}
+
+/// Free-text and file fields where URLs, paths and plain words are normal.
+fn is_free_text_field(name: &str) -> bool {
+    [
+        "FileName",
+        "CommandLine",
+        "Path",
+        "Registry",
+        "Name",
+        "Account",
+        "Title",
+    ]
+    .iter()
+    .any(|k| name.contains(k))
+}
+
+const FILE_EXTENSIONS: &[&str] = &[
+    "exe", "dll", "sys", "ps1", "psm1", "bat", "cmd", "vbs", "js", "jse", "hta", "msi", "txt",
+    "log", "zip", "rar", "7z", "lnk", "scr", "cpl", "ocx", "tmp", "dat", "ini", "xml", "json",
+    "docx", "docm", "xlsx", "xlsm", "pdf", "iso", "img", "jar", "py", "sh", "dmg", "pkg", "so",
+];
+
+/// `a.b` with letters-only last label that is not a file extension: `zoho.com`, `x.io`.
+fn looks_like_domain(v: &str) -> bool {
+    let v = v.trim().trim_end_matches('.');
+    if v.contains(char::is_whitespace) || v.contains('/') || !v.contains('.') {
+        return false;
+    }
+    let labels: Vec<&str> = v.split('.').collect();
+    let tld = labels.last().copied().unwrap_or("");
+    labels.iter().all(|l| {
+        !l.is_empty()
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+    }) && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && !FILE_EXTENSIONS.contains(&tld.to_ascii_lowercase().as_str())
+}
+
+/// A URL (`https://x.com/a`) or a domain with a path (`x.com/download`): the host part.
+fn url_host(v: &str) -> Option<&str> {
+    let t = v.trim();
+    let rest = match t.find("://") {
+        Some(i) => &t[i + 3..],
+        None => {
+            let slash = t.find('/')?;
+            if !looks_like_domain(&t[..slash]) {
+                return None;
+            }
+            t
+        }
+    };
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .split('@')
+        .next_back()
+        .unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    (!host.is_empty() && host.contains('.')).then_some(host)
+}
+
+fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    visit::for_each_expr(&ctx.parsed.query, |e| match e {
+        Expr::In { op, lhs, list, .. } => check_list(ctx, *op, lhs, list, out),
+        Expr::StringOp { op, lhs, rhs, .. }
+            if !op.negated && matches!(op.kind, StrOpKind::Has | StrOpKind::Equals) =>
+        {
+            check_single(ctx, lhs, rhs, op.as_str(), op.kind == StrOpKind::Has, out)
+        }
+        Expr::Binary {
+            op: BinOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => check_single(ctx, lhs, rhs, "==", false, out),
+        _ => {}
+    });
+}
+
+fn check_single(
+    ctx: &RuleCtx<'_>,
+    lhs: &Expr,
+    rhs: &Expr,
+    op: &str,
+    term_op: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (Some(field), Some((value, span))) = (field_name(lhs), string_lit(rhs)) else {
+        return;
+    };
+    if !is_domain_field(field, term_op) {
+        return;
+    }
+    let context = format!("`{field} {op}`");
+    if let Some(d) = whitespace(ctx, value, span, &context) {
+        out.push(d);
+    } else if let Some(d) = url(ctx, value, span, &context) {
+        out.push(d);
+    }
+}
+
+fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mut Vec<Diagnostic>) {
+    let elems = rmm::list_strings(list);
+    if elems.is_empty() {
+        return;
+    }
+    let field = field_name(lhs);
+    let domains = elems.iter().filter(|(v, _)| looks_like_domain(v)).count();
+    let by_field = field.is_some_and(|f| is_domain_field(f, op.is_term_operator()));
+    let by_shape =
+        !field.is_some_and(is_free_text_field) && elems.len() >= 3 && domains * 2 > elems.len();
+    if !by_field && !by_shape {
+        return;
+    }
+    let context = format!("`{} {}` list", field.unwrap_or("the"), op.as_str());
+    for (i, &(value, span)) in elems.iter().enumerate() {
+        if let Some(d) = whitespace(ctx, value, span, &context) {
+            out.push(d);
+            continue;
+        }
+        if let Some(d) = url(ctx, value, span, &context) {
+            out.push(d);
+            continue;
+        }
+        let others = elems.len() - 1;
+        let other_domains = domains - usize::from(looks_like_domain(value));
+        if !value.contains('.')
+            && !value.is_empty()
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && other_domains >= 2
+            && other_domains * 2 > others
+        {
+            out.push(
+                Diagnostic::new(
+                    &CODE,
+                    format!("`'{value}'` is a bare label, not a domain, in the {context} of domains"),
+                )
+                .at(ctx.rule.file, ctx.query_span(span), "no dot: not a domain")
+                .note(format!(
+                    "`has` matches `'{value}'` as a term anywhere in the value, so it matches any host or URL containing the word, not one domain"
+                ))
+                .help(format!(
+                    "give the full domain (e.g. `'{value}.com'`), or move the word to a filter on another field"
+                )),
+            );
+            continue;
+        }
+        if op == ListOp::HasAny && looks_like_domain(value) {
+            let lower = value.to_ascii_lowercase();
+            let parent = elems.iter().enumerate().find(|&(j, &(p, _))| {
+                j != i && looks_like_domain(p) && {
+                    let p = p.to_ascii_lowercase();
+                    lower.len() > p.len()
+                        && lower.ends_with(&p)
+                        && lower.as_bytes()[lower.len() - p.len() - 1] == b'.'
+                }
+            });
+            if let Some((_, &(p, pspan))) = parent {
+                out.push(
+                    Diagnostic::new(
+                        &CODE,
+                        format!("`'{value}'` is already matched by `'{p}'` in the same `has_any` list"),
+                    )
+                    .at(ctx.rule.file, ctx.query_span(span), "redundant subdomain")
+                    .secondary(ctx.rule.file, ctx.query_span(pspan), "the parent domain, listed here")
+                    .note(format!(
+                        "`has_any` matches whole terms: `'{p}'` matches every host under it, including `{value}`"
+                    ))
+                    .help(format!("remove `'{value}'`, or replace `'{p}'` with the subdomains that were meant")),
+                );
+            }
+        }
+    }
+}
+
+fn whitespace(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Option<Diagnostic> {
+    if !value.contains(char::is_whitespace) {
+        return None;
+    }
+    let kind = if value.starts_with(char::is_whitespace) {
+        "leading whitespace"
+    } else if value.ends_with(char::is_whitespace) {
+        "trailing whitespace"
+    } else {
+        "whitespace"
+    };
+    Some(
+        Diagnostic::new(
+            &CODE,
+            format!("{kind} inside `'{value}'` in the {context}"),
+        )
+        .at(ctx.rule.file, ctx.query_span(span), kind)
+        .note("host names and domains never contain whitespace: this entry matches nothing, or not what it says")
+        .help(format!("write `'{}'`", value.split_whitespace().collect::<Vec<_>>().join(""))),
+    )
+}
+
+fn url(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Option<Diagnostic> {
+    let host = url_host(value)?;
+    let what = if value.contains("://") {
+        "a full URL"
+    } else {
+        "a domain with a path"
+    };
+    Some(
+        Diagnostic::new(
+            &CODE,
+            format!("`'{value}'` is {what} where a domain is expected, in the {context}"),
+        )
+        .at(ctx.rule.file, ctx.query_span(span), format!("{what}, not a domain"))
+        .note("the field holds host names: a scheme or path in the value makes the entry match only that exact URL, or nothing")
+        .help(format!("list the host: `'{host}'`")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        assert!(looks_like_domain("assist.zoho.com.au"));
+        assert!(looks_like_domain("n-able.com"));
+        assert!(!looks_like_domain("AnyDesk.exe"));
+        assert!(!looks_like_domain("dameware"));
+        assert_eq!(
+            url_host("https://builds.level.io/agent"),
+            Some("builds.level.io")
+        );
+        assert_eq!(url_host("x.com/download"), Some("x.com"));
+        assert_eq!(url_host("assist.zoho.com"), None);
+        assert_eq!(url_host(r"C:\Users\x"), None);
+    }
+}

@@ -1,0 +1,552 @@
+use std::collections::{HashMap, HashSet};
+
+use super::{Lint, RuleCtx};
+use crate::declare_code;
+use crate::diagnostics::Diagnostic;
+use crate::kql::Span;
+use crate::kql::ast::{
+    BinOp, Expr, LetValue, LitValue, LogicalOp, Operator, Pipeline, Statement, UnaryOp,
+};
+use crate::kql::visit;
+
+declare_code! {
+    /// A time filter whose window disagrees with the rule's declared window.
+    ///
+    /// ## What it finds
+    /// - a window `let` (`let lookback = 7d;`) that is never applied while the query
+    ///   filters on a different literal window (`ago(1d)`);
+    /// - a reversed range, `Timestamp between (Time_end..Time_start)` with
+    ///   `Time_end = now()` and `Time_start = now(-5d)`: always empty;
+    /// - a `queryPeriod:` (e.g. `14d`) that differs from the window the query filters on;
+    /// - a `join`, `lookup` or `union` leg whose time filter differs from the main leg's
+    ///   (main `ago(7d)`, leg `ago(1d)`); a longer leg of an anti join is a baseline and
+    ///   is not reported.
+    ///
+    /// ## Why it matters
+    /// The window decides what the hunt sees. A declared 7-day lookback that silently
+    /// became one day misses six days of activity while the rule claims to cover them; a
+    /// reversed `between` returns nothing at all, so the rule looks clean forever; and a
+    /// join leg on a shorter window drops matches whose other half is older.
+    ///
+    /// ## Example
+    /// ```kql
+    /// let lookback = 7d;
+    /// DeviceRegistryEvents
+    /// | where Timestamp > ago(1d)
+    /// ```
+    /// Fixed:
+    /// ```kql
+    /// let lookback = 7d;
+    /// DeviceRegistryEvents
+    /// | where Timestamp > ago(lookback)
+    /// ```
+    ///
+    /// ## How to fix
+    /// Apply the declared window everywhere (`ago(lookback)` in every leg), put the
+    /// earlier bound first in `between (start .. end)`, and keep `queryPeriod` equal to
+    /// the query's window.
+    pub static CODE = {
+        code: "Q0005",
+        name: "query-window",
+        level: Warning,
+        summary: "a time filter whose window disagrees with the declared window",
+    }
+}
+
+pub static LINT: Lint = Lint {
+    info: &CODE,
+    check_rule: Some(check),
+    check_catalog: None,
+};
+
+const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// A point in time: relative to `now()` (ticks, negative is the past) or absolute.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Point {
+    Relative(i64),
+    Absolute(i64),
+}
+
+/// A time filter on `Timestamp`/`TimeGenerated`.
+struct TimeFilter {
+    span: Span,
+    lower: Option<Point>,
+    upper: Option<Point>,
+    /// For `between`: the two bound expressions' spans.
+    bounds: Option<(Span, Span)>,
+}
+
+impl TimeFilter {
+    /// The lookback in ticks, when the range starts relative to now and ends now.
+    fn window(&self) -> Option<i64> {
+        match (self.lower?, self.upper) {
+            (Point::Relative(lo), None | Some(Point::Relative(0))) if lo < 0 => Some(-lo),
+            _ => None,
+        }
+    }
+}
+
+struct Lets<'a> {
+    scalars: HashMap<&'a str, &'a Expr>,
+}
+
+impl<'a> Lets<'a> {
+    fn new(statements: &'a [Statement]) -> Self {
+        let mut scalars = HashMap::new();
+        for s in statements {
+            if let Statement::Let(l) = s
+                && let LetValue::Expr(e) = &l.value
+            {
+                scalars.insert(l.name.name.as_str(), e);
+            }
+        }
+        Lets { scalars }
+    }
+
+    fn get(&self, e: &Expr) -> Option<&'a Expr> {
+        e.as_name().and_then(|n| self.scalars.get(n).copied())
+    }
+
+    fn timespan(&self, e: &Expr, depth: u8) -> Option<i64> {
+        if depth > 8 {
+            return None;
+        }
+        match e.unparen() {
+            Expr::Literal(l) => match l.value {
+                LitValue::Timespan(t) => Some(t),
+                _ => None,
+            },
+            Expr::Name(_) => self.timespan(self.get(e)?, depth + 1),
+            Expr::Unary {
+                op: UnaryOp::Neg,
+                operand,
+                ..
+            } => self.timespan(operand, depth + 1).map(|t| -t),
+            _ => None,
+        }
+    }
+
+    fn point(&self, e: &Expr, depth: u8) -> Option<Point> {
+        if depth > 8 {
+            return None;
+        }
+        match e.unparen() {
+            Expr::Call { func, args, .. } => match (func.name.as_str(), args.as_slice()) {
+                ("now", []) => Some(Point::Relative(0)),
+                ("now", [x]) => self.timespan(x, depth + 1).map(Point::Relative),
+                ("ago", [x]) => self.timespan(x, depth + 1).map(|t| Point::Relative(-t)),
+                _ => None,
+            },
+            Expr::Literal(l) => match l.value {
+                LitValue::Datetime(Some(t)) => Some(Point::Absolute(t)),
+                _ => None,
+            },
+            Expr::Name(_) => self.point(self.get(e)?, depth + 1),
+            Expr::Binary {
+                op: op @ (BinOp::Add | BinOp::Sub),
+                lhs,
+                rhs,
+                ..
+            } => {
+                let p = self.point(lhs, depth + 1)?;
+                let t = self.timespan(rhs, depth + 1)?;
+                let t = if *op == BinOp::Sub { -t } else { t };
+                Some(match p {
+                    Point::Relative(x) => Point::Relative(x + t),
+                    Point::Absolute(x) => Point::Absolute(x + t),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+fn is_time_column(e: &Expr) -> bool {
+    matches!(e.unparen().as_name(), Some("Timestamp" | "TimeGenerated"))
+}
+
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e.unparen() {
+        Expr::Logical {
+            op: LogicalOp::And,
+            operands,
+            ..
+        } => operands.iter().flat_map(conjuncts).collect(),
+        other => vec![other],
+    }
+}
+
+fn time_filter(lets: &Lets<'_>, e: &Expr) -> Option<TimeFilter> {
+    match e {
+        Expr::Binary {
+            op, lhs, rhs, span, ..
+        } => {
+            let (col, bound, lower) = match op {
+                BinOp::Gt | BinOp::Ge => (lhs, rhs, true),
+                BinOp::Lt | BinOp::Le => (lhs, rhs, false),
+                _ => return None,
+            };
+            let (bound, lower) = if is_time_column(col) {
+                (bound, lower)
+            } else if is_time_column(bound) {
+                (col, !lower)
+            } else {
+                return None;
+            };
+            let p = lets.point(bound, 0);
+            Some(TimeFilter {
+                span: *span,
+                lower: if lower { p } else { None },
+                upper: if lower { None } else { p },
+                bounds: None,
+            })
+        }
+        Expr::Between {
+            negated: false,
+            lhs,
+            low,
+            high,
+            span,
+            ..
+        } if is_time_column(lhs) => {
+            let lo = lets.point(low, 0);
+            let hi = lets.point(high, 0).or_else(|| {
+                // `(start .. 3d)`: the end is the start plus a timespan.
+                let t = lets.timespan(high, 0)?;
+                match lo? {
+                    Point::Relative(x) => Some(Point::Relative(x + t)),
+                    Point::Absolute(x) => Some(Point::Absolute(x + t)),
+                }
+            });
+            Some(TimeFilter {
+                span: *span,
+                lower: lo,
+                upper: hi,
+                bounds: Some((low.span(), high.span())),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Every time filter in the `where` operators of a pipeline (not of nested ones).
+fn pipeline_filters(lets: &Lets<'_>, p: &Pipeline) -> Vec<TimeFilter> {
+    let mut out = Vec::new();
+    for op in &p.ops {
+        if let Operator::Where { pred } = &op.op {
+            out.extend(
+                conjuncts(pred)
+                    .into_iter()
+                    .filter_map(|c| time_filter(lets, c)),
+            );
+        }
+    }
+    out
+}
+
+/// The pipeline a tabular expression is (through parentheses and tabular lets).
+fn as_pipeline<'a>(lets: &Lets<'a>, e: &'a Expr, depth: u8) -> Option<&'a Pipeline> {
+    if depth > 8 {
+        return None;
+    }
+    match e.unparen() {
+        Expr::Pipeline(p) => Some(p),
+        Expr::Name(_) => as_pipeline(lets, lets.get(e)?, depth + 1),
+        _ => None,
+    }
+}
+
+/// The first windowed time filter of a tabular expression: its own, or its source's.
+fn first_window<'a>(lets: &Lets<'a>, p: &'a Pipeline, depth: u8) -> Option<TimeFilter> {
+    if depth > 8 {
+        return None;
+    }
+    pipeline_filters(lets, p)
+        .into_iter()
+        .find(|f| f.window().is_some())
+        .or_else(|| first_window(lets, as_pipeline(lets, &p.source, depth + 1)?, depth + 1))
+}
+
+fn fmt_ticks(t: i64) -> String {
+    let s = t / TICKS_PER_SECOND;
+    if t % TICKS_PER_SECOND != 0 {
+        return format!("{}ms", t / 10_000);
+    }
+    if s % 86_400 == 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3_600 == 0 {
+        format!("{}h", s / 3_600)
+    } else if s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Whether a `let` name reads as a time window (`lookback`, `timeframe`, `Time_start`),
+/// not as another duration such as a bin size.
+fn is_window_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "lookback",
+        "look_back",
+        "window",
+        "period",
+        "timeframe",
+        "time_frame",
+        "range",
+        "ago",
+        "back",
+        "days",
+        "hours",
+        "start",
+        "since",
+        "span",
+        "time",
+        "history",
+        "query",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+}
+
+/// `join kind=leftanti` (and other anti joins): a longer leg is a baseline, on purpose.
+fn is_anti_join(op: &crate::kql::ast::PipeOp) -> bool {
+    let params = match &op.op {
+        Operator::Join { params, .. } | Operator::Lookup { params, .. } => params,
+        _ => return false,
+    };
+    params.iter().any(|p| {
+        p.name.name == "kind"
+            && p.value
+                .as_name()
+                .is_some_and(|k| k.to_ascii_lowercase().contains("anti"))
+    })
+}
+
+fn fmt_point(p: Point) -> String {
+    match p {
+        Point::Relative(0) => "now()".to_string(),
+        Point::Relative(t) if t < 0 => format!("now(-{})", fmt_ticks(-t)),
+        Point::Relative(t) => format!("now({})", fmt_ticks(t)),
+        Point::Absolute(_) => "a fixed date".to_string(),
+    }
+}
+
+fn parse_period(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = num.parse().ok()?;
+    let secs = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return None,
+    };
+    Some(n * secs * TICKS_PER_SECOND)
+}
+
+fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let q = &ctx.parsed.query;
+    let text = &ctx.rule.query.text;
+    let src = |s: Span| text.get(s.start as usize..s.end as usize).unwrap_or("");
+    let lets = Lets::new(&q.statements);
+    let mut flagged: HashSet<(u32, u32)> = HashSet::new();
+    let mut emit = |d: Diagnostic, s: Span, out: &mut Vec<Diagnostic>| {
+        if flagged.insert((s.start, s.end)) {
+            out.push(d);
+        }
+    };
+
+    let mut all: Vec<TimeFilter> = Vec::new();
+    visit::for_each_pipeline(q, |p| all.extend(pipeline_filters(&lets, p)));
+
+    // Reversed ranges.
+    for f in &all {
+        let (Some(lo), Some(hi), Some((ls, hs))) = (f.lower, f.upper, f.bounds) else {
+            continue;
+        };
+        let reversed = match (lo, hi) {
+            (Point::Relative(a), Point::Relative(b)) | (Point::Absolute(a), Point::Absolute(b)) => {
+                a > b
+            }
+            _ => false,
+        };
+        if reversed {
+            let d = Diagnostic::new(
+                &CODE,
+                format!(
+                    "`{}` is reversed: `{}` ({}) is later than `{}` ({}), so the range is empty and the query returns nothing",
+                    src(f.span),
+                    src(ls),
+                    fmt_point(lo),
+                    src(hs),
+                    fmt_point(hi)
+                ),
+            )
+            .at(
+                ctx.rule.file,
+                ctx.query_span(f.span),
+                "empty time range: the later bound comes first",
+            )
+            .note("`between (a .. b)` keeps values with a <= x <= b; when a is after b, no value qualifies")
+            .help(format!("swap the bounds: `between ({} .. {})`", src(hs), src(ls)));
+            emit(d, f.span, out);
+        }
+    }
+
+    // Window lets never applied while another window is.
+    let mut used: HashSet<&str> = HashSet::new();
+    visit::for_each_expr(q, |e| {
+        if let Expr::Name(i) = e {
+            used.insert(i.name.as_str());
+        }
+    });
+    for s in &q.statements {
+        let Statement::Let(l) = s else { continue };
+        let LetValue::Expr(e) = &l.value else {
+            continue;
+        };
+        if used.contains(l.name.name.as_str()) || !is_window_name(&l.name.name) {
+            continue;
+        }
+        let Some(declared) = lets.timespan(e, 0) else {
+            continue;
+        };
+        if declared <= 0 {
+            continue;
+        }
+        for f in &all {
+            let Some(w) = f.window() else { continue };
+            if w == declared {
+                continue;
+            }
+            let d = Diagnostic::new(
+                &CODE,
+                format!(
+                    "the query filters `{}` ({}), but declares `{} = {}` and never applies it",
+                    src(f.span),
+                    fmt_ticks(w),
+                    l.name.name,
+                    fmt_ticks(declared)
+                ),
+            )
+            .at(
+                ctx.rule.file,
+                ctx.query_span(f.span),
+                format!("a {} window", fmt_ticks(w)),
+            )
+            .secondary(
+                ctx.rule.file,
+                ctx.query_span(l.span),
+                format!("declared window: {}", fmt_ticks(declared)),
+            )
+            .help(format!(
+                "apply the declared window (`ago({})`), or change the let if {} is meant",
+                l.name.name,
+                fmt_ticks(w)
+            ));
+            emit(d, f.span, out);
+        }
+    }
+
+    // Join/lookup/union legs against the main leg.
+    visit::for_each_pipeline(q, |p| {
+        let Some(main) = first_window(&lets, p, 0) else {
+            return;
+        };
+        let main_w = main.window().unwrap_or(0);
+        for op in &p.ops {
+            let legs: Vec<&Expr> = match &op.op {
+                Operator::Join { right, .. } | Operator::Lookup { right, .. } => vec![right],
+                Operator::Union { tables, .. } => tables.iter().collect(),
+                _ => continue,
+            };
+            for leg in legs {
+                let Some(lp) = as_pipeline(&lets, leg, 0) else {
+                    continue;
+                };
+                let Some(lf) = first_window(&lets, lp, 0) else {
+                    continue;
+                };
+                let lw = lf.window().unwrap_or(0);
+                if lw == main_w || (lw > main_w && is_anti_join(op)) {
+                    continue;
+                }
+                let d = Diagnostic::new(
+                    &CODE,
+                    format!(
+                        "this `{}` leg filters `{}` ({}), but the main leg filters `{}` ({})",
+                        op.name,
+                        src(lf.span),
+                        fmt_ticks(lw),
+                        src(main.span),
+                        fmt_ticks(main_w)
+                    ),
+                )
+                .at(ctx.rule.file, ctx.query_span(lf.span), format!("a {} window", fmt_ticks(lw)))
+                .secondary(
+                    ctx.rule.file,
+                    ctx.query_span(main.span),
+                    format!("the main leg's window: {}", fmt_ticks(main_w)),
+                )
+                .note("rows outside the shorter window can never match, so the query sees less than its declared window")
+                .help("use the same window in every leg, e.g. one `let lookback = ...;` applied with `ago(lookback)`");
+                emit(d, lf.span, out);
+            }
+        }
+    });
+
+    // queryPeriod against the query's own window.
+    if let Some(period) = ctx.rule.rule.query_period.as_deref()
+        && let Some(pt) = parse_period(period)
+    {
+        let main = q.statements.iter().rev().find_map(|s| match s {
+            Statement::Query(e) => as_pipeline(&lets, e, 0).and_then(|p| first_window(&lets, p, 0)),
+            _ => None,
+        });
+        if let Some(f) = main
+            && let Some(w) = f.window()
+            && w != pt
+        {
+            let mut d = Diagnostic::new(
+                &CODE,
+                format!(
+                    "`queryPeriod: {period}` disagrees with the query's own window `{}` ({})",
+                    src(f.span),
+                    fmt_ticks(w)
+                ),
+            )
+            .at(
+                ctx.rule.file,
+                ctx.query_span(f.span),
+                format!("a {} window", fmt_ticks(w)),
+            );
+            if let Some(e) = ctx.rule.root.get("queryPeriod") {
+                d = d.secondary(
+                    ctx.rule.file,
+                    e.value.span.clone(),
+                    format!("declared period: {period}"),
+                );
+            }
+            let d = d
+                .note("Sentinel only gives the query `queryPeriod` of data; a different window in the query either asks for data it does not get, or ignores part of it")
+                .help(format!("make them agree: `ago({period})` in the query, or `queryPeriod: {}`", fmt_ticks(w)));
+            emit(d, f.span, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_and_ticks() {
+        assert_eq!(parse_period("14d"), Some(14 * 86_400 * TICKS_PER_SECOND));
+        assert_eq!(fmt_ticks(7 * 86_400 * TICKS_PER_SECOND), "7d");
+        assert_eq!(fmt_ticks(90 * 60 * TICKS_PER_SECOND), "90m");
+    }
+}

@@ -1,0 +1,97 @@
+use super::{Lint, RuleCtx};
+use crate::declare_code;
+use crate::diagnostics::{Diagnostic, Edit};
+
+declare_code! {
+    /// Spaces or tabs at the end of a line.
+    ///
+    /// ## What it finds
+    /// Lines that end with spaces or tabs, in YAML and in the query alike (a line of
+    /// only whitespace counts too).
+    ///
+    /// ## Why it matters
+    /// Trailing whitespace is invisible in review but shows up in every diff that touches
+    /// the line, and inside a `query: |` block it becomes part of the query text. Editors
+    /// and formatters that strip it then produce unrelated changes in later commits.
+    ///
+    /// ## Example
+    /// ```kql
+    /// | summarize FirstSeen=min(Timestamp), LastSeen=max(Timestamp),␠
+    /// ```
+    /// Fixed:
+    /// ```kql
+    /// | summarize FirstSeen=min(Timestamp), LastSeen=max(Timestamp),
+    /// ```
+    ///
+    /// ## How to fix
+    /// Delete the whitespace; `rulecat lint --fix` does it. Most editors can trim it on
+    /// save.
+    pub static CODE = {
+        code: "F0002",
+        name: "trailing-whitespace",
+        level: Note,
+        summary: "spaces or tabs at the end of a line",
+    }
+}
+
+pub static LINT: Lint = Lint {
+    info: &CODE,
+    check_rule: Some(check),
+    check_catalog: None,
+};
+
+fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let mut pos = 0;
+    for line in ctx.text.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n').trim_end_matches('\r');
+        let kept = content.trim_end_matches([' ', '\t']).len();
+        if kept < content.len() {
+            let span = pos + kept..pos + content.len();
+            let what = if kept == 0 {
+                "a line of only whitespace"
+            } else {
+                "trailing whitespace at the end of the line"
+            };
+            out.push(
+                Diagnostic::new(&CODE, what)
+                    .at(ctx.rule.file, span.clone(), "trailing whitespace")
+                    .help("delete it (`rulecat lint --fix` does)")
+                    .with_fix(
+                        "delete the trailing whitespace",
+                        vec![Edit {
+                            span,
+                            replacement: String::new(),
+                        }],
+                    ),
+            );
+        }
+        pos += line.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::scalar_tactics::test_support::*;
+
+    #[test]
+    fn deletes_only_the_whitespace() {
+        let text = rule(
+            "",
+            MAPPING,
+            "  DeviceFileCertificateInfo \t\n  | take 1\n  \n",
+        )
+        .replace('\n', "\r\n");
+        let d = lint(&text, "trailing-whitespace");
+        assert_eq!(d.len(), 2);
+        let fixed = apply(&text, &d);
+        assert_eq!(
+            fixed,
+            text.replace(
+                "DeviceFileCertificateInfo \t\r\n",
+                "DeviceFileCertificateInfo\r\n"
+            )
+            .replace("\r\n  \r\n", "\r\n\r\n")
+        );
+        assert!(lint(&fixed, "trailing-whitespace").is_empty());
+    }
+}
