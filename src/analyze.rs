@@ -724,9 +724,14 @@ impl<'c> Analyzer<'c> {
         if matches!(t, ColumnType::String | ColumnType::Dynamic) {
             return;
         }
+        let article = if matches!(t, ColumnType::Int) {
+            "an"
+        } else {
+            "a"
+        };
         let what = match lhs.unparen() {
-            Expr::Name(id) => format!("`{}` is a {} column", id.name, ty_name(t)),
-            _ => format!("the left side is a {}", ty_name(t)),
+            Expr::Name(id) => format!("`{}` is {article} {} column", id.name, ty_name(t)),
+            _ => format!("the left side is {article} {}", ty_name(t)),
         };
         let f = self.finding(
             FindingKind::OperatorType,
