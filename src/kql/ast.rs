@@ -211,7 +211,10 @@ pub enum Expr {
     /// A tabular operator that starts a query: `print`, `union`, `range`, `search`,
     /// `find`, `evaluate`.
     TabularOp(Box<PipeOp>),
-    /// Placeholder for an expression that could not be parsed (an error was reported).
+    /// Placeholder for an expression that could not be parsed (an error was
+    /// reported), or a typed literal whose content rulecat cannot read but Kusto
+    /// parses (`int(abc)`, `time(abc)`: only Kusto's semantic check rejects them;
+    /// no syntax error is reported).
     Error(Span),
 }
 
@@ -626,7 +629,9 @@ pub enum Operator {
         to: Expr,
         step: Expr,
     },
-    /// An operator that could not be parsed (an error was reported).
+    /// An operator that could not be parsed (an error was reported), or a
+    /// `scan` operator: parsed and checked, but not modelled in the tree (no
+    /// error; its `PipeOp::name` is `scan`).
     Error,
 }
 

@@ -9,17 +9,22 @@ use super::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum TokenKind {
-    /// A word: letters, digits and `_`, not starting with a digit; also `$left`/`$right`.
+    /// A word: letters, digits and `_`; also `$left`/`$right`, and a digit-led
+    /// word that is not a number or timespan (`1w`, `1xyz`, `0xZZ`: Kusto reads
+    /// those as names).
     Ident,
     /// An integer, real or hex number without a suffix: `1`, `1.5`, `1e3`, `0x1F`.
     Number,
-    /// A number followed directly by letters: a timespan such as `5d` or `10ms`
-    /// (the parser checks the unit).
+    /// A timespan: a number followed directly by a known unit (`5d`, `10ms`).
     NumberWithSuffix,
     /// Any string literal: `'x'`, `"x"`, `@'x'`, `h'x'`, `H@"x"`, ```` ```x``` ````.
     String,
     /// A string literal that is not closed before the end of its line (or of the text).
     UnterminatedString,
+    /// The raw content of a typed literal such as `datetime(2024-01-01)` or
+    /// `int(42)`: everything between the `(` and the first `)` on the same line,
+    /// lexed as one token (Kusto does not tokenize it; the parser decodes it).
+    LiteralText,
     /// `// ...` up to the end of the line.
     Comment,
     LParen,
@@ -199,6 +204,31 @@ pub(crate) fn lex_into(text: &str, out: &mut Vec<Token>) {
                     i += 1;
                 }
                 kind = TokenKind::Ident;
+                if i < n && b[i] == b'(' && is_raw_literal_word(&text[start..i]) {
+                    // `datetime(...)`, `int(...)`, ...: the content up to the first
+                    // `)` on this line is one token.
+                    out.push(Token {
+                        kind,
+                        span: Span::new(start as u32, i as u32),
+                    });
+                    out.push(Token {
+                        kind: TokenKind::LParen,
+                        span: Span::new(i as u32, i as u32 + 1),
+                    });
+                    let body = i + 1;
+                    let mut j = body;
+                    while j < n && !matches!(b[j], b')' | b'\n' | b'\r') {
+                        j += 1;
+                    }
+                    if j > body {
+                        out.push(Token {
+                            kind: TokenKind::LiteralText,
+                            span: Span::new(body as u32, j as u32),
+                        });
+                    }
+                    i = j;
+                    continue;
+                }
             }
             b'(' => {
                 kind = TokenKind::LParen;
@@ -421,7 +451,8 @@ pub(crate) fn number_prefix_end(b: &[u8], mut i: usize) -> (usize, bool) {
     while i < n && b[i].is_ascii_digit() {
         i += 1;
     }
-    if i + 1 < n && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+    // `1.5`, and `1.` (a real in Kusto), but not `1..2`.
+    if i < n && b[i] == b'.' && !(i + 1 < n && b[i + 1] == b'.') {
         i += 1;
         while i < n && b[i].is_ascii_digit() {
             i += 1;
@@ -442,14 +473,43 @@ pub(crate) fn number_prefix_end(b: &[u8], mut i: usize) -> (usize, bool) {
     (i, false)
 }
 
+/// Words whose `(...)` content is raw text (typed literals), when the `(`
+/// follows the word directly.
+pub(crate) fn is_raw_literal_word(w: &str) -> bool {
+    matches!(
+        w,
+        "datetime"
+            | "date"
+            | "time"
+            | "timespan"
+            | "guid"
+            | "uuid"
+            | "int"
+            | "int32"
+            | "int64"
+            | "long"
+            | "real"
+            | "double"
+            | "decimal"
+            | "bool"
+    )
+}
+
 fn scan_number(b: &[u8], i: usize) -> (TokenKind, usize) {
     let n = b.len();
-    let (mut j, _) = number_prefix_end(b, i);
-    if j < n && is_ident_start(b[j]) {
+    let (num_end, hex) = number_prefix_end(b, i);
+    let mut j = num_end;
+    if j < n && (is_ident_start(b[j]) || b[j].is_ascii_digit()) {
         while j < n && is_ident_continue(b[j]) {
             j += 1;
         }
-        return (TokenKind::NumberWithSuffix, j);
+        // A number with a known timespan unit is a timespan; any other
+        // digit-led word (`1w`, `1xyz`, `1e`, `0xZZ`) is a name, as in Kusto.
+        let unit = std::str::from_utf8(&b[num_end..j]).unwrap_or("");
+        if !hex && super::literal::timespan_unit_ticks(unit).is_some() {
+            return (TokenKind::NumberWithSuffix, j);
+        }
+        return (TokenKind::Ident, j);
     }
     (TokenKind::Number, j)
 }

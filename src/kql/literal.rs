@@ -64,7 +64,6 @@ pub fn decode_string(raw: &str) -> (String, bool, Option<String>) {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
-            Some('0') => out.push('\0'),
             Some('a') => out.push('\u{7}'),
             Some('b') => out.push('\u{8}'),
             Some('f') => out.push('\u{c}'),
@@ -72,44 +71,57 @@ pub fn decode_string(raw: &str) -> (String, bool, Option<String>) {
             Some('\\') => out.push('\\'),
             Some('\'') => out.push('\''),
             Some('"') => out.push('"'),
-            Some('u') => {
-                let hex: String = chars.clone().take(4).collect();
-                match (hex.len() == 4)
+            Some(d @ '0'..='7') => {
+                // Octal: up to three digits (`\0`, `\101`).
+                let mut v = d as u32 - '0' as u32;
+                for _ in 0..2 {
+                    match chars.clone().next() {
+                        Some(c @ '0'..='7') => {
+                            v = v * 8 + (c as u32 - '0' as u32);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+            }
+            Some(e @ ('u' | 'U' | 'x')) => {
+                let n = match e {
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 2,
+                };
+                let hex: String = chars.clone().take(n).collect();
+                match (hex.len() == n && hex.chars().all(|c| c.is_ascii_hexdigit()))
                     .then(|| u32::from_str_radix(&hex, 16).ok())
                     .flatten()
                     .and_then(char::from_u32)
                 {
                     Some(ch) => {
                         out.push(ch);
-                        for _ in 0..4 {
+                        for _ in 0..n {
                             chars.next();
                         }
                     }
                     None => {
-                        if err.is_none() {
-                            err = Some("invalid `\\u` escape: expected 4 hex digits".to_string());
-                        }
-                        out.push_str("\\u");
+                        first_err(
+                            &mut err,
+                            format!("invalid `\\{e}` escape: expected {n} hex digits"),
+                        );
+                        out.push('\\');
+                        out.push(e);
                     }
-                }
-            }
-            Some('x') => {
-                let hex: String = chars.clone().take(2).collect();
-                match (hex.len() == 2)
-                    .then(|| u32::from_str_radix(&hex, 16).ok())
-                    .flatten()
-                    .and_then(char::from_u32)
-                {
-                    Some(ch) => {
-                        out.push(ch);
-                        chars.next();
-                        chars.next();
-                    }
-                    None => out.push_str("\\x"),
                 }
             }
             Some(other) => {
-                // Kusto keeps unknown escapes; so do we (regexes like "\d").
+                // Kusto rejects unknown escapes such as `\d` (regexes belong in
+                // verbatim strings: @"\d+").
+                first_err(
+                    &mut err,
+                    format!(
+                        "invalid escape sequence `\\{other}` in a string literal (use a verbatim string such as @'...\\{other}...')"
+                    ),
+                );
                 out.push('\\');
                 out.push(other);
             }
@@ -117,6 +129,12 @@ pub fn decode_string(raw: &str) -> (String, bool, Option<String>) {
         }
     }
     (out, obfuscated, err)
+}
+
+fn first_err(err: &mut Option<String>, what: String) {
+    if err.is_none() {
+        *err = Some(what);
+    }
 }
 
 fn ends_with_escape(s: &str) -> bool {

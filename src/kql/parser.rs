@@ -150,12 +150,17 @@ enum BinTok {
     Between(bool),
 }
 
+// Kusto's levels: `==`/`!=`/`in`/`has_any`/`between` < string operators
+// (`=~`, `has`, `contains`, `matches regex`, `:`...) < `<`/`>=`... < `+` < `*`.
+// The three comparison levels are non-associative: `a == b == c` and
+// `a has b has c` are errors, `a has b == c` is `(a has b) == c`.
 const PREC_OR: u8 = 1;
 const PREC_AND: u8 = 2;
 const PREC_EQ: u8 = 3;
-const PREC_REL: u8 = 4;
-const PREC_ADD: u8 = 5;
-const PREC_MUL: u8 = 6;
+const PREC_STR: u8 = 4;
+const PREC_REL: u8 = 5;
+const PREC_ADD: u8 = 6;
+const PREC_MUL: u8 = 7;
 
 /// Operator names that are known (implemented).
 const KNOWN_OPS: &[&str] = &[
@@ -203,11 +208,11 @@ const KNOWN_OPS: &[&str] = &[
     "consume",
     "print",
     "range",
+    "scan",
 ];
 
 /// Operators Kusto has that this parser does not implement.
 const UNSUPPORTED_OPS: &[&str] = &[
-    "scan",
     "make-graph",
     "graph-match",
     "graph-merge",
@@ -268,6 +273,272 @@ fn is_operator_word(w: &str) -> bool {
         "and" | "or" | "in" | "has_any" | "has_all" | "between" | "matches"
     ) || str_op_word(w).is_some()
 }
+
+/// Keywords Kusto does not accept as a bare name in an expression (they must be
+/// written `['x']`), from Kusto.Language's `SyntaxFacts.CanBeIdentifier`.
+/// Special forms (`datetime(...)`, `dynamic(...)`, `toscalar(...)`, `print`,
+/// `union`, binary operators...) are recognised before this check.
+fn is_reserved_word(w: &str) -> bool {
+    matches!(
+        w,
+        "3Dchart"
+            | "accumulate"
+            | "and"
+            | "anomalychart"
+            | "areachart"
+            | "as"
+            | "asc"
+            | "bagexpansion"
+            | "barchart"
+            | "between"
+            | "bin_legacy"
+            | "boolean"
+            | "by"
+            | "byte"
+            | "cachingpolicy"
+            | "callout"
+            | "cancel"
+            | "card"
+            | "char"
+            | "columnchart"
+            | "contains"
+            | "contains_cs"
+            | "containscs"
+            | "cycles"
+            | "dataexport"
+            | "datascope"
+            | "datatable"
+            | "date"
+            | "datetime"
+            | "decimal"
+            | "decodeblocks"
+            | "desc"
+            | "double"
+            | "dynamic"
+            | "earliest"
+            | "encodingpolicy"
+            | "endswith"
+            | "endswith_cs"
+            | "expandoutput"
+            | "extent_tags_retention"
+            | "external_data"
+            | "externaldata"
+            | "find"
+            | "first"
+            | "flags"
+            | "float"
+            | "force_remote"
+            | "harddelete"
+            | "hardretention"
+            | "has"
+            | "has_all"
+            | "has_any"
+            | "has_cs"
+            | "hasprefix"
+            | "hasprefix_cs"
+            | "hassuffix"
+            | "hassuffix_cs"
+            | "hotcache"
+            | "in"
+            | "int"
+            | "int16"
+            | "int32"
+            | "int64"
+            | "int8"
+            | "invoke"
+            | "isfuzzy"
+            | "journal"
+            | "ladderchart"
+            | "last"
+            | "latest"
+            | "like"
+            | "likecs"
+            | "linechart"
+            | "long"
+            | "materialize"
+            | "mdm"
+            | "missing"
+            | "nooptimization"
+            | "notcontains"
+            | "notcontainscs"
+            | "notlike"
+            | "notlikecs"
+            | "of"
+            | "or"
+            | "others"
+            | "pathformat"
+            | "piechart"
+            | "pivotchart"
+            | "print"
+            | "project"
+            | "queries"
+            | "query_results"
+            | "real"
+            | "relaxed"
+            | "restricted_view_access"
+            | "row_level_security"
+            | "rowstore"
+            | "rowstore_references"
+            | "rowstore_sealinfo"
+            | "rowstorepolicy"
+            | "rowstores"
+            | "sample"
+            | "scatterchart"
+            | "seal"
+            | "seals"
+            | "search"
+            | "set"
+            | "shards"
+            | "simple"
+            | "softdelete"
+            | "softretention"
+            | "sql"
+            | "stackedareachart"
+            | "startswith"
+            | "startswith_cs"
+            | "statistics"
+            | "storedqueryresultcontainers"
+            | "string"
+            | "tablepurge"
+            | "time"
+            | "timechart"
+            | "timeline"
+            | "timepivot"
+            | "timespan"
+            | "title"
+            | "to"
+            | "toscalar"
+            | "totable"
+            | "treemap"
+            | "uint"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "uint8"
+            | "ulong"
+            | "union"
+            | "uniqueid"
+            | "unrestrictedviewers"
+            | "verbose"
+            | "viewers"
+            | "views"
+            | "where"
+            | "with_itemindex"
+            | "with_match_id"
+            | "with_step_name"
+            | "writeaheadlog"
+            | "__contextual_datatable"
+            | "__crossCluster"
+            | "__crossDB"
+            | "__executeAndCache"
+            | "__id"
+            | "__isFuzzy"
+            | "__noWithSource"
+            | "__packedColumn"
+            | "__projectAway"
+            | "__sourceColumnIndex"
+    )
+}
+
+/// Scalar type names Kusto accepts in schemas, parameters and `parse` patterns.
+fn is_type_name(w: &str) -> bool {
+    matches!(
+        w,
+        "bool"
+            | "boolean"
+            | "int"
+            | "int32"
+            | "long"
+            | "int64"
+            | "real"
+            | "double"
+            | "decimal"
+            | "string"
+            | "datetime"
+            | "date"
+            | "timespan"
+            | "time"
+            | "guid"
+            | "uuid"
+            | "uniqueid"
+            | "dynamic"
+    )
+}
+
+/// Reserved words Kusto still accepts as the declared name in `Name = expr`
+/// (`extend title = 1`).
+fn is_declarable_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "accumulate"
+            | "as"
+            | "by"
+            | "contains"
+            | "datatable"
+            | "earliest"
+            | "externaldata"
+            | "find"
+            | "has"
+            | "in"
+            | "invoke"
+            | "latest"
+            | "materialize"
+            | "mdm"
+            | "of"
+            | "print"
+            | "sample"
+            | "search"
+            | "set"
+            | "sql"
+            | "title"
+            | "to"
+            | "toscalar"
+            | "totable"
+            | "verbose"
+            | "viewers"
+            | "where"
+    )
+}
+
+/// Reserved words that are still callable: `dynamic(...)`, `toscalar(...)`, ...
+fn is_callable_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "dynamic" | "datatable" | "externaldata" | "external_data" | "toscalar" | "totable"
+    )
+}
+
+/// Operators that may start a query without a source (`where x == 1 | take 1`),
+/// as Kusto accepts. Operators whose keyword can also be a name (`take`,
+/// `extend`, `summarize`...) are read as names there, as in Kusto.
+const SOURCELESS_OPS: &[&str] = &[
+    "where",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "top-nested",
+    "top-hitters",
+    "parse-where",
+    "parse-kv",
+    "mv-expand",
+    "mv-apply",
+    "make-series",
+    "invoke",
+    "as",
+    "sample",
+    "sample-distinct",
+    "serialize",
+    "getschema",
+    "render",
+    "reduce",
+    "facet",
+    "partition",
+    "consume",
+    "evaluate",
+    "range",
+];
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -406,8 +677,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Report "expected WHAT, found X" at the current token (lexical problems
-    /// such as unknown characters get their own message).
+    /// Report a missing WHAT. Like Kusto, the error is zero-length at the END of
+    /// the previous token (`T | where` + newline fails on the `where` line);
+    /// lexical problems (unknown characters, unclosed strings) are reported
+    /// where they are.
     fn expected<T>(&mut self, what: &str) -> PResult<T> {
         let t = self.tok();
         match t.kind {
@@ -415,16 +688,52 @@ impl<'a> Parser<'a> {
                 let msg = format!("unexpected character {}", self.describe(t));
                 self.error(t.span, msg);
             }
-            K::UnterminatedString => self.unterminated(t),
+            K::UnterminatedString => {
+                // Kusto reports the missing token first, then the open string
+                // where it ends.
+                let msg = format!("expected {what}, found an unterminated string");
+                self.error(Span::empty(self.prev_end()), msg);
+                let s = self.text(t);
+                let msg = if s.starts_with("```") {
+                    "unterminated multi-line string: no closing ``` before the end of the query"
+                } else {
+                    "unterminated string literal: no closing quote on this line"
+                };
+                if !self.too_deep {
+                    self.errors.push(SyntaxError {
+                        span: Span::empty(t.span.end),
+                        message: msg.into(),
+                    });
+                }
+            }
             _ => {
-                let msg = format!("expected {what}, found {}", self.describe(t));
-                self.error(t.span, msg);
+                if t.kind == K::Ident && is_reserved_word(self.text(t)) {
+                    let w = self.text(t);
+                    let hyphenated_op = self.op_name_span().1 > 1;
+                    if self.continues_expr(self.nth(1)) && !hyphenated_op {
+                        // `where where == 1`: Kusto points at the keyword.
+                        let msg = format!(
+                            "the name `{w}` is a keyword: write it as `['{w}']` to use it as a name"
+                        );
+                        self.error(t.span, msg);
+                    } else {
+                        let msg = format!(
+                            "expected {what}, found the keyword `{w}` (write `['{w}']` to use it as a name)"
+                        );
+                        self.error(Span::empty(self.prev_end()), msg);
+                    }
+                } else {
+                    let msg = format!("expected {what}, found {}", self.describe(t));
+                    self.error(Span::empty(self.prev_end()), msg);
+                }
             }
         }
         Err(())
     }
 
-    /// Junk after a complete statement or operator.
+    /// Junk after a complete statement or operator: a token that could start
+    /// an expression means a separator is missing (reported at the end of the
+    /// previous token, as Kusto does); anything else is reported where it is.
     fn unexpected_after(&mut self, what: &str) {
         let t = self.tok();
         match t.kind {
@@ -432,29 +741,39 @@ impl<'a> Parser<'a> {
                 let msg = format!("unmatched {}: no opening bracket for it", self.describe(t));
                 self.error(t.span, msg);
             }
-            _ => {
+            K::Unknown | K::UnterminatedString | K::Eof => {
                 let _ = self.expected::<()>(what);
+            }
+            // A keyword that cannot start anything: Kusto reports a missing
+            // separator when it stands alone before `|`/`;`, else the keyword.
+            K::Ident
+                if is_reserved_word(self.text(t))
+                    && !self.can_start_statement()
+                    && !matches!(self.nth(1).kind, K::Pipe | K::Semi | K::Eof) =>
+            {
+                let msg = format!("unexpected keyword {}; expected {what}", self.describe(t));
+                self.error(t.span, msg);
+            }
+            _ if self.can_start_statement() || self.kind() == K::Ident => {
+                let _ = self.expected::<()>(what);
+            }
+            _ => {
+                let msg = format!("unexpected {}; expected {what}", self.describe(t));
+                self.error(t.span, msg);
             }
         }
     }
 
+    /// An unclosed string: Kusto reports it where the string ends (the end of
+    /// its line, or of the text for ```` ``` ````).
     fn unterminated(&mut self, t: Token) {
         let s = self.text(t);
-        let opener_len = if s.starts_with("```") {
-            3
-        } else {
-            s.find(['\'', '"']).map_or(1, |i| i + 1)
-        };
-        let span = Span::new(
-            t.span.start,
-            (t.span.start + opener_len as u32).min(t.span.end),
-        );
         let msg = if s.starts_with("```") {
-            "unterminated multi-line string: no closing ``` for the one opened here"
+            "unterminated multi-line string: no closing ``` before the end of the query"
         } else {
-            "unterminated string literal: no closing quote on this line for the one opened here"
+            "unterminated string literal: no closing quote on this line"
         };
-        self.error(span, msg);
+        self.error(Span::empty(t.span.end), msg);
     }
 
     fn expect(&mut self, k: K, what: &str) -> PResult<Token> {
@@ -473,7 +792,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Expect the closer matching `open`; the error points at the opener.
+    /// Expect the closer matching `open`; a missing one is reported at the end
+    /// of the previous token (Kusto's convention), naming the opener.
     fn expect_close(&mut self, open: Token) -> PResult<Token> {
         let (close, o, c) = match open.kind {
             K::LParen => (K::RParen, "(", ")"),
@@ -487,14 +807,23 @@ impl<'a> Parser<'a> {
         match t.kind {
             K::Unknown | K::UnterminatedString => self.expected(""),
             _ => {
+                let (line, col) = self.line_col(open.span.start);
                 let msg = format!(
-                    "expected `{c}` to close `{o}` opened here, found {}",
+                    "expected `{c}` to close the `{o}` at {line}:{col}, found {}",
                     self.describe(t)
                 );
-                self.error(open.span, msg);
+                self.error(Span::empty(self.prev_end()), msg);
                 Err(())
             }
         }
+    }
+
+    /// 1-based line and column (in chars) of a byte offset.
+    fn line_col(&self, offset: u32) -> (usize, usize) {
+        let before = self.src.get(..offset as usize).unwrap_or(self.src);
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[start..].chars().count() + 1)
     }
 
     /// Enter one nesting level.
@@ -572,7 +901,13 @@ impl<'a> Parser<'a> {
     fn statements(&mut self, ctx: Ctx) -> Vec<Statement> {
         let mut out = Vec::new();
         loop {
-            while self.eat(K::Semi).is_some() {}
+            // Kusto rejects empty statements: `;` alone, `;;`.
+            while self.at(K::Semi) {
+                let t = self.bump();
+                self.pos -= 1;
+                self.error(t.span, "unexpected `;`: no statement before it");
+                self.pos += 1;
+            }
             match self.kind() {
                 K::Eof => break,
                 K::RBrace if ctx == Ctx::Body => break,
@@ -587,10 +922,15 @@ impl<'a> Parser<'a> {
                     Statement::Error(self.span_from(start_span))
                 }
             };
+            let is_query = matches!(st, Statement::Query(_));
             out.push(st);
             match self.kind() {
                 K::Semi => {
                     self.bump();
+                    if ctx == Ctx::Body && is_query {
+                        // A function body ends with its one query: `}` must follow.
+                        break;
+                    }
                 }
                 K::Eof => break,
                 K::RBrace if ctx == Ctx::Body => break,
@@ -603,7 +943,10 @@ impl<'a> Parser<'a> {
                     self.unexpected_after(what);
                     let p = self.pos;
                     self.recover(p, false, ctx);
-                    if self.pos == p && !self.at(K::Semi) {
+                    if self.at(K::Semi) {
+                        // the `;` that ends the broken statement
+                        self.bump();
+                    } else if self.pos == p {
                         // Could not move (unmatched `}` at top level etc.): skip one token.
                         if self.at(K::Eof) || (ctx == Ctx::Body && self.at(K::RBrace)) {
                             break;
@@ -617,6 +960,17 @@ impl<'a> Parser<'a> {
     }
 
     fn statement(&mut self, ctx: Ctx) -> PResult<Statement> {
+        if !self.can_start_statement() && !matches!(self.kind(), K::Unknown | K::UnterminatedString)
+        {
+            // `T; | take 1`: Kusto reports the stray token itself.
+            let t = self.tok();
+            let msg = format!(
+                "unexpected {}: expected a query or statement",
+                self.describe(t)
+            );
+            self.error(t.span, msg);
+            return Err(());
+        }
         let n1 = self.nth(1);
         if self.at_word("let") && matches!(n1.kind, K::Ident | K::LBracket) {
             return self.let_stmt(ctx);
@@ -633,6 +987,13 @@ impl<'a> Parser<'a> {
 
     fn let_stmt(&mut self, ctx: Ctx) -> PResult<Statement> {
         let kw = self.bump();
+        let t = self.tok();
+        if t.kind == K::Ident && is_reserved_word(self.text(t)) {
+            let w = self.text(t);
+            let msg = format!("`{w}` is a keyword: write `let ['{w}'] = ...` to use it as a name");
+            self.error(t.span, msg);
+            return Err(());
+        }
         let name = self.name("a name after `let`")?;
         self.expect(K::Eq, "`=` after the `let` name")?;
         let value = if self.at_word("view") && self.nth(1).kind == K::LParen {
@@ -640,8 +1001,23 @@ impl<'a> Parser<'a> {
             LetValue::Function(self.function_def(Some(v.span))?)
         } else if self.at(K::LParen) && self.looks_like_lambda() {
             LetValue::Function(self.function_def(None)?)
+        } else if self.at_word("materialize") && self.nth(1).kind == K::LParen {
+            // Only allowed as the whole value of a `let`, with nothing piped after it.
+            let t = self.bump();
+            self.enter()?;
+            let r = self.call_args(true);
+            self.leave();
+            let args = r?;
+            LetValue::Expr(Expr::Call {
+                func: Ident {
+                    name: "materialize".into(),
+                    span: t.span,
+                },
+                args,
+                span: self.span_from(t.span),
+            })
         } else {
-            if !self.can_start_expr() {
+            if !self.can_start_expr() && !self.at_source_operator() {
                 return self.expected("an expression after `=`");
             }
             LetValue::Expr(self.pipe_expr(ctx)?)
@@ -696,21 +1072,26 @@ impl<'a> Parser<'a> {
     }
 
     fn param(&mut self) -> PResult<Param> {
+        let t = self.tok();
+        if t.kind == K::Ident && is_reserved_word(self.text(t)) {
+            return self.expected("a parameter name");
+        }
         let name = self.name("a parameter name")?;
         self.expect(K::Colon, "`:` and a type after the parameter name")?;
         let ty = if self.at(K::LParen) {
             let open = self.bump();
             let mut columns = Vec::new();
             let mut open_schema = false;
-            loop {
-                if self.at(K::Star) {
-                    self.bump();
-                    open_schema = true;
-                } else if !self.at(K::RParen) {
+            // `(*)` (any table) or `(a:string, b:long)`; Kusto does not mix them.
+            if self.at(K::Star) {
+                self.bump();
+                open_schema = true;
+            } else if !self.at(K::RParen) {
+                loop {
                     columns.push(self.column_decl()?);
-                }
-                if self.eat(K::Comma).is_none() {
-                    break;
+                    if self.eat(K::Comma).is_none() {
+                        break;
+                    }
                 }
             }
             self.expect_close(open)?;
@@ -743,6 +1124,14 @@ impl<'a> Parser<'a> {
         if t.kind != K::Ident {
             return self.expected("a type name");
         }
+        if !is_type_name(self.text(t)) {
+            let msg = format!(
+                "`{}` is not a type: expected bool, int, long, real, decimal, string, datetime, timespan, guid or dynamic",
+                self.text(t)
+            );
+            self.error(t.span, msg);
+            return Err(());
+        }
         self.bump();
         Ok(Ident {
             name: self.text(t).to_string(),
@@ -761,14 +1150,18 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `( name:type, ... )`
-    fn column_decls(&mut self) -> PResult<Vec<ColumnDecl>> {
+    /// `( name:type, ... )`; `trailing_comma`: a `,` may end the list (as in a
+    /// `datatable` schema).
+    fn column_decls(&mut self, trailing_comma: bool) -> PResult<Vec<ColumnDecl>> {
         let open = self.expect(K::LParen, "`(` and a column list")?;
         let mut cols = Vec::new();
         if self.eat(K::RParen).is_some() {
             return Ok(cols);
         }
         loop {
+            if trailing_comma && !cols.is_empty() && self.at(K::RParen) {
+                break;
+            }
             cols.push(self.column_decl()?);
             if self.eat(K::Comma).is_none() {
                 break;
@@ -934,7 +1327,7 @@ impl<'a> Parser<'a> {
         })))
     }
 
-    /// Operators that can start a query (`print x`, `union A, B`, ...).
+    /// Operators that can start a query (`print x`, `union A, B`, `where x`...).
     fn at_source_operator(&self) -> bool {
         let t = self.tok();
         if t.kind != K::Ident {
@@ -942,7 +1335,7 @@ impl<'a> Parser<'a> {
         }
         let n = self.nth(1);
         match self.text(t) {
-            "print" | "union" | "search" | "find" | "evaluate" => {
+            "print" | "union" | "search" | "find" => {
                 !matches!(
                     n.kind,
                     K::Eq
@@ -963,8 +1356,50 @@ impl<'a> Parser<'a> {
                     && !(self.text(n) == "in" && self.nth(2).kind == K::LParen))
             }
             "range" => n.kind == K::Ident && !is_operator_word(self.text(n)),
-            _ => false,
+            _ => {
+                let (span, ntoks) = self.op_name_span();
+                let name = span.text(self.src);
+                if !SOURCELESS_OPS.contains(&name) {
+                    return false;
+                }
+                if ntoks > 1 || is_reserved_word(name) {
+                    return true;
+                }
+                // A keyword that can also be a name (`render`, `serialize`...):
+                // an operator only when a word or the end of the query follows.
+                let n = self.nth(1);
+                match n.kind {
+                    K::Eof | K::Pipe | K::Semi => true,
+                    K::Ident => !is_operator_word(self.text(n)),
+                    _ => false,
+                }
+            }
         }
+    }
+
+    /// The operator name at the current token, hyphenated names such as
+    /// `project-away` composed (no spaces around the `-`): its span and tokens.
+    fn op_name_span(&self) -> (Span, usize) {
+        let kw = self.tok();
+        let mut end = kw.span.end;
+        let mut ntoks = 1;
+        loop {
+            let (m, w) = (self.nth(ntoks), self.nth(ntoks + 1));
+            if m.kind == K::Minus
+                && m.span.start == end
+                && w.kind == K::Ident
+                && w.span.start == m.span.end
+            {
+                let cand = Span::new(kw.span.start, w.span.end).text(self.src);
+                if KNOWN_OPS.contains(&cand) || UNSUPPORTED_OPS.contains(&cand) {
+                    end = w.span.end;
+                    ntoks += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        (Span::new(kw.span.start, end), ntoks)
     }
 
     /// Operators separated by `|`, the first one without a `|` (as in
@@ -1023,25 +1458,7 @@ impl<'a> Parser<'a> {
             return self.expected(what);
         }
         // Compose hyphenated names such as `project-away`.
-        let mut end = kw.span.end;
-        let mut ntoks = 1;
-        loop {
-            let (m, w) = (self.nth(ntoks), self.nth(ntoks + 1));
-            if m.kind == K::Minus
-                && m.span.start == end
-                && w.kind == K::Ident
-                && w.span.start == m.span.end
-            {
-                let cand = Span::new(kw.span.start, w.span.end).text(self.src);
-                if KNOWN_OPS.contains(&cand) || UNSUPPORTED_OPS.contains(&cand) {
-                    end = w.span.end;
-                    ntoks += 2;
-                    continue;
-                }
-            }
-            break;
-        }
-        let kw_span = Span::new(kw.span.start, end);
+        let (kw_span, ntoks) = self.op_name_span();
         let name = kw_span.text(self.src);
         for _ in 0..ntoks {
             self.bump();
@@ -1055,17 +1472,26 @@ impl<'a> Parser<'a> {
         }
         let op = match name {
             "where" | "filter" => Operator::Where {
-                pred: self.expr_required(&format!("a predicate after `{name}`"))?,
+                pred: self.where_pred(name)?,
             },
+            // Kusto accepts a bare `project`.
             "project" => Operator::Project {
-                cols: self.named_list("a column after `project`")?,
+                cols: if self.can_start_expr() {
+                    self.named_list("a column after `project`")?
+                } else {
+                    Vec::new()
+                },
             },
             "extend" => Operator::Extend {
                 cols: self.named_list("a column after `extend`")?,
             },
             "project-away" | "project-keep" => {
-                let mut cols = vec![self.name_pattern(&format!("a column after `{name}`"))?];
-                while self.eat(K::Comma).is_some() {
+                // Kusto accepts these with no column at all.
+                let mut cols = Vec::new();
+                if self.at_name_pattern() {
+                    cols.push(self.name_pattern(&format!("a column after `{name}`"))?);
+                }
+                while !cols.is_empty() && self.eat(K::Comma).is_some() {
                     cols.push(self.name_pattern("a column after `,`")?);
                 }
                 if name == "project-away" {
@@ -1076,16 +1502,29 @@ impl<'a> Parser<'a> {
             }
             "project-rename" => {
                 let mut renames = Vec::new();
+                let mut first = true;
                 loop {
-                    let what = if renames.is_empty() {
+                    let what = if first {
                         "`NewName = OldName` after `project-rename`"
                     } else {
                         "`NewName = OldName` after `,`"
                     };
+                    if first && !self.is_name_start() {
+                        // Kusto accepts `project-rename` with nothing to rename.
+                        break;
+                    }
+                    first = false;
                     if !self.is_name_start() {
                         return self.expected(what);
                     }
                     let new = self.name(what)?;
+                    if !self.at(K::Eq) {
+                        // `project-rename a`: accepted by Kusto, renames nothing.
+                        if self.eat(K::Comma).is_none() {
+                            break;
+                        }
+                        continue;
+                    }
                     self.expect(K::Eq, "`=` after the new column name")?;
                     let old = self.name("the old column name after `=`")?;
                     renames.push(Rename {
@@ -1102,6 +1541,10 @@ impl<'a> Parser<'a> {
             "project-reorder" => {
                 let mut cols = Vec::new();
                 loop {
+                    if cols.is_empty() && !self.at_name_pattern() {
+                        // Kusto accepts `project-reorder` with no column.
+                        break;
+                    }
                     let pattern = self.name_pattern("a column after `project-reorder`")?;
                     let order = self.reorder_order();
                     cols.push(ReorderCol { pattern, order });
@@ -1113,12 +1556,11 @@ impl<'a> Parser<'a> {
             }
             "summarize" => {
                 let params = self.op_params(&[])?;
-                let aggs = if self.at_word("by") {
-                    Vec::new()
-                } else if self.can_start_expr() {
+                // Kusto accepts a bare `summarize`.
+                let aggs = if self.can_start_expr() {
                     self.named_list("an aggregation")?
                 } else {
-                    return self.expected("an aggregation or `by` after `summarize`");
+                    Vec::new()
                 };
                 let (by, by_span) = match self.eat_word("by") {
                     Some(b) => (
@@ -1136,7 +1578,11 @@ impl<'a> Parser<'a> {
             }
             "distinct" => {
                 let params = self.op_params(&[])?;
-                let mut cols = vec![self.expr_required("a column or `*` after `distinct`")?];
+                let mut cols = vec![if self.at(K::Star) && !self.star_operand_ok() {
+                    Expr::Star(self.bump().span)
+                } else {
+                    self.expr_required("a column or `*` after `distinct`")?
+                }];
                 while self.eat(K::Comma).is_some() {
                     cols.push(self.expr_required("a column after `,`")?);
                 }
@@ -1181,7 +1627,7 @@ impl<'a> Parser<'a> {
             "parse-kv" => {
                 let source = self.expr_required("an expression after `parse-kv`")?;
                 self.expect_word("as", "`as` and a column list after the `parse-kv` source")?;
-                let columns = self.column_decls()?;
+                let columns = self.column_decls(false)?;
                 let with = if self.eat_word("with").is_some() {
                     self.with_props()?
                 } else {
@@ -1296,13 +1742,17 @@ impl<'a> Parser<'a> {
             "join" | "lookup" => {
                 let params = self.op_params(&["kind"])?;
                 let right = self.table_ref(&format!("a table or `(subquery)` after `{name}`"))?;
-                self.expect_word(
-                    "on",
-                    &format!("`on` and join keys after the `{name}` table"),
-                )?;
-                let mut on = vec![self.expr_required("a join condition after `on`")?];
-                while self.eat(K::Comma).is_some() {
-                    on.push(self.expr_required("a join condition after `,`")?);
+                // Kusto accepts `join` without `on` (not `lookup`).
+                let mut on = Vec::new();
+                if name == "lookup" || self.at_word("on") {
+                    self.expect_word(
+                        "on",
+                        &format!("`on` and join keys after the `{name}` table"),
+                    )?;
+                    on.push(self.expr_required("a join condition after `on`")?);
+                    while self.eat(K::Comma).is_some() {
+                        on.push(self.expr_required("a join condition after `,`")?);
+                    }
                 }
                 if name == "join" {
                     Operator::Join { params, right, on }
@@ -1313,8 +1763,13 @@ impl<'a> Parser<'a> {
             "find" => {
                 let params = self.op_params(&["withsource", "datascope", "kind"])?;
                 let tables = self.opt_in_tables()?;
-                self.expect_word("where", "`where` after `find`")?;
-                let pred = self.expr_required("a predicate after `where`")?;
+                // `find where pred`, or just `find pred` when no `in (...)`.
+                if tables.is_empty() {
+                    self.eat_word("where");
+                } else {
+                    self.expect_word("where", "`where` after the tables of `find`")?;
+                }
+                let pred = self.expr_required("a predicate after `find`")?;
                 let project = if self.at_word("project-smart")
                     || (self.at_word("project")
                         && self.nth(1).kind == K::Minus
@@ -1406,6 +1861,11 @@ impl<'a> Parser<'a> {
                 let (sub, _) =
                     self.paren_op_seq("`(` and a subquery after the partition column")?;
                 Operator::Partition { params, by, sub }
+            }
+            "scan" => {
+                self.scan_op()?;
+                // Parsed and checked, not modelled in the tree (yet).
+                Operator::Error
             }
             "consume" => Operator::Consume {
                 params: self.op_params(&["decodeblocks"])?,
@@ -1583,6 +2043,87 @@ impl<'a> Parser<'a> {
         None
     }
 
+    /// `scan [with_match_id=Id] [declare (Col:type [= default], ...)]
+    /// with ( step Name [optional | output=all|last|none]: Cond [=> Col = expr, ...]; ... )`
+    fn scan_op(&mut self) -> PResult<()> {
+        self.op_params(&["with_match_id"])?;
+        if self.at_word("declare") && self.nth(1).kind == K::LParen {
+            self.bump();
+            let open = self.bump();
+            self.param_list(open)?;
+        }
+        self.expect_word("with", "`with` and the steps of `scan`")?;
+        let open = self.expect(K::LParen, "`(` and the steps of `scan`")?;
+        self.enter()?;
+        let r = self.scan_steps();
+        self.leave();
+        r?;
+        self.expect_close(open)?;
+        Ok(())
+    }
+
+    fn scan_steps(&mut self) -> PResult<()> {
+        loop {
+            self.expect_word("step", "`step` and a step definition")?;
+            self.name("a step name after `step`")?;
+            if self.eat_word("optional").is_none()
+                && self.at_word("output")
+                && self.nth(1).kind == K::Eq
+            {
+                self.bump();
+                self.bump();
+                self.name("`all`, `last` or `none` after `output=`")?;
+            }
+            self.expect(K::Colon, "`:` and a condition after the step name")?;
+            self.expr_required("a step condition after `:`")?;
+            if self.eat(K::Arrow).is_some() {
+                loop {
+                    self.named_expr("an assignment after `=>`")?;
+                    if self.eat(K::Comma).is_none() {
+                        break;
+                    }
+                }
+            }
+            self.expect(K::Semi, "`;` after the step")?;
+            if !self.at_word("step") {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The predicate of `where`: Kusto also accepts `Name = expr` there (a
+    /// single `=`), read as `Name == expr`.
+    fn where_pred(&mut self, opname: &str) -> PResult<Expr> {
+        let t = self.tok();
+        let assign =
+            (t.kind == K::Ident && self.nth(1).kind == K::Eq && !is_reserved_word(self.text(t)))
+                || (t.kind == K::LBracket
+                    && self.nth(1).kind == K::String
+                    && self.nth(2).kind == K::RBracket
+                    && self.nth(3).kind == K::Eq);
+        if !assign {
+            return self.expr_required(&format!("a predicate after `{opname}`"));
+        }
+        let lhs = Expr::Name(self.name("a column name")?);
+        let eq = self.bump();
+        let rhs = self.expr_required("an expression after `=`")?;
+        Ok(Expr::Binary {
+            op: BinOp::Eq,
+            op_span: eq.span,
+            span: self.span_from(t.span),
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        })
+    }
+
+    fn at_name_pattern(&self) -> bool {
+        match self.kind() {
+            K::Ident | K::Star => true,
+            K::LBracket => self.nth(1).kind == K::String,
+            _ => false,
+        }
+    }
+
     /// A column name that may contain `*` wildcards: `Col*`, `*Id`, `['a b']`.
     fn name_pattern(&mut self, what: &str) -> PResult<NamePattern> {
         let t = self.tok();
@@ -1745,6 +2286,7 @@ impl<'a> Parser<'a> {
                     let t = self.bump();
                     pattern.push(ParsePart::Star(t.span));
                 }
+                K::Ident if is_reserved_word(self.text(self.tok())) => break,
                 K::Ident | K::LBracket => {
                     let col = self.name("a column name in the `parse` pattern")?;
                     let ty = if self.eat(K::Colon).is_some() {
@@ -1762,9 +2304,6 @@ impl<'a> Parser<'a> {
                     return self.expected("a string, `*` or a column name in the `parse` pattern");
                 }
             }
-        }
-        if pattern.is_empty() {
-            return self.expected("a pattern after `with`");
         }
         Ok(Operator::Parse {
             filter: name == "parse-where",
@@ -1787,9 +2326,23 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.bump();
                 let open = self.expect(K::LParen, "`(` after `typeof`")?;
-                let ty = self.type_name()?;
+                // `typeof()` is accepted by Kusto.
+                let ty = if self.at(K::RParen) {
+                    None
+                } else {
+                    // Kusto does not check this name.
+                    let t = self.tok();
+                    if t.kind != K::Ident {
+                        return self.expected("a type name");
+                    }
+                    self.bump();
+                    Some(Ident {
+                        name: self.text(t).to_string(),
+                        span: t.span,
+                    })
+                };
                 self.expect_close(open)?;
-                Some(ty)
+                ty
             } else {
                 None
             };
@@ -1883,6 +2436,16 @@ impl<'a> Parser<'a> {
         let mut names = Vec::new();
         let t = self.tok();
         if t.kind == K::Ident && self.nth(1).kind == K::Eq {
+            let w = self.text(t);
+            if (is_reserved_word(w) && !is_declarable_keyword(w))
+                || matches!(w, "kind" | "withsource" | "with_source")
+            {
+                let msg = format!(
+                    "the name `{w}` is a keyword: write it as `['{w}']` to use it as a name"
+                );
+                self.error(t.span, msg);
+                return Err(());
+            }
             names.push(self.name(what)?);
             self.bump();
         } else if t.kind == K::LBracket
@@ -1948,7 +2511,7 @@ impl<'a> Parser<'a> {
 
     fn can_start_expr(&self) -> bool {
         match self.kind() {
-            K::Ident => !matches!(self.text(self.tok()), "and" | "or"),
+            K::Ident => !is_reserved_word(self.text(self.tok())) || self.at_keyword_form(),
             K::Number
             | K::NumberWithSuffix
             | K::String
@@ -1960,6 +2523,73 @@ impl<'a> Parser<'a> {
             K::LBracket => self.nth(1).kind == K::String,
             _ => false,
         }
+    }
+
+    /// At a reserved word that is used correctly: a typed literal
+    /// (`datetime(`...), or a callable keyword (`dynamic(`, `toscalar(`...).
+    fn at_keyword_form(&self) -> bool {
+        let t = self.tok();
+        let w = self.text(t);
+        let n = self.nth(1);
+        (lexer::is_raw_literal_word(w) && n.kind == K::LParen && n.span.start == t.span.end)
+            || (is_callable_keyword(w) && n.kind == K::LParen)
+    }
+
+    /// At `*`: is it followed by a comparison (`* has "x"`, `* == 1`)?
+    fn star_operand_ok(&self) -> bool {
+        let n = self.nth(1);
+        match n.kind {
+            K::EqEq
+            | K::BangEq
+            | K::LtGt
+            | K::EqTilde
+            | K::BangTilde
+            | K::Lt
+            | K::Le
+            | K::Gt
+            | K::Ge
+            | K::Colon => true,
+            K::Ident => {
+                let w = self.text(n);
+                is_operator_word(w) && !matches!(w, "and" | "or")
+            }
+            K::Bang => self.nth(2).kind == K::Ident && self.nth(2).span.start == n.span.end,
+            _ => false,
+        }
+    }
+
+    /// Whether `t` (the token after an operand) would continue an expression.
+    fn continues_expr(&self, t: Token) -> bool {
+        match t.kind {
+            K::Dot
+            | K::LBracket
+            | K::EqEq
+            | K::BangEq
+            | K::LtGt
+            | K::EqTilde
+            | K::BangTilde
+            | K::Lt
+            | K::Le
+            | K::Gt
+            | K::Ge
+            | K::Plus
+            | K::Minus
+            | K::Star
+            | K::Slash
+            | K::Percent
+            | K::Colon => true,
+            K::Ident => is_operator_word(self.text(t)),
+            _ => false,
+        }
+    }
+
+    /// Could the current token start a statement (so a `;` or `|` is missing)?
+    fn can_start_statement(&self) -> bool {
+        self.can_start_expr()
+            || self.at_source_operator()
+            || self.at_word("let")
+            || self.at_word("set")
+            || self.at_word("declare")
     }
 
     fn expr_required(&mut self, what: &str) -> PResult<Expr> {
@@ -1985,7 +2615,7 @@ impl<'a> Parser<'a> {
                     negated: t.kind == K::BangTilde,
                     case_sensitive: false,
                 }),
-                PREC_EQ,
+                PREC_STR,
                 1,
             ),
             K::Lt => (BinTok::Bin(BinOp::Lt), PREC_REL, 1),
@@ -1997,6 +2627,16 @@ impl<'a> Parser<'a> {
             K::Star => (BinTok::Bin(BinOp::Mul), PREC_MUL, 1),
             K::Slash => (BinTok::Bin(BinOp::Div), PREC_MUL, 1),
             K::Percent => (BinTok::Bin(BinOp::Mod), PREC_MUL, 1),
+            // `search Col:"x"` (also accepted by Kusto elsewhere): `has`.
+            K::Colon => (
+                BinTok::Str(StrOp {
+                    kind: StrOpKind::Has,
+                    negated: false,
+                    case_sensitive: false,
+                }),
+                PREC_STR,
+                1,
+            ),
             K::Ident => {
                 let w = self.text(t);
                 match w {
@@ -2006,10 +2646,11 @@ impl<'a> Parser<'a> {
                         let n = self.nth(1);
                         if n.kind == K::Tilde && n.span.start == t.span.end {
                             (BinTok::List(ListOp::InCi), PREC_EQ, 2)
-                        } else if n.kind == K::LParen {
-                            (BinTok::List(ListOp::In), PREC_EQ, 1)
-                        } else {
+                        } else if self.is_word(n, "range") {
+                            // `make-series ... on T in range(a, b, c)`
                             return None;
+                        } else {
+                            (BinTok::List(ListOp::In), PREC_EQ, 1)
                         }
                     }
                     "has_any" => (BinTok::List(ListOp::HasAny), PREC_EQ, 1),
@@ -2021,10 +2662,10 @@ impl<'a> Parser<'a> {
                             negated: false,
                             case_sensitive: true,
                         }),
-                        PREC_EQ,
+                        PREC_STR,
                         2,
                     ),
-                    _ => (BinTok::Str(str_op_word(w)?), PREC_EQ, 1),
+                    _ => (BinTok::Str(str_op_word(w)?), PREC_STR, 1),
                 }
             }
             K::Bang => {
@@ -2046,7 +2687,7 @@ impl<'a> Parser<'a> {
                     _ if STR_NEGATABLE.contains(&w) => {
                         let mut op = str_op_word(w)?;
                         op.negated = true;
-                        (BinTok::Str(op), PREC_EQ, 2)
+                        (BinTok::Str(op), PREC_STR, 2)
                     }
                     _ => return None,
                 }
@@ -2064,12 +2705,17 @@ impl<'a> Parser<'a> {
     }
 
     fn binary_loop(&mut self, mut lhs: Expr, min_prec: u8, wraps: &mut u32) -> PResult<Expr> {
+        // Operators at or above `ceiling` may not follow (non-associative levels).
+        let mut ceiling = u8::MAX;
         loop {
             let Some((bt, prec, ntoks)) = self.peek_binop() else {
                 return Ok(lhs);
             };
-            if prec < min_prec {
+            if prec < min_prec || prec >= ceiling {
                 return Ok(lhs);
+            }
+            if (PREC_EQ..=PREC_REL).contains(&prec) {
+                ceiling = prec;
             }
             let first = self.tok();
             for _ in 1..ntoks {
@@ -2172,10 +2818,16 @@ impl<'a> Parser<'a> {
             return self.expected(&format!("a value in the `{op_text}` list"));
         }
         loop {
-            if !self.can_start_expr() && !self.at_source_operator() {
+            // Only the first element may be a subquery (`x in (T | project y)`).
+            let first = list.is_empty();
+            if !(self.can_start_expr() || (first && self.at_source_operator())) {
                 return self.expected("a value in the list");
             }
-            list.push(self.pipe_expr(Ctx::Nested)?);
+            list.push(if first {
+                self.pipe_expr(Ctx::Nested)?
+            } else {
+                self.expr()?
+            });
             if self.eat(K::Comma).is_none() {
                 break;
             }
@@ -2194,8 +2846,9 @@ impl<'a> Parser<'a> {
                     UnaryOp::Plus
                 };
                 self.enter()?;
-                let r = if self.can_start_expr() {
-                    self.unary()
+                // Kusto does not stack signs: `- -x` is an error (`T - -x` is fine).
+                let r = if self.can_start_expr() && !matches!(self.kind(), K::Minus | K::Plus) {
+                    self.postfix()
                 } else {
                     let s = self.text(t);
                     self.expected(&format!("an expression after `{s}`"))
@@ -2248,7 +2901,7 @@ impl<'a> Parser<'a> {
                     self.enter()?;
                     *wraps += 1;
                     if self.at(K::LParen) {
-                        let args = self.call_args()?;
+                        let args = self.call_args(false)?;
                         e = Expr::MethodCall {
                             target: Box::new(e),
                             func: member,
@@ -2281,7 +2934,9 @@ impl<'a> Parser<'a> {
                     };
                     self.enter()?;
                     *wraps += 1;
-                    let args = self.call_args()?;
+                    let needs_arg =
+                        matches!(func.name.as_str(), "toscalar" | "totable" | "materialize");
+                    let args = self.call_args(needs_arg)?;
                     e = Expr::Call {
                         func,
                         args,
@@ -2297,15 +2952,35 @@ impl<'a> Parser<'a> {
         self.bracket_name()
     }
 
-    /// `( args )`
-    fn call_args(&mut self) -> PResult<Vec<Expr>> {
+    /// `( args )`; `needs_arg` for `toscalar(...)` and the like. A named
+    /// argument `name = value` keeps only its value.
+    fn call_args(&mut self, needs_arg: bool) -> PResult<Vec<Expr>> {
         let open = self.bump();
         let mut args = Vec::new();
-        if self.eat(K::RParen).is_some() {
+        if !needs_arg && self.eat(K::RParen).is_some() {
             return Ok(args);
         }
         loop {
-            if !self.can_start_expr() && !self.at_source_operator() {
+            if self.kind() == K::Ident
+                && self.nth(1).kind == K::Eq
+                && !is_reserved_word(self.text(self.tok()))
+            {
+                self.bump();
+                self.bump();
+                if !self.can_start_expr() {
+                    return self.expected("an argument value after `=`");
+                }
+            }
+            if self.at(K::Star) && matches!(self.nth(1).kind, K::Comma | K::RParen) {
+                // `count(*)`, `arg_max(T, *)`
+                args.push(Expr::Star(self.bump().span));
+                if self.eat(K::Comma).is_none() {
+                    break;
+                }
+                continue;
+            }
+            let sub = needs_arg && args.is_empty();
+            if !(self.can_start_expr() || (sub && self.at_source_operator())) {
                 let what = if args.is_empty() {
                     "an argument or `)`"
                 } else {
@@ -2313,7 +2988,12 @@ impl<'a> Parser<'a> {
                 };
                 return self.expected(what);
             }
-            args.push(self.pipe_expr(Ctx::Nested)?);
+            // Only `toscalar(...)` and the like take a subquery.
+            args.push(if sub {
+                self.pipe_expr(Ctx::Nested)?
+            } else {
+                self.expr()?
+            });
             if self.eat(K::Comma).is_none() {
                 break;
             }
@@ -2392,16 +3072,20 @@ impl<'a> Parser<'a> {
             K::String | K::UnterminatedString => Ok(self.string_literal()),
             K::Ident => {
                 let w = self.text(t);
-                if self.nth(1).kind == K::LParen {
+                let n = self.nth(1);
+                if n.kind == K::LParen {
+                    if lexer::is_raw_literal_word(w) && n.span.start == t.span.end {
+                        return self.typed_literal();
+                    }
                     match w {
-                        "datetime" | "date" | "time" | "timespan" | "guid" | "uuid"
-                        | "uniqueid" | "int" | "int32" | "long" | "int64" | "real" | "double"
-                        | "bool" | "boolean" | "decimal" => return self.typed_literal(),
                         "dynamic" => return self.dynamic_literal(),
                         "datatable" => return self.datatable(),
-                        "externaldata" => return self.externaldata(),
+                        "externaldata" | "external_data" => return self.externaldata(),
                         _ => {}
                     }
+                }
+                if is_reserved_word(w) && !self.at_keyword_form() {
+                    return self.expected("an expression");
                 }
                 self.bump();
                 match w {
@@ -2425,7 +3109,9 @@ impl<'a> Parser<'a> {
                 self.leave();
                 r
             }
-            K::Star => {
+            // `*` is an operand only before a comparison (`where * has "x"`);
+            // a whole call argument `f(*)` is handled by `call_args`.
+            K::Star if self.star_operand_ok() => {
                 self.bump();
                 Ok(Expr::Star(t.span))
             }
@@ -2445,71 +3131,50 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `name( raw text )`: returns the name token, the trimmed content and its span.
-    fn raw_paren(&mut self) -> PResult<(Token, &'a str, Span)> {
+    /// `datetime(...)`, `int(...)`, ...: the lexer made the content one
+    /// [`K::LiteralText`] token. Kusto checks the content only semantically, so
+    /// content rulecat cannot read is not a syntax error: such a literal becomes
+    /// [`Expr::Error`] (a `datetime` one `LitValue::Datetime(None)`).
+    fn typed_literal(&mut self) -> PResult<Expr> {
         let name = self.bump();
         let open = self.bump();
-        let mut i = self.pos;
-        while !matches!(
-            self.toks[i].kind,
-            K::RParen | K::Eof | K::Pipe | K::Semi | K::LParen
-        ) {
-            i += 1;
-        }
-        if self.toks[i].kind != K::RParen {
-            self.pos = i;
-            let tname = self.text(name);
+        let (content, end) = match self.eat(K::LiteralText) {
+            Some(t) => (self.text(t).trim(), t.span.end),
+            None => ("", open.span.end),
+        };
+        // The `)` must be on the same line: the lexer stopped the content there.
+        if self.at(K::RParen) && self.tok().span.start != end {
             let msg = format!(
-                "expected `)` to close `(` of `{tname}(...)` opened here, found {}",
-                self.describe(self.toks[i])
+                "expected `)` to close `{}(` on the same line",
+                self.text(name)
             );
-            self.error(open.span, msg);
+            self.error(Span::empty(self.prev_end()), msg);
             return Err(());
         }
-        let close = self.toks[i];
-        self.pos = i + 1;
-        let span = Span::new(open.span.end, close.span.start);
-        Ok((name, span.text(self.src).trim(), span))
-    }
-
-    fn typed_literal(&mut self) -> PResult<Expr> {
-        let (name, content, cspan) = self.raw_paren()?;
+        self.expect_close(open)?;
         let ty = self.text(name);
         let span = self.span_from(name.span);
         let lit = |value| Ok(Expr::Literal(Literal { value, span }));
         if content == "null" {
             return lit(LitValue::Null(ty.to_string()));
         }
-        let bad = |p: &mut Self, what: &str| {
-            let msg = if content.is_empty() {
-                format!("expected a {what} value inside `{ty}()`")
-            } else {
-                format!("invalid {what} literal `{content}`")
-            };
-            let save = p.pos;
-            p.pos -= 1;
-            p.error(if content.is_empty() { span } else { cspan }, msg);
-            p.pos = save;
-            Ok(Expr::Error(span))
-        };
+        // Content rulecat cannot read: not a syntax error (see above).
+        let bad = || Ok(Expr::Error(span));
         match ty {
             "datetime" | "date" => match literal::decode_datetime(content) {
                 Some(t) => lit(LitValue::Datetime(Some(t))),
-                None if content.bytes().any(|b| b.is_ascii_digit()) => {
-                    lit(LitValue::Datetime(None))
-                }
-                None => bad(self, "datetime"),
+                None => lit(LitValue::Datetime(None)),
             },
             "time" | "timespan" => match literal::decode_timespan_text(content) {
                 Some(t) => lit(LitValue::Timespan(t)),
-                None => bad(self, "timespan"),
+                None => bad(),
             },
             "guid" | "uuid" | "uniqueid" => {
                 let hex = content.bytes().filter(u8::is_ascii_hexdigit).count();
                 if hex == 32 && content.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
                     lit(LitValue::Guid(content.to_string()))
                 } else {
-                    bad(self, "guid")
+                    bad()
                 }
             }
             "int" | "int32" | "long" | "int64" => {
@@ -2529,7 +3194,7 @@ impl<'a> Parser<'a> {
                             lit(LitValue::Long(v))
                         }
                     }
-                    _ => bad(self, ty),
+                    _ => bad(),
                 }
             }
             "real" | "double" => {
@@ -2547,13 +3212,13 @@ impl<'a> Parser<'a> {
                 };
                 match v {
                     Some(v) => lit(LitValue::Real(v)),
-                    None => bad(self, "real"),
+                    None => bad(),
                 }
             }
             "bool" | "boolean" => match content {
                 "true" | "True" | "TRUE" | "1" => lit(LitValue::Bool(true)),
                 "false" | "False" | "FALSE" | "0" => lit(LitValue::Bool(false)),
-                _ => bad(self, "bool"),
+                _ => bad(),
             },
             _ => {
                 // decimal
@@ -2561,7 +3226,7 @@ impl<'a> Parser<'a> {
                 if !c.is_empty() && (c.parse::<f64>().is_ok() || c == "nan") {
                     lit(LitValue::Decimal(content.to_string()))
                 } else {
-                    bad(self, "decimal")
+                    bad()
                 }
             }
         }
@@ -2684,7 +3349,8 @@ impl<'a> Parser<'a> {
     fn dyn_array(&mut self, open: Token) -> PResult<DynKind> {
         let mut items = Vec::new();
         loop {
-            if self.at(K::RBracket) {
+            // `[]` is fine, a trailing comma is not.
+            if items.is_empty() && self.at(K::RBracket) {
                 break;
             }
             items.push(self.dyn_value()?);
@@ -2699,7 +3365,8 @@ impl<'a> Parser<'a> {
     fn dyn_object(&mut self, open: Token) -> PResult<DynKind> {
         let mut entries = Vec::new();
         loop {
-            if self.at(K::RBrace) {
+            // `{}` is fine, a trailing comma is not.
+            if entries.is_empty() && self.at(K::RBrace) {
                 break;
             }
             let k = self.tok();
@@ -2708,11 +3375,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                     literal::decode_string(self.text(k)).0
                 }
-                K::Ident => {
-                    self.bump();
-                    self.text(k).to_string()
-                }
-                _ => return self.expected("a key in the `dynamic` object"),
+                _ => return self.expected("a quoted key in the `dynamic` object"),
             };
             self.expect(K::Colon, "`:` after the key")?;
             let value = self.dyn_value()?;
@@ -2731,7 +3394,7 @@ impl<'a> Parser<'a> {
 
     fn datatable(&mut self) -> PResult<Expr> {
         let kw = self.bump();
-        let columns = self.column_decls()?;
+        let columns = self.column_decls(true)?;
         let open = self.expect(K::LBracket, "`[` and the values of the `datatable`")?;
         self.enter()?;
         let r = self.value_list(open);
@@ -2762,7 +3425,7 @@ impl<'a> Parser<'a> {
 
     fn externaldata(&mut self) -> PResult<Expr> {
         let kw = self.bump();
-        let columns = self.column_decls()?;
+        let columns = self.column_decls(false)?;
         let open = self.expect(K::LBracket, "`[` and the storage URIs of `externaldata`")?;
         self.enter()?;
         let r = self.value_list(open);
