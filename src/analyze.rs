@@ -153,8 +153,9 @@ fn ty_name(t: ColumnType) -> &'static str {
     t.as_str()
 }
 
-fn wildcard_match(pattern: &str, name: &str) -> bool {
-    // `*` matches any run of characters.
+/// Whether `name` matches a KQL name pattern, where `*` matches any run of characters
+/// (`project-away Initiating*`, `union Device*`).
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == name;

@@ -214,12 +214,10 @@ impl Attack {
         {
             return Some(&t.sentinel);
         }
-        let want: Vec<char> = want.chars().collect();
-        let limit = (want.len() / 3).max(1);
+        let limit = (want.chars().count() / 3).max(1);
         let mut best: Option<(usize, &str)> = None;
         for t in &self.tactics {
-            let have: Vec<char> = normalize(&t.sentinel).chars().collect();
-            let d = edit_distance(&want, &have);
+            let d = strsim::osa_distance(&want, &normalize(&t.sentinel));
             if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, &t.sentinel));
             }
@@ -239,34 +237,11 @@ impl Attack {
 }
 
 /// Lowercase, without spaces, dashes and underscores.
-fn normalize(s: &str) -> String {
+pub fn normalize(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for (j, v) in d.iter_mut().enumerate().take(w) {
-        *v = j;
-    }
-    for i in 1..=a.len() {
-        d[i * w] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
-            }
-            d[i * w + j] = v;
-        }
-    }
-    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]

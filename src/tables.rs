@@ -341,54 +341,13 @@ pub fn builtin() -> &'static Catalog {
     &BUILTIN
 }
 
-/// Suggestion shared by tables and columns: exact case-insensitive match first,
-/// else the candidate with the smallest (case-insensitive) edit distance, if that
-/// distance is at most `max(1, len/3)` where `len` is the length of `name`.
-/// Ties go to the first candidate.
-fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+/// Suggestion shared by tables and columns (see [`crate::suggest::closest`]: an exact
+/// case-insensitive match first, else the closest within a small edit distance).
+fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     if name.is_empty() {
         return None;
     }
-    if let Some(c) = candidates.clone().find(|c| c.eq_ignore_ascii_case(name)) {
-        return Some(c);
-    }
-    let want: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
-    let limit = (want.len() / 3).max(1);
-    let mut best: Option<(usize, &'a str)> = None;
-    for c in candidates {
-        let have: Vec<char> = c.chars().flat_map(char::to_lowercase).collect();
-        if have.len().abs_diff(want.len()) > limit {
-            continue;
-        }
-        let d = edit_distance(&want, &have);
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for (j, v) in d.iter_mut().enumerate().take(w) {
-        *v = j;
-    }
-    for i in 1..=a.len() {
-        d[i * w] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
-            }
-            d[i * w + j] = v;
-        }
-    }
-    d[a.len() * w + b.len()]
+    crate::suggest::closest(name, candidates)
 }
 
 #[cfg(test)]
@@ -618,21 +577,6 @@ mod tests {
             Some("Timestamp")
         );
         assert_eq!(suggest("Time", names.iter().copied()), None);
-    }
-
-    #[test]
-    fn edit_distance_basics() {
-        let d = |a: &str, b: &str| {
-            edit_distance(
-                &a.chars().collect::<Vec<_>>(),
-                &b.chars().collect::<Vec<_>>(),
-            )
-        };
-        assert_eq!(d("", ""), 0);
-        assert_eq!(d("abc", ""), 3);
-        assert_eq!(d("kitten", "sitting"), 3);
-        assert_eq!(d("ab", "ba"), 1);
-        assert_eq!(d("same", "same"), 0);
     }
 
     #[test]

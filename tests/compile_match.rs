@@ -4,17 +4,8 @@ use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!($name, $value);
-        })
-    };
-}
+#[macro_use]
+mod common;
 
 const NOW: &str = "2026-11-27T00:00:00Z";
 

@@ -7,17 +7,8 @@
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin_cmd;
 
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!($name, $value);
-        })
-    };
-}
+#[macro_use]
+mod common;
 
 fn rulecat() -> Command {
     let mut c = cargo_bin_cmd!("rulecat");

@@ -60,13 +60,7 @@ pub static LINT: Lint = Lint {
 static TECHNIQUE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^T[0-9]{4}(?:\.[0-9]{3})?$").expect("valid regex"));
 
-/// Lowercase, without spaces, dashes and underscores.
-fn normalize(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+use crate::attack::normalize;
 
 /// The string items of a list value, or the value itself when it is a single string.
 pub(super) fn string_items(node: &Node) -> Vec<(&Node, &str)> {

@@ -169,7 +169,9 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             let Some(ty) = item.as_str() else { continue };
             if seen.contains(ty)
                 || near.contains(ty)
-                || patterns.iter().any(|p| wildcard_match(p, ty))
+                || patterns
+                    .iter()
+                    .any(|p| crate::analyze::wildcard_match(p, ty))
             {
                 continue;
             }
@@ -185,30 +187,6 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// `*` matches any run of characters.
-fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let mut rest = name;
-    for (i, p) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(p) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(p);
-        } else if let Some(idx) = rest.find(p) {
-            rest = &rest[idx + p.len()..];
-        } else {
-            return false;
-        }
-    }
-    true
 }
 
 #[cfg(test)]
