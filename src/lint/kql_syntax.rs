@@ -1,3 +1,7 @@
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
@@ -43,12 +47,47 @@ pub static LINT: Lint = Lint {
     check_catalog: None,
 };
 
+/// "... the `(` at 2:27 ..." in a parser message: a line:column inside the query.
+static OPENER_AT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"the `(.)` at (\d+):(\d+)").expect("valid regex"));
+
+/// Byte offset in `text` of a 1-based line and character column.
+fn offset_of(text: &str, line: usize, col: usize) -> Option<usize> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let rest = &text[start..];
+    let within = rest
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    Some(start + within)
+}
+
 fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let query = &ctx.rule.query.text;
     for e in &ctx.parsed.errors {
-        out.push(Diagnostic::new(&CODE, e.message.clone()).at(
-            ctx.rule.file,
-            ctx.query_span(e.span),
-            "here",
-        ));
+        let mut message = e.message.clone();
+        let mut opener = None;
+        // The parser names positions inside the query; the reader needs the file's.
+        if let Some(c) = OPENER_AT.captures(&e.message)
+            && let (Ok(line), Ok(col)) = (c[2].parse::<usize>(), c[3].parse::<usize>())
+            && let Some(q) = offset_of(query, line, col)
+        {
+            let f = ctx.rule.query.to_file(q);
+            let src = &ctx.text[..f.min(ctx.text.len())];
+            let fl = src.matches('\n').count() + 1;
+            let fc = src[src.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+            message = message.replace(&c[0], &format!("the `{}` at {fl}:{fc}", &c[1]));
+            opener = Some((f..f + c[1].len(), c[1].to_string()));
+        }
+        let mut d =
+            Diagnostic::new(&CODE, message).at(ctx.rule.file, ctx.query_span(e.span), "here");
+        if let Some((span, o)) = opener {
+            d = d.secondary(ctx.rule.file, span, format!("unclosed `{o}`"));
+        }
+        out.push(d);
     }
 }
