@@ -161,6 +161,8 @@ enum SetItem {
 
 struct RuleRun<'b> {
     rule: &'b CompiledRule,
+    /// The rule's predicate with each `Or` over indicators folded into one group test.
+    pred: Pred<'b>,
     acc: Acc,
     limit: Option<u64>,
     emitted: u64,
@@ -179,11 +181,55 @@ struct TableEngine<'b> {
     pred_slots: HashMap<String, usize>,
     /// Every column of the table is needed (a rule returns whole rows).
     all_columns: bool,
+    /// Global indicator id → the indicator groups (`Pred::AnyOf`, numbered across
+    /// every engine of the run) it belongs to.
+    groups_of: Vec<Vec<usize>>,
+}
+
+/// A predicate as the engine evaluates it: `has_any (...)` and other `Or`s over
+/// indicators become one `AnyOf` test, so their cost does not grow with the list.
+enum Pred<'b> {
+    And(Vec<Pred<'b>>),
+    Or(Vec<Pred<'b>>),
+    Not(Box<Pred<'b>>),
+    /// Some indicator of this group hit the row.
+    AnyOf(usize),
+    Leaf(&'b Predicate),
+}
+
+fn lower<'b>(p: &'b Predicate, groups: &mut Vec<Vec<usize>>) -> Pred<'b> {
+    match p {
+        Predicate::And { all } => Pred::And(all.iter().map(|q| lower(q, groups)).collect()),
+        Predicate::Or { any } => {
+            let ids: Vec<usize> = any
+                .iter()
+                .filter_map(|q| match q {
+                    Predicate::Indicator { indicator } => Some(*indicator),
+                    _ => None,
+                })
+                .collect();
+            if ids.len() < 2 {
+                return Pred::Or(any.iter().map(|q| lower(q, groups)).collect());
+            }
+            let mut rest: Vec<Pred<'b>> = any
+                .iter()
+                .filter(|q| !matches!(q, Predicate::Indicator { .. }))
+                .map(|q| lower(q, groups))
+                .collect();
+            rest.push(Pred::AnyOf(groups.len()));
+            groups.push(ids);
+            Pred::Or(rest)
+        }
+        Predicate::Not { not } => Pred::Not(Box::new(lower(not, groups))),
+        other => Pred::Leaf(other),
+    }
 }
 
 /// Per-row scratch: which indicators hit (generation-stamped, so nothing is cleared).
 struct Hits {
     stamp: Vec<u32>,
+    /// The same for indicator groups (`Pred::AnyOf`).
+    group_stamp: Vec<u32>,
     generation: u32,
 }
 
@@ -192,6 +238,7 @@ impl Hits {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.group_stamp.iter_mut().for_each(|s| *s = 0);
             self.generation = 1;
         }
     }
@@ -200,6 +247,9 @@ impl Hits {
     }
     fn get(&self, id: usize) -> bool {
         self.stamp[id] == self.generation
+    }
+    fn group(&self, g: usize) -> bool {
+        self.group_stamp[g] == self.generation
     }
 }
 
@@ -213,6 +263,7 @@ impl<'b> TableEngine<'b> {
         table: &str,
         bundle: &'b Bundle,
         rules: Vec<&'b CompiledRule>,
+        groups: &mut Vec<Vec<usize>>,
     ) -> Result<Self, MatchError> {
         let schema = crate::tables::builtin().table(table);
         let col_type = |name: &str| schema.and_then(|t| t.column(name)).map(|c| c.ty);
@@ -224,7 +275,9 @@ impl<'b> TableEngine<'b> {
             rules: Vec::new(),
             pred_slots: HashMap::new(),
             all_columns: false,
+            groups_of: vec![Vec::new(); bundle.indicators.len()],
         };
+        let first_group = groups.len();
         let slot = |e: &mut TableEngine<'b>, name: &str| -> usize {
             if let Some(&s) = e.slots.get(name) {
                 return s;
@@ -317,11 +370,17 @@ impl<'b> TableEngine<'b> {
             };
             e.rules.push(RuleRun {
                 rule: r,
+                pred: lower(&r.logic.predicate, groups),
                 acc,
                 limit: r.logic.limit,
                 emitted: 0,
                 scanned: 0,
             });
+        }
+        for (g, ids) in groups.iter().enumerate().skip(first_group) {
+            for &id in ids {
+                e.groups_of[id].push(g);
+            }
         }
         Ok(e)
     }
@@ -331,7 +390,13 @@ impl<'b> TableEngine<'b> {
         hits.next_row();
         for f in &self.fields {
             let v = row.cells[f.slot].as_deref().unwrap_or("");
-            f.set.matches(v, |i| hits.set(f.ids[i]));
+            f.set.matches(v, |i| {
+                let id = f.ids[i];
+                hits.set(id);
+                for &g in &self.groups_of[id] {
+                    hits.group_stamp[g] = hits.generation;
+                }
+            });
         }
         let kinds = &self.slot_kinds;
         let pred_slots = &self.pred_slots;
@@ -344,7 +409,7 @@ impl<'b> TableEngine<'b> {
                 slots: pred_slots,
                 now,
             };
-            if !env.eval(&run.rule.logic.predicate) {
+            if !env.eval_pred(&run.pred) {
                 continue;
             }
             match &mut run.acc {
@@ -520,6 +585,16 @@ impl PartialOrd for Cmpable<'_> {
 }
 
 impl Env<'_, '_> {
+    fn eval_pred(&self, p: &Pred<'_>) -> bool {
+        match p {
+            Pred::And(v) => v.iter().all(|q| self.eval_pred(q)),
+            Pred::Or(v) => v.iter().any(|q| self.eval_pred(q)),
+            Pred::Not(q) => !self.eval_pred(q),
+            Pred::AnyOf(g) => self.hits.group(*g),
+            Pred::Leaf(q) => self.eval(q),
+        }
+    }
+
     fn eval(&self, p: &Predicate) -> bool {
         match p {
             Predicate::True => true,
@@ -750,11 +825,16 @@ pub fn run(
         by_table.entry(r.logic.table.as_str()).or_default().push(r);
     }
     let mut engines: BTreeMap<String, TableEngine<'_>> = BTreeMap::new();
+    let mut groups = Vec::new();
     for (t, rules) in by_table {
-        engines.insert(t.to_string(), TableEngine::new(t, bundle, rules)?);
+        engines.insert(
+            t.to_string(),
+            TableEngine::new(t, bundle, rules, &mut groups)?,
+        );
     }
     let mut hits = Hits {
         stamp: vec![0; bundle.indicators.len()],
+        group_stamp: vec![0; groups.len()],
         generation: 0,
     };
     let mut stats = Stats::default();
