@@ -793,6 +793,18 @@ impl Expr {
         }
     }
 
+    /// The top-level `and` operands of a predicate (itself when it is not an `and`).
+    pub fn conjuncts(&self) -> Vec<&Expr> {
+        match self.unparen() {
+            Expr::Logical {
+                op: LogicalOp::And,
+                operands,
+                ..
+            } => operands.iter().flat_map(Expr::conjuncts).collect(),
+            other => vec![other],
+        }
+    }
+
     /// Strips any number of enclosing parentheses.
     pub fn unparen(&self) -> &Expr {
         let mut e = self;

@@ -263,7 +263,7 @@ fn pipeline_filters(p: &Pipeline, out: &mut Vec<Filter>) {
     let mut pipeline_narrowing: Vec<&Expr> = Vec::new();
     for op in &p.ops {
         match &op.op {
-            Operator::Where { pred } => pipeline_narrowing.extend(conjuncts(pred)),
+            Operator::Where { pred } => pipeline_narrowing.extend(pred.conjuncts()),
             Operator::Join { right, .. } | Operator::Lookup { right, .. } => {
                 pipeline_narrowing.push(right)
             }
@@ -274,18 +274,6 @@ fn pipeline_filters(p: &Pipeline, out: &mut Vec<Filter>) {
         if let Operator::Where { pred } = &op.op {
             visit_pred(pred, &pipeline_narrowing, out);
         }
-    }
-}
-
-/// The top-level `and` operands of a predicate.
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    match e.unparen() {
-        Expr::Logical {
-            op: LogicalOp::And,
-            operands,
-            ..
-        } => operands.iter().flat_map(conjuncts).collect(),
-        other => vec![other],
     }
 }
 

@@ -4,9 +4,7 @@ use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::kql::Span;
-use crate::kql::ast::{
-    BinOp, Expr, LetValue, LitValue, LogicalOp, Operator, Pipeline, Statement, UnaryOp,
-};
+use crate::kql::ast::{BinOp, Expr, LetValue, LitValue, Operator, Pipeline, Statement, UnaryOp};
 use crate::kql::visit;
 
 declare_code! {
@@ -166,17 +164,6 @@ fn is_time_column(e: &Expr) -> bool {
     matches!(e.unparen().as_name(), Some("Timestamp" | "TimeGenerated"))
 }
 
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    match e.unparen() {
-        Expr::Logical {
-            op: LogicalOp::And,
-            operands,
-            ..
-        } => operands.iter().flat_map(conjuncts).collect(),
-        other => vec![other],
-    }
-}
-
 fn time_filter(lets: &Lets<'_>, e: &Expr) -> Option<TimeFilter> {
     match e {
         Expr::Binary {
@@ -236,7 +223,7 @@ fn pipeline_filters(lets: &Lets<'_>, p: &Pipeline) -> Vec<TimeFilter> {
     for op in &p.ops {
         if let Operator::Where { pred } = &op.op {
             out.extend(
-                conjuncts(pred)
+                pred.conjuncts()
                     .into_iter()
                     .filter_map(|c| time_filter(lets, c)),
             );
