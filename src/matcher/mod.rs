@@ -184,6 +184,12 @@ struct TableEngine<'b> {
     /// Global indicator id → the indicator groups (`Pred::AnyOf`, numbered across
     /// every engine of the run) it belongs to.
     groups_of: Vec<Vec<usize>>,
+    /// Global indicator id → the index in `fields` of the field matcher that tests it.
+    field_of: Vec<usize>,
+    /// Per field matcher: the row generation it was last run for. Fields are matched
+    /// lazily, when a predicate first needs one of their indicators, so a row that fails
+    /// the time window or the first filter is never scanned for the other fields.
+    field_stamp: Vec<u32>,
 }
 
 /// A predicate as the engine evaluates it: `has_any (...)` and other `Or`s over
@@ -192,8 +198,12 @@ enum Pred<'b> {
     And(Vec<Pred<'b>>),
     Or(Vec<Pred<'b>>),
     Not(Box<Pred<'b>>),
-    /// Some indicator of this group hit the row.
-    AnyOf(usize),
+    /// Some indicator of group `group` hit the row; `fields` are the field matchers
+    /// that test the group's indicators.
+    AnyOf {
+        group: usize,
+        fields: Vec<usize>,
+    },
     Leaf(&'b Predicate),
 }
 
@@ -216,7 +226,10 @@ fn lower<'b>(p: &'b Predicate, groups: &mut Vec<Vec<usize>>) -> Pred<'b> {
                 .filter(|q| !matches!(q, Predicate::Indicator { .. }))
                 .map(|q| lower(q, groups))
                 .collect();
-            rest.push(Pred::AnyOf(groups.len()));
+            rest.push(Pred::AnyOf {
+                group: groups.len(),
+                fields: Vec::new(),
+            });
             groups.push(ids);
             Pred::Or(rest)
         }
@@ -234,13 +247,17 @@ struct Hits {
 }
 
 impl Hits {
-    fn next_row(&mut self) {
+    /// Starts a row; true when the generation counter wrapped and every stamp (also the
+    /// engines' field stamps) must be cleared.
+    fn next_row(&mut self) -> bool {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
             self.group_stamp.iter_mut().for_each(|s| *s = 0);
             self.generation = 1;
+            return true;
         }
+        false
     }
     fn set(&mut self, id: usize) {
         self.stamp[id] = self.generation;
@@ -276,6 +293,8 @@ impl<'b> TableEngine<'b> {
             pred_slots: HashMap::new(),
             all_columns: false,
             groups_of: vec![Vec::new(); bundle.indicators.len()],
+            field_of: vec![usize::MAX; bundle.indicators.len()],
+            field_stamp: Vec::new(),
         };
         let first_group = groups.len();
         let slot = |e: &mut TableEngine<'b>, name: &str| -> usize {
@@ -382,32 +401,38 @@ impl<'b> TableEngine<'b> {
                 e.groups_of[id].push(g);
             }
         }
+        for (fi, f) in e.fields.iter().enumerate() {
+            for &id in &f.ids {
+                e.field_of[id] = fi;
+            }
+        }
+        e.field_stamp = vec![0; e.fields.len()];
+        let field_of = &e.field_of;
+        for run in &mut e.rules {
+            fill_group_fields(&mut run.pred, groups, field_of);
+        }
         Ok(e)
     }
 
     /// Evaluates every rule on one row.
     fn row(&mut self, row: &Row<'_>, hits: &mut Hits, now: i64) {
-        hits.next_row();
-        for f in &self.fields {
-            let v = row.cells[f.slot].as_deref().unwrap_or("");
-            f.set.matches(v, |i| {
-                let id = f.ids[i];
-                hits.set(id);
-                for &g in &self.groups_of[id] {
-                    hits.group_stamp[g] = hits.generation;
-                }
-            });
+        if hits.next_row() {
+            self.field_stamp.iter_mut().for_each(|s| *s = 0);
         }
         let kinds = &self.slot_kinds;
         let pred_slots = &self.pred_slots;
         for run in &mut self.rules {
             run.scanned += 1;
-            let env = Env {
+            let mut env = Env {
                 row,
-                hits,
+                hits: &mut *hits,
                 kinds,
                 slots: pred_slots,
                 now,
+                fields: &self.fields,
+                field_stamp: &mut self.field_stamp,
+                field_of: &self.field_of,
+                groups_of: &self.groups_of,
             };
             if !env.eval_pred(&run.pred) {
                 continue;
@@ -550,10 +575,31 @@ fn typed(v: Option<&str>, kind: Kind) -> Value {
 
 struct Env<'r, 'a> {
     row: &'r Row<'a>,
-    hits: &'r Hits,
+    hits: &'r mut Hits,
     kinds: &'r [Kind],
     slots: &'r HashMap<String, usize>,
     now: i64,
+    fields: &'r [FieldMatcher],
+    field_stamp: &'r mut [u32],
+    field_of: &'r [usize],
+    groups_of: &'r [Vec<usize>],
+}
+
+/// Fills each `AnyOf`'s field list from its group's indicators.
+fn fill_group_fields(p: &mut Pred<'_>, groups: &[Vec<usize>], field_of: &[usize]) {
+    match p {
+        Pred::And(v) | Pred::Or(v) => v
+            .iter_mut()
+            .for_each(|q| fill_group_fields(q, groups, field_of)),
+        Pred::Not(q) => fill_group_fields(q, groups, field_of),
+        Pred::AnyOf { group, fields } => {
+            let mut f: Vec<usize> = groups[*group].iter().map(|&id| field_of[id]).collect();
+            f.sort_unstable();
+            f.dedup();
+            *fields = f;
+        }
+        Pred::Leaf(_) => {}
+    }
 }
 
 /// An operand reduced to an integer (ticks for datetimes and timespans: exact, f64 would
@@ -585,23 +631,50 @@ impl PartialOrd for Cmpable<'_> {
 }
 
 impl Env<'_, '_> {
-    fn eval_pred(&self, p: &Pred<'_>) -> bool {
+    /// Runs field matcher `fi` over the row, once per row.
+    fn ensure_field(&mut self, fi: usize) {
+        if fi >= self.fields.len() || self.field_stamp[fi] == self.hits.generation {
+            return;
+        }
+        self.field_stamp[fi] = self.hits.generation;
+        let f = &self.fields[fi];
+        let v = self.row.cells[f.slot].as_deref().unwrap_or("");
+        let hits = &mut *self.hits;
+        let groups_of = self.groups_of;
+        f.set.matches(v, |i| {
+            let id = f.ids[i];
+            hits.set(id);
+            for &g in &groups_of[id] {
+                hits.group_stamp[g] = hits.generation;
+            }
+        });
+    }
+
+    fn eval_pred(&mut self, p: &Pred<'_>) -> bool {
         match p {
             Pred::And(v) => v.iter().all(|q| self.eval_pred(q)),
             Pred::Or(v) => v.iter().any(|q| self.eval_pred(q)),
             Pred::Not(q) => !self.eval_pred(q),
-            Pred::AnyOf(g) => self.hits.group(*g),
+            Pred::AnyOf { group, fields } => {
+                for &fi in fields {
+                    self.ensure_field(fi);
+                }
+                self.hits.group(*group)
+            }
             Pred::Leaf(q) => self.eval(q),
         }
     }
 
-    fn eval(&self, p: &Predicate) -> bool {
+    fn eval(&mut self, p: &Predicate) -> bool {
         match p {
             Predicate::True => true,
             Predicate::And { all } => all.iter().all(|q| self.eval(q)),
             Predicate::Or { any } => any.iter().any(|q| self.eval(q)),
             Predicate::Not { not } => !self.eval(not),
-            Predicate::Indicator { indicator } => self.hits.get(*indicator),
+            Predicate::Indicator { indicator } => {
+                self.ensure_field(self.field_of[*indicator]);
+                self.hits.get(*indicator)
+            }
             Predicate::IsEmpty { column } => self.cell(column).is_none_or(str::is_empty),
             Predicate::Compare { column, cmp, value } => {
                 let (Some(a), Some(b)) = (self.column_value(column), self.scalar(value)) else {
