@@ -219,6 +219,17 @@ fn progress_bar(path: &Path, opts: &MatchOptions) -> Option<indicatif::ProgressB
     Some(pb)
 }
 
+/// What reading one file feeds and counts, shared by the JSON-lines and CSV readers.
+struct Reading<'r, 'b> {
+    path: &'r Path,
+    opts: &'r MatchOptions,
+    engines: &'r mut BTreeMap<String, TableEngine<'b>>,
+    hits: &'r mut Hits,
+    stats: &'r mut Stats,
+    problems: &'r mut Vec<Problem>,
+    pb: Option<&'r indicatif::ProgressBar>,
+}
+
 /// Reads one file into the engines.
 pub(super) fn read_file(
     path: &Path,
@@ -238,29 +249,18 @@ pub(super) fn read_file(
     })?;
     let file_table = opts.table.clone().or_else(|| table_from_name(path));
     let pb = progress_bar(path, opts);
+    let reading = Reading {
+        path,
+        opts,
+        engines,
+        hits,
+        stats,
+        problems,
+        pb: pb.as_ref(),
+    };
     let result = match format {
-        InputFormat::JsonLines => read_jsonl(
-            path,
-            file,
-            file_table,
-            opts,
-            engines,
-            hits,
-            stats,
-            problems,
-            pb.as_ref(),
-        ),
-        InputFormat::Csv => read_csv(
-            path,
-            file,
-            file_table,
-            opts,
-            engines,
-            hits,
-            stats,
-            problems,
-            pb.as_ref(),
-        ),
+        InputFormat::JsonLines => read_jsonl(reading, file, file_table),
+        InputFormat::Csv => read_csv(reading, file, file_table),
     };
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -275,18 +275,20 @@ pub(super) fn read_file(
 /// below, which is the reference: the scanner accepts a line only when serde_json would
 /// accept it with the same cells, so every problem is reported by the same code as
 /// before, with the same message.
-#[allow(clippy::too_many_arguments)]
 fn read_jsonl(
-    path: &Path,
+    reading: Reading<'_, '_>,
     file: std::fs::File,
     file_table: Option<String>,
-    opts: &MatchOptions,
-    engines: &mut BTreeMap<String, TableEngine<'_>>,
-    hits: &mut Hits,
-    stats: &mut Stats,
-    problems: &mut Vec<Problem>,
-    pb: Option<&indicatif::ProgressBar>,
 ) -> Result<(), MatchError> {
+    let Reading {
+        path,
+        opts,
+        engines,
+        hits,
+        stats,
+        problems,
+        pb,
+    } = reading;
     let mut reader = LineReader::new(file);
     let mut line_no = 0u64;
     // Needed-key indexes per table (built on first use) and the one for `Type`/`$table`.
@@ -536,18 +538,20 @@ fn bad_json(path: &Path, line: u64, e: &serde_json::Error) -> Problem {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_csv(
-    path: &Path,
+    reading: Reading<'_, '_>,
     file: std::fs::File,
     file_table: Option<String>,
-    opts: &MatchOptions,
-    engines: &mut BTreeMap<String, TableEngine<'_>>,
-    hits: &mut Hits,
-    stats: &mut Stats,
-    problems: &mut Vec<Problem>,
-    pb: Option<&indicatif::ProgressBar>,
 ) -> Result<(), MatchError> {
+    let Reading {
+        path,
+        opts,
+        engines,
+        hits,
+        stats,
+        problems,
+        pb,
+    } = reading;
     let counted = CountingReader {
         inner: file,
         count: 0,
