@@ -1,0 +1,349 @@
+use super::jsonl::slow_row;
+use super::lines::LineReader;
+use super::*;
+
+/// splitmix64: deterministic, no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'x>(&mut self, items: &[&'x str]) -> &'x str {
+        items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const KEYS: &[&str] = &[
+    "Timestamp",
+    "RemoteUrl",
+    "DeviceId",
+    "ReportId",
+    "Flag",
+    "Dyn",
+    "Type",
+    "$table",
+    "Other",
+    "InitiatingProcessCommandLine",
+    "Remote\\u0055rl",
+    "Time\\\"stamp",
+    "Dévice",
+    "😀",
+    "",
+];
+
+const STRING_PIECES: &[&str] = &[
+    "assist.zoho.com",
+    "Zoho Assist",
+    " ",
+    "é",
+    "😀",
+    "\\n",
+    "\\\"",
+    "\\\\",
+    "\\/",
+    "\\u00e9",
+    "\\ud83d\\ude00",
+    "\\ud800",
+    "\\udc00x",
+    "\\uD83D\\uDE00",
+    "\\u12",
+    "\\x",
+    "\t",
+    "\u{1}",
+    "2026-11-25T10:00:00Z",
+    "C:\\\\Windows\\\\System32",
+    "DeviceNetworkEvents",
+    "{\\\"a\\\":1}",
+    "\u{7f}",
+    "\u{a0}",
+];
+
+const NUMBERS: &[&str] = &[
+    "0",
+    "-0",
+    "7",
+    "-12",
+    "1234567890",
+    "123456789012345678",
+    "1234567890123456789",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "1.5",
+    "-0.25",
+    "1e5",
+    "1E-3",
+    "2.5e+3",
+    "1e400",
+    "01",
+    "-",
+    "1.",
+    ".5",
+    "+1",
+    "00",
+    "12345678901234567890.5",
+];
+
+fn gen_string(r: &mut Rng) -> String {
+    let mut s = String::from("\"");
+    for _ in 0..r.below(5) {
+        s.push_str(r.pick(STRING_PIECES));
+    }
+    if !r.chance(2) {
+        s.push('"');
+    }
+    s
+}
+
+fn ws(r: &mut Rng) -> &'static str {
+    if r.chance(85) {
+        ""
+    } else {
+        ["", " ", "\t", "\r\n ", "  "][r.below(5)]
+    }
+}
+
+fn gen_value(r: &mut Rng, depth: usize) -> String {
+    match r.below(if depth > 3 { 7 } else { 9 }) {
+        0..=2 => gen_string(r),
+        3 => r.pick(NUMBERS).to_string(),
+        4 => r
+            .pick(&["true", "false", "null", "nul", "True", "nulll"])
+            .to_string(),
+        5 | 6 => {
+            if r.chance(50) {
+                r.pick(NUMBERS).to_string()
+            } else {
+                gen_string(r)
+            }
+        }
+        7 => {
+            let n = r.below(4);
+            let items: Vec<String> = (0..n)
+                .map(|_| format!("{}{}{}", ws(r), gen_value(r, depth + 1), ws(r)))
+                .collect();
+            let tail = if n > 0 && r.chance(3) { "," } else { "" };
+            format!("[{}{tail}]", items.join(","))
+        }
+        _ => {
+            let n = r.below(4);
+            let items: Vec<String> = (0..n)
+                .map(|_| {
+                    format!(
+                        "{}\"{}\"{}:{}{}",
+                        ws(r),
+                        r.pick(KEYS),
+                        ws(r),
+                        ws(r),
+                        gen_value(r, depth + 1)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+    }
+}
+
+fn gen_line(r: &mut Rng) -> String {
+    let n = r.below(9);
+    let mut members = Vec::new();
+    for _ in 0..n {
+        let key = r.pick(KEYS);
+        let value = match key {
+            "Timestamp" if r.chance(60) => format!("\"2026-11-2{}T00:00:00Z\"", r.below(9)),
+            "Type" | "$table" if r.chance(60) => r
+                .pick(&["\"DeviceNetworkEvents\"", "\"Device\\u004eetworkEvents\""])
+                .to_string(),
+            _ => gen_value(r, 1),
+        };
+        members.push(format!(
+            "{}\"{key}\"{}:{}{value}{}",
+            ws(r),
+            ws(r),
+            ws(r),
+            ws(r)
+        ));
+    }
+    let mut line = format!("{}{{{}}}{}", ws(r), members.join(","), ws(r));
+    // Damage some lines.
+    match r.below(40) {
+        0 => line.push_str(" x"),
+        1 => line = line.replacen(':', "", 1),
+        2 => line = line.replacen(',', ",,", 1),
+        3 => {
+            let mut cut = r.below(line.len() + 1);
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+        }
+        4 => line = format!("[{line}]"),
+        5 => line = line.replacen('}', ",}", 1),
+        6 => line = "{}".into(),
+        7 => line = line.replacen("\"", "'", 1),
+        _ => {}
+    }
+    line
+}
+
+fn slots(names: &[&str]) -> (HashMap<String, usize>, Vec<String>) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let map = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    (map, names)
+}
+
+/// The fast scanner against the serde_json reference on random rows: whenever the
+/// scanner accepts a row, the reference accepts it with the same cells and the same
+/// seen columns; and it accepts most well-formed rows.
+#[test]
+fn fast_scanner_agrees_with_serde_json() {
+    let layouts: [&[&str]; 3] = [
+        &[
+            "Timestamp",
+            "RemoteUrl",
+            "DeviceId",
+            "ReportId",
+            "Flag",
+            "Dyn",
+        ],
+        &["RemoteUrl", "Type", "Other"],
+        &["$table", "😀", "Dévice", ""],
+    ];
+    let mut r = Rng(42);
+    let (mut fast_ok, mut slow_ok, mut total) = (0, 0, 0);
+    let mut spans = Vec::new();
+    for layout in layouts {
+        let (map, names) = slots(layout);
+        let keys = scan::KeyIndex::new(&names);
+        for _ in 0..40_000 {
+            let line = gen_line(&mut r);
+            total += 1;
+            let w = names.len();
+            let mut slow_cells: Vec<Option<Cow<'_, str>>> = vec![None; w];
+            let mut slow_seen = vec![false; w];
+            let slow = slow_row(&line, &map, &mut slow_cells, &mut slow_seen);
+            let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; w];
+            let mut seen = vec![false; w];
+            let fast = scan::scan_row(&line, &keys, &mut spans, &mut seen, &mut cells);
+            if slow.is_ok() {
+                slow_ok += 1;
+            }
+            if fast {
+                fast_ok += 1;
+                assert!(slow.is_ok(), "fast accepted, serde_json rejected: {line}");
+                assert_eq!(cells, slow_cells, "cells differ: {line}");
+                assert_eq!(seen, slow_seen, "seen differs: {line}");
+            }
+        }
+    }
+    eprintln!("scan_row: {slow_ok} of {total} rows valid, {fast_ok} through the fast path");
+    // The generator must exercise both paths.
+    assert!(slow_ok > total / 4, "{slow_ok} of {total} rows valid");
+    assert!(
+        fast_ok * 10 > slow_ok * 6,
+        "fast path took {fast_ok} of {slow_ok}"
+    );
+    assert!(fast_ok < slow_ok, "no row fell back");
+}
+
+/// The table of a row (`Type`, else `$table`) against the serde_json `Value` reference.
+#[test]
+fn fast_row_table_agrees_with_serde_json() {
+    let mut r = Rng(7);
+    let keys = scan::KeyIndex::new(&[]);
+    let mut spans = Vec::new();
+    let (mut agreed, mut valid) = (0, 0);
+    for _ in 0..60_000 {
+        let line = gen_line(&mut r);
+        let reference = serde_json::from_str::<serde_json::Value>(&line).map(|v| {
+            v.get("Type")
+                .or_else(|| v.get("$table"))
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        });
+        valid += usize::from(reference.is_ok());
+        if let Some(got) = scan::row_table(&line, &keys, &mut spans) {
+            agreed += 1;
+            match &reference {
+                Ok(want) => assert_eq!(got.as_deref(), want.as_deref(), "{line}"),
+                Err(e) => panic!("fast accepted, serde_json rejected ({e}): {line}"),
+            }
+        }
+    }
+    eprintln!("row_table: fast path took {agreed} of {valid} valid rows");
+    assert!(
+        agreed * 2 > valid,
+        "fast path took {agreed} of {valid} valid rows"
+    );
+}
+
+/// Generated-looking rows go through the fast path.
+#[test]
+fn fast_scanner_takes_defender_rows() {
+    let line = r#"{"Timestamp":"2026-11-20T00:28:21.6428164Z","DeviceId":"084aff","RemotePort":53,"RemoteUrl":"assist.zoho.com","InitiatingProcessCommandLine":"\"C:\\Windows\\System32\\svchost.exe\" -k NetworkService","ReportId":1,"IsInitiatingProcessRemoteSession":false,"AdditionalFields":{"a":[1,2.5,null,{"b":"\u00e9"}]},"Type":"DeviceNetworkEvents"}"#;
+    let (_, names) = slots(&["Timestamp", "RemoteUrl", "ReportId", "Missing"]);
+    let keys = scan::KeyIndex::new(&names);
+    let mut cells = vec![None; 4];
+    let mut seen = vec![false; 4];
+    assert!(scan::scan_row(
+        line,
+        &keys,
+        &mut Vec::new(),
+        &mut seen,
+        &mut cells
+    ));
+    assert_eq!(seen, [true, true, true, false]);
+    assert_eq!(cells[1].as_deref(), Some("assist.zoho.com"));
+    assert!(matches!(cells[1], Some(Cow::Borrowed(_))));
+    assert_eq!(cells[2].as_deref(), Some("1"));
+}
+
+/// Lines across buffer refills, longer than the buffer, CRLF, no final newline.
+#[test]
+fn line_reader_splits_lines() {
+    let text = b"a\r\n\nbbbbbbbbbbbbbbbbbbbbbbbb\nccc\n\n d";
+    for cap in [1, 2, 3, 5, 8, 64] {
+        let mut rd = LineReader::with_capacity(&text[..], cap);
+        let mut got = Vec::new();
+        while let Some(l) = rd.next_line().unwrap() {
+            got.push(String::from_utf8(l.to_vec()).unwrap());
+        }
+        assert_eq!(
+            got,
+            [
+                "a\r\n",
+                "\n",
+                "bbbbbbbbbbbbbbbbbbbbbbbb\n",
+                "ccc\n",
+                "\n",
+                " d"
+            ],
+            "capacity {cap}"
+        );
+    }
+    let mut rd = LineReader::with_capacity(&b""[..], 4);
+    assert!(rd.next_line().unwrap().is_none());
+}
+
+#[test]
+fn recycle_keeps_the_allocation() {
+    let mut v: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(64);
+    v.push(Some(Cow::Borrowed("x")));
+    let cap = v.capacity();
+    let w: Vec<Option<Cow<'static, str>>> = recycle(v);
+    assert!(w.is_empty());
+    assert_eq!(w.capacity(), cap);
+}
