@@ -17,6 +17,7 @@ pub mod ops;
 mod read;
 mod render;
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -169,6 +170,9 @@ struct RuleRun<'b> {
     scanned: u64,
 }
 
+/// Column name → slot, hashed with foldhash.
+type SlotMap = HashMap<String, usize, foldhash::fast::FixedState>;
+
 /// Everything needed to evaluate the rules of one table.
 struct TableEngine<'b> {
     /// Column name → slot.
@@ -177,8 +181,10 @@ struct TableEngine<'b> {
     slot_kinds: Vec<Kind>,
     fields: Vec<FieldMatcher>,
     rules: Vec<RuleRun<'b>>,
-    /// Predicates reference these columns by slot.
-    pred_slots: HashMap<String, usize>,
+    /// Predicates reference these columns by slot. Looked up on every evaluation of a
+    /// leaf, so with a fast fixed hasher instead of SipHash (the keys are column names
+    /// from the bundle, not attacker-chosen input).
+    pred_slots: SlotMap,
     /// Every column of the table is needed (a rule returns whole rows).
     all_columns: bool,
     /// Global indicator id → the indicator groups (`Pred::AnyOf`, numbered across
@@ -190,6 +196,10 @@ struct TableEngine<'b> {
     /// lazily, when a predicate first needs one of their indicators, so a row that fails
     /// the time window or the first filter is never scanned for the other fields.
     field_stamp: Vec<u32>,
+    /// Per slot: the row generation its datetime was parsed in, and the value; every
+    /// rule of the table compares `Timestamp` with its window, so it is parsed once a
+    /// row instead of once a rule.
+    times: Vec<Cell<(u32, Option<i64>)>>,
 }
 
 /// A predicate as the engine evaluates it: `has_any (...)` and other `Or`s over
@@ -290,11 +300,12 @@ impl<'b> TableEngine<'b> {
             slot_kinds: Vec::new(),
             fields: Vec::new(),
             rules: Vec::new(),
-            pred_slots: HashMap::new(),
+            pred_slots: SlotMap::default(),
             all_columns: false,
             groups_of: vec![Vec::new(); bundle.indicators.len()],
             field_of: vec![usize::MAX; bundle.indicators.len()],
             field_stamp: Vec::new(),
+            times: Vec::new(),
         };
         let first_group = groups.len();
         let slot = |e: &mut TableEngine<'b>, name: &str| -> usize {
@@ -407,6 +418,7 @@ impl<'b> TableEngine<'b> {
             }
         }
         e.field_stamp = vec![0; e.fields.len()];
+        e.times = vec![Cell::new((0, None)); e.slot_names.len()];
         let field_of = &e.field_of;
         for run in &mut e.rules {
             fill_group_fields(&mut run.pred, groups, field_of);
@@ -414,11 +426,35 @@ impl<'b> TableEngine<'b> {
         Ok(e)
     }
 
-    /// Evaluates every rule on one row.
-    fn row(&mut self, row: &Row<'_>, hits: &mut Hits, now: i64) {
+    /// Checks the types of a row's cells (keeping the datetimes it parses for the
+    /// rules), then evaluates every rule on it; the first bad cell is the error (the
+    /// row is skipped).
+    fn checked_row(&mut self, row: &Row<'_>, hits: &mut Hits, now: i64) -> Result<(), String> {
+        self.begin_row(hits);
+        let generation = hits.generation;
+        let times = &self.times;
+        let bad = read::check_types_with(self, &row.cells, |slot, text| {
+            let t = crate::time::parse(text);
+            times[slot].set((generation, t));
+            t
+        });
+        match bad {
+            Some(msg) => Err(msg),
+            None => {
+                self.eval_row(row, hits, now);
+                Ok(())
+            }
+        }
+    }
+
+    fn begin_row(&mut self, hits: &mut Hits) {
         if hits.next_row() {
             self.field_stamp.iter_mut().for_each(|s| *s = 0);
+            self.times.iter().for_each(|t| t.set((0, None)));
         }
+    }
+
+    fn eval_row(&mut self, row: &Row<'_>, hits: &mut Hits, now: i64) {
         let kinds = &self.slot_kinds;
         let pred_slots = &self.pred_slots;
         for run in &mut self.rules {
@@ -431,6 +467,7 @@ impl<'b> TableEngine<'b> {
                 now,
                 fields: &self.fields,
                 field_stamp: &mut self.field_stamp,
+                times: &self.times,
                 field_of: &self.field_of,
                 groups_of: &self.groups_of,
             };
@@ -577,10 +614,11 @@ struct Env<'r, 'a> {
     row: &'r Row<'a>,
     hits: &'r mut Hits,
     kinds: &'r [Kind],
-    slots: &'r HashMap<String, usize>,
+    slots: &'r SlotMap,
     now: i64,
     fields: &'r [FieldMatcher],
     field_stamp: &'r mut [u32],
+    times: &'r [Cell<(u32, Option<i64>)>],
     field_of: &'r [usize],
     groups_of: &'r [Vec<usize>],
 }
@@ -713,7 +751,17 @@ impl Env<'_, '_> {
         let &s = self.slots.get(column)?;
         let text = self.row.cells[s].as_deref();
         match self.kinds[s] {
-            Kind::Datetime => crate::time::parse(text?).map(Cmpable::Int),
+            Kind::Datetime => {
+                let (stamp, cached) = self.times[s].get();
+                let ticks = if stamp == self.hits.generation {
+                    cached
+                } else {
+                    let t = crate::time::parse(text?);
+                    self.times[s].set((self.hits.generation, t));
+                    t
+                };
+                ticks.map(Cmpable::Int)
+            }
             Kind::Number => {
                 let t = text?;
                 t.parse::<i64>()

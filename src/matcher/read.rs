@@ -12,6 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use super::{Hits, MatchError, MatchOptions, Row, Stats, TableEngine, table_from_name};
 
 mod csv;
+mod csv_split;
 mod jsonl;
 mod lines;
 mod scan;
@@ -177,12 +178,17 @@ impl<'de> serde::Deserialize<'de> for CellValue<'de> {
     }
 }
 
-/// Checks that typed cells parse; returns the first bad one.
-fn check_types(engine: &TableEngine<'_>, cells: &[Option<Cow<'_, str>>]) -> Option<String> {
+/// Checks that typed cells parse, with the datetime parser given (the engine keeps what
+/// it parses); returns the first bad one.
+pub(super) fn check_types_with(
+    engine: &TableEngine<'_>,
+    cells: &[Option<Cow<'_, str>>],
+    mut datetime: impl FnMut(usize, &str) -> Option<i64>,
+) -> Option<String> {
     for (slot, cell) in cells.iter().enumerate() {
         let Some(v) = cell.as_deref() else { continue };
         let ok = match engine.slot_kinds[slot] {
-            super::Kind::Datetime => v.is_empty() || crate::time::parse(v).is_some(),
+            super::Kind::Datetime => v.is_empty() || datetime(slot, v).is_some(),
             super::Kind::Number => v.is_empty() || v.parse::<f64>().is_ok(),
             super::Kind::Bool => matches!(v, "" | "true" | "false" | "True" | "False" | "0" | "1"),
             _ => true,

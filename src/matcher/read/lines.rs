@@ -3,8 +3,7 @@
 use std::io::Read;
 
 /// Hands out the lines of a file (each with its `\n`, the last one maybe without),
-/// from one large buffer: no copy per line. Newlines are found with the `memchr`
-/// searcher behind a one-byte Aho-Corasick automaton.
+/// from one large buffer: no copy per line. Newlines are found with `memchr`.
 pub(super) struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
@@ -13,7 +12,6 @@ pub(super) struct LineReader<R> {
     /// Bytes from `start` known to hold no newline.
     scanned: usize,
     eof: bool,
-    newline: aho_corasick::AhoCorasick,
 }
 
 impl<R: Read> LineReader<R> {
@@ -29,16 +27,15 @@ impl<R: Read> LineReader<R> {
             end: 0,
             scanned: 0,
             eof: false,
-            newline: aho_corasick::AhoCorasick::new(["\n"]).expect("one-byte automaton"),
         }
     }
 
     pub(super) fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
         loop {
             let from = self.start + self.scanned;
-            if let Some(m) = self.newline.find(&self.buf[from..self.end]) {
+            if let Some(m) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
                 let s = self.start;
-                let e = from + m.end();
+                let e = from + m + 1;
                 self.start = e;
                 self.scanned = 0;
                 return Ok(Some(&self.buf[s..e]));

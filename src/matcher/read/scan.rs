@@ -7,6 +7,14 @@
 //! than JSON on purpose: escapes in keys, `\u` escapes of surrogates, numbers with an
 //! exponent or longer than 20 bytes, nesting deeper than 100 and duplicate needed keys
 //! all go to the reference path.
+//!
+//! Rows of one export have the same keys in the same order, so the scanner remembers the
+//! last row's keys ([`Shape`]): the bytes from each key's opening quote to its colon and
+//! where its value goes. While a row follows that shape, each key is one comparison of
+//! known bytes instead of a scan for its closing quote and a lookup; at the first key
+//! that differs the scanner goes on key by key, and a row that parsed differently
+//! becomes the new shape. Byte equality keeps the checks: the remembered bytes were
+//! checked (no escape, no control character) when they were learned.
 
 use std::borrow::Cow;
 
@@ -37,6 +45,12 @@ pub(super) enum Span {
 /// the slots (their values are validated like needed values, as the reference does).
 pub(super) struct KeyIndex {
     by_len: Vec<Vec<(Box<[u8]>, usize)>>,
+    /// The keys of the last row that parsed, in order.
+    shape: Shape,
+    /// Scan with AVX2 (the CPU has it).
+    avx2: bool,
+    /// Rows accepted by following the shape (for tests and curiosity).
+    shaped_rows: u64,
     /// Number of slots; `Type` is target `width`, `$table` is `width + 1` unless
     /// they are slots themselves.
     width: usize,
@@ -74,10 +88,25 @@ impl KeyIndex {
             });
         KeyIndex {
             by_len,
+            shape: Shape::default(),
+            avx2: has_avx2(),
+            shaped_rows: 0,
             width,
             type_target,
             dollar_target,
         }
+    }
+
+    /// Scans without AVX2 even when the CPU has it (tests run both paths).
+    #[cfg(test)]
+    pub(super) fn disable_avx2(&mut self) {
+        self.avx2 = false;
+    }
+
+    /// How many rows were accepted by following the remembered shape.
+    #[cfg(test)]
+    pub(super) fn shaped_rows(&self) -> u64 {
+        self.shaped_rows
     }
 
     #[inline]
@@ -93,7 +122,7 @@ impl KeyIndex {
 /// Scans one line with the engine's keys into `cells` / `seen`; `false` = not sure.
 pub(super) fn scan_row<'a>(
     line: &'a str,
-    keys: &KeyIndex,
+    keys: &mut KeyIndex,
     spans: &mut Vec<Span>,
     seen: &mut [bool],
     cells: &mut [Option<Cow<'a, str>>],
@@ -130,7 +159,7 @@ pub(super) fn scan_row<'a>(
 /// .and_then(as_str)` on the parsed line: `None` = not sure, `Some(None)` = no table.
 pub(super) fn row_table<'a>(
     line: &'a str,
-    keys: &KeyIndex,
+    keys: &mut KeyIndex,
     spans: &mut Vec<Span>,
 ) -> Option<Option<Cow<'a, str>>> {
     spans.clear();
@@ -157,28 +186,125 @@ pub(super) fn row_table<'a>(
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
+/// Walks the top-level object (see [`scan_impl`]), with AVX2 when the CPU has it.
+fn scan(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
+    #[cfg(target_arch = "x86_64")]
+    if keys.avx2 {
+        // SAFETY: `keys.avx2` is set only when `is_x86_feature_detected!` found every
+        // feature `scan_avx2` is compiled for.
+        return unsafe { scan_avx2(b, keys, spans) };
+    }
+    scan_impl::<false>(b, keys, spans)
+}
+
+/// [`scan_impl`] compiled for AVX2 (and BMI, POPCNT, LZCNT): the helpers it inlines use
+/// 32-byte vectors and the newer bit instructions.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,popcnt,lzcnt")]
+fn scan_avx2(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
+    scan_impl::<true>(b, keys, spans)
+}
+
+/// Whether this CPU has every feature [`scan_avx2`] is compiled for.
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::env::var_os("RULECAT_NO_AVX2").is_none()
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("bmi1")
+            && is_x86_feature_detected!("bmi2")
+            && is_x86_feature_detected!("popcnt")
+            && is_x86_feature_detected!("lzcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`find_special_sse2`], or its AVX2 form when `AVX2` (only inside [`scan_avx2`]).
+#[inline(always)]
+fn find_special<const AVX2: bool>(b: &[u8], i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is true only in code reached from `scan_avx2`, which runs only
+        // after `has_avx2` found the features.
+        return unsafe { find_special_avx2(b, i) };
+    }
+    find_special_sse2(b, i)
+}
+
+/// The first byte at or after `i` that is `"`, `\` or a control character, or
+/// `b.len()`: 32 bytes at a time with AVX2, then [`find_special_sse2`] for the tail.
+///
+/// # Safety
+///
+/// The CPU must have AVX2. Not a `#[target_feature]` function so that it can be inlined
+/// into [`scan_avx2`], which has the feature; reached only from there.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn find_special_avx2(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    // SAFETY (every intrinsic below): the caller guarantees AVX2; the only memory
+    // access is an unaligned 32-byte load at `i`, and `i + 32 <= b.len()` keeps it
+    // inside `b`.
+    unsafe {
+        let quote = _mm256_set1_epi8(b'"' as i8);
+        let backslash = _mm256_set1_epi8(b'\\' as i8);
+        let below = _mm256_set1_epi8(0x1f);
+        while i + 32 <= b.len() {
+            let x = _mm256_loadu_si256(b.as_ptr().add(i).cast::<__m256i>());
+            let m = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpeq_epi8(x, quote), _mm256_cmpeq_epi8(x, backslash)),
+                // x <= 0x1f (unsigned) <=> max(x, 0x1f) == 0x1f
+                _mm256_cmpeq_epi8(_mm256_max_epu8(x, below), below),
+            );
+            let mask = _mm256_movemask_epi8(m) as u32;
+            if mask != 0 {
+                return i + mask.trailing_zeros() as usize;
+            }
+            i += 32;
+        }
+    }
+    find_special_sse2(b, i)
+}
+
 /// The first byte at or after `i` that is `"`, `\` or a control character (< 0x20),
-/// or `b.len()`: sixteen bytes at a time with SSE2 (part of the x86-64 baseline),
+/// or `b.len()`: 32 then 16 bytes at a time with SSE2 (part of the x86-64 baseline),
 /// eight at a time (SWAR) elsewhere and for the tail.
 #[inline]
-fn find_special(b: &[u8], mut i: usize) -> usize {
+fn find_special_sse2(b: &[u8], mut i: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of the x86-64 baseline, so the intrinsics are available;
-    // the only memory access is the unaligned 16-byte load at `i`, and
-    // `i + 16 <= b.len()` keeps it inside `b`.
+    // the only memory accesses are unaligned 16-byte loads at `i` and `i + 16`, and
+    // `i + 32 <= b.len()` (`i + 16 <= b.len()` for the single load) keeps them inside `b`.
     unsafe {
         use std::arch::x86_64::*;
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
         let below = _mm_set1_epi8(0x1f);
-        while i + 16 <= b.len() {
-            let x = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
-            let m = _mm_or_si128(
+        let special = |x: __m128i| {
+            _mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                 // x <= 0x1f (unsigned) <=> max(x, 0x1f) == 0x1f
                 _mm_cmpeq_epi8(_mm_max_epu8(x, below), below),
-            );
-            let mask = _mm_movemask_epi8(m) as u32;
+            )
+        };
+        // Thirty-two bytes a step: most keys and values end within the first step, so
+        // the loop's exit is predictable.
+        while i + 32 <= b.len() {
+            let x0 = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+            let x1 = _mm_loadu_si128(b.as_ptr().add(i + 16).cast::<__m128i>());
+            let mask = (_mm_movemask_epi8(special(x0)) as u32)
+                | ((_mm_movemask_epi8(special(x1)) as u32) << 16);
+            if mask != 0 {
+                return i + mask.trailing_zeros() as usize;
+            }
+            i += 32;
+        }
+        if i + 16 <= b.len() {
+            let x = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+            let mask = _mm_movemask_epi8(special(x)) as u32;
             if mask != 0 {
                 return i + mask.trailing_zeros() as usize;
             }
@@ -214,44 +340,226 @@ fn ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Walks the top-level object, filling `spans`; `None` = not sure.
-fn scan(b: &[u8], keys: &KeyIndex, spans: &mut [Span]) -> Option<()> {
+/// The keys of a row, in order: for each, the bytes from its opening quote to its colon
+/// (in `bytes`) and its target in `spans`, if it is needed.
+#[derive(Default)]
+struct Shape {
+    bytes: Vec<u8>,
+    fields: Vec<(u32, u32, Option<usize>)>,
+}
+
+impl Shape {
+    #[inline]
+    fn field(&self, f: usize) -> Option<(&[u8], Option<usize>)> {
+        let &(s, e, target) = self.fields.get(f)?;
+        Some((&self.bytes[s as usize..e as usize], target))
+    }
+}
+
+/// `b[i..]` starts with `key`: sixteen bytes a compare (the last one overlapping the one
+/// before), no library call; keys are 4 to 60 bytes.
+#[inline(always)]
+fn starts_with_at(b: &[u8], i: usize, key: &[u8]) -> bool {
+    let n = key.len();
+    let Some(hay) = b.get(i..i + n) else {
+        return false;
+    };
+    if n < 16 {
+        let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+        return if n >= 8 {
+            // Two overlapping words.
+            word(hay, 0) == word(key, 0) && word(hay, n - 8) == word(key, n - 8)
+        } else {
+            hay.iter().zip(key).all(|(a, b)| a == b)
+        };
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let eq16 = |at: usize| {
+            // SAFETY: SSE2 is part of the x86-64 baseline; both loads are 16 bytes at
+            // `at <= n - 16` of slices of length `n`.
+            unsafe {
+                let x = _mm_loadu_si128(hay.as_ptr().add(at).cast::<__m128i>());
+                let y = _mm_loadu_si128(key.as_ptr().add(at).cast::<__m128i>());
+                _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xffff
+            }
+        };
+        let mut at = 0;
+        while at + 16 < n {
+            if !eq16(at) {
+                return false;
+            }
+            at += 16;
+        }
+        eq16(n - 16)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        hay == key
+    }
+}
+
+/// Walks the top-level object, filling `spans`; `None` = not sure. Follows the remembered
+/// shape while the row does, and remembers this row's shape when it differs.
+#[inline(always)]
+fn scan_impl<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
+    if !keys.shape.fields.is_empty() {
+        if scan_shaped::<AVX2>(b, &keys.shape, spans).is_some() {
+            keys.shaped_rows += 1;
+            return Some(());
+        }
+        spans.fill(Span::Missing);
+    }
+    scan_generic::<AVX2>(b, keys, spans)
+}
+
+/// The row as the remembered shape says it is: the same keys in the same order, each
+/// compared as bytes; `None` at the first difference (then the caller starts over with
+/// [`scan_generic`], which also learns the new shape).
+#[inline(always)]
+fn scan_shaped<const AVX2: bool>(b: &[u8], shape: &Shape, spans: &mut [Span]) -> Option<()> {
     let mut i = ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
     }
     i = ws(b, i + 1);
+    let last = shape.fields.len() - 1;
+    for (f, &(ks, ke, target)) in shape.fields.iter().enumerate() {
+        let key = &shape.bytes[ks as usize..ke as usize];
+        if !starts_with_at(b, i, key) {
+            return None;
+        }
+        i += key.len();
+        if b.get(i).is_some_and(|&c| c <= b' ') {
+            i = ws(b, i);
+        }
+        match target {
+            Some(target) => {
+                if spans[target] != Span::Missing {
+                    return None;
+                }
+                let (span, end) = value::<AVX2>(b, i)?;
+                spans[target] = span;
+                i = end;
+            }
+            None => match *b.get(i)? {
+                b'"' => {
+                    let e = find_special::<AVX2>(b, i + 1);
+                    i = if b.get(e) == Some(&b'"') {
+                        e + 1
+                    } else {
+                        skip_str::<AVX2>(b, i)?
+                    };
+                }
+                b'-' | b'0'..=b'9' => i = number(b, i)?.0,
+                _ => i = skip_value::<AVX2>(b, i, 1)?,
+            },
+        }
+        if b.get(i).is_some_and(|&c| c <= b' ') {
+            i = ws(b, i);
+        }
+        if b.get(i) != Some(if f == last { &b'}' } else { &b',' }) {
+            return None;
+        }
+        i += 1;
+        if f != last && b.get(i).is_some_and(|&c| c <= b' ') {
+            i = ws(b, i);
+        }
+    }
+    (ws(b, i) == b.len()).then_some(())
+}
+
+/// Walks the top-level object key by key, following the remembered shape as long as the
+/// row does, and remembers this row's shape when it differs.
+#[inline(always)]
+fn scan_generic<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(b, i + 1);
+    // The field number, and where the row left the shape: the fields before `off` are
+    // the shape's, those from `off` on are recorded in `fresh` (offsets into `b`).
+    let mut f = 0usize;
+    let mut off: Option<usize> = None;
+    let mut fresh: Vec<(usize, usize, Option<usize>)> = Vec::new();
     if b.get(i) == Some(&b'}') {
         i += 1;
     } else {
         loop {
-            if b.get(i) != Some(&b'"') {
-                return None;
+            let known = if off.is_none() {
+                keys.shape
+                    .field(f)
+                    .filter(|(k, _)| starts_with_at(b, i, k))
+                    .map(|(k, target)| (k.len(), target))
+            } else {
+                None
+            };
+            let target = match known {
+                Some((len, target)) => {
+                    i += len;
+                    target
+                }
+                None => {
+                    off.get_or_insert(f);
+                    if b.get(i) != Some(&b'"') {
+                        return None;
+                    }
+                    let start = i;
+                    let ks = i + 1;
+                    let ke = find_special::<AVX2>(b, ks);
+                    if b.get(ke) != Some(&b'"') {
+                        return None; // an escape or a control character in the key, or EOF
+                    }
+                    i = ws(b, ke + 1);
+                    if b.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i += 1;
+                    let target = keys.get(&b[ks..ke]);
+                    fresh.push((start, i, target));
+                    target
+                }
+            };
+            f += 1;
+            if b.get(i).is_some_and(|&c| c <= b' ') {
+                i = ws(b, i);
             }
-            let ks = i + 1;
-            let ke = find_special(b, ks);
-            if b.get(ke) != Some(&b'"') {
-                return None; // an escape or a control character in the key, or EOF
-            }
-            i = ws(b, ke + 1);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            i = ws(b, i + 1);
-            match keys.get(&b[ks..ke]) {
+            match target {
                 Some(target) => {
                     if spans[target] != Span::Missing {
                         return None; // a duplicate: the reference decides
                     }
-                    let (span, end) = value(b, i)?;
+                    let (span, end) = value::<AVX2>(b, i)?;
                     spans[target] = span;
                     i = end;
                 }
-                None => i = skip_value(b, i, 1)?,
+                // Strings and numbers inline: most values are one or the other.
+                None => match *b.get(i)? {
+                    b'"' => {
+                        let e = find_special::<AVX2>(b, i + 1);
+                        i = if b.get(e) == Some(&b'"') {
+                            e + 1
+                        } else {
+                            skip_str::<AVX2>(b, i)?
+                        };
+                    }
+                    b'-' | b'0'..=b'9' => i = number(b, i)?.0,
+                    _ => i = skip_value::<AVX2>(b, i, 1)?,
+                },
             }
-            i = ws(b, i);
+            // `,` or `}`, usually right after the value.
+            if b.get(i).is_some_and(|&c| c <= b' ') {
+                i = ws(b, i);
+            }
             match b.get(i) {
-                Some(b',') => i = ws(b, i + 1),
+                Some(b',') => {
+                    i += 1;
+                    if b.get(i).is_some_and(|&c| c <= b' ') {
+                        i = ws(b, i);
+                    }
+                }
                 Some(b'}') => {
                     i += 1;
                     break;
@@ -260,18 +568,48 @@ fn scan(b: &[u8], keys: &KeyIndex, spans: &mut [Span]) -> Option<()> {
             }
         }
     }
-    (ws(b, i) == b.len()).then_some(())
+    if ws(b, i) != b.len() {
+        return None;
+    }
+    if off.is_some() || f != keys.shape.fields.len() {
+        relearn(&mut keys.shape, off.unwrap_or(f), &fresh, b);
+    }
+    Some(())
+}
+
+/// The shape of a row that parsed: the old shape's first `keep` fields, then `fresh`.
+#[cold]
+fn relearn(shape: &mut Shape, keep: usize, fresh: &[(usize, usize, Option<usize>)], b: &[u8]) {
+    RELEARNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let keep = keep.min(shape.fields.len());
+    let kept_bytes = shape
+        .fields
+        .get(keep)
+        .map_or(shape.bytes.len(), |f| f.0 as usize);
+    shape.fields.truncate(keep);
+    shape.bytes.truncate(kept_bytes);
+    for &(s, e, target) in fresh {
+        let start = shape.bytes.len();
+        shape.bytes.extend_from_slice(&b[s..e]);
+        let (Ok(s32), Ok(e32)) = (u32::try_from(start), u32::try_from(shape.bytes.len())) else {
+            // A shape over 4 GiB is not worth keeping.
+            *shape = Shape::default();
+            return;
+        };
+        shape.fields.push((s32, e32, target));
+    }
 }
 
 /// A needed value at `i` (no whitespace before it): its span and end.
-fn value(b: &[u8], i: usize) -> Option<(Span, usize)> {
+#[inline(always)]
+fn value<const AVX2: bool>(b: &[u8], i: usize) -> Option<(Span, usize)> {
     match *b.get(i)? {
         b'"' => {
-            let e = find_special(b, i + 1);
+            let e = find_special::<AVX2>(b, i + 1);
             if b.get(e) == Some(&b'"') {
                 Some((Span::Str(i + 1, e), e + 1))
             } else {
-                let end = skip_str(b, i)?;
+                let end = skip_str::<AVX2>(b, i)?;
                 Some((Span::EscStr(i, end), end))
             }
         }
@@ -285,7 +623,7 @@ fn value(b: &[u8], i: usize) -> Option<(Span, usize)> {
             Some((span, end))
         }
         b'{' | b'[' => {
-            let end = skip_value(b, i, 1)?;
+            let end = skip_value::<AVX2>(b, i, 1)?;
             Some((Span::Other(i, end), end))
         }
         b't' => lit(b, i, b"true").map(|e| (Span::True, e)),
@@ -301,11 +639,11 @@ fn lit(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
 }
 
 /// A JSON string starting at the quote at `i`: the index after its closing quote.
-#[inline]
-fn skip_str(b: &[u8], i: usize) -> Option<usize> {
+#[inline(always)]
+fn skip_str<const AVX2: bool>(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        j = find_special(b, j);
+        j = find_special::<AVX2>(b, j);
         match *b.get(j)? {
             b'"' => return Some(j + 1),
             b'\\' => match *b.get(j + 1)? {
@@ -333,6 +671,7 @@ fn skip_str(b: &[u8], i: usize) -> Option<usize> {
 
 /// A JSON number at `i`: its end, and whether it is a simple integer. Exponents and
 /// numbers longer than 20 bytes are left to the reference (out-of-range checks).
+#[inline]
 fn number(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i;
     if b[j] == b'-' {
@@ -367,9 +706,9 @@ fn number(b: &[u8], i: usize) -> Option<(usize, bool)> {
 }
 
 /// Skips any JSON value at `i` (no whitespace before it); `None` = not sure.
-fn skip_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+fn skip_value<const AVX2: bool>(b: &[u8], i: usize, depth: usize) -> Option<usize> {
     match *b.get(i)? {
-        b'"' => skip_str(b, i),
+        b'"' => skip_str::<AVX2>(b, i),
         b'-' | b'0'..=b'9' => number(b, i).map(|(e, _)| e),
         b't' => lit(b, i, b"true"),
         b'f' => lit(b, i, b"false"),
@@ -388,13 +727,13 @@ fn skip_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                     if b.get(j) != Some(&b'"') {
                         return None;
                     }
-                    j = ws(b, skip_str(b, j)?);
+                    j = ws(b, skip_str::<AVX2>(b, j)?);
                     if b.get(j) != Some(&b':') {
                         return None;
                     }
                     j = ws(b, j + 1);
                 }
-                j = ws(b, skip_value(b, j, depth + 1)?);
+                j = ws(b, skip_value::<AVX2>(b, j, depth + 1)?);
                 match *b.get(j)? {
                     b',' => j = ws(b, j + 1),
                     c if c == close => return Some(j + 1),
@@ -405,3 +744,5 @@ fn skip_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
         _ => None,
     }
 }
+
+pub(super) static RELEARNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -227,7 +227,7 @@ fn fast_scanner_agrees_with_serde_json() {
     let mut spans = Vec::new();
     for layout in layouts {
         let (map, names) = slots(layout);
-        let keys = scan::KeyIndex::new(&names);
+        let mut keys = scan::KeyIndex::new(&names);
         for _ in 0..40_000 {
             let line = gen_line(&mut r);
             total += 1;
@@ -237,7 +237,7 @@ fn fast_scanner_agrees_with_serde_json() {
             let slow = slow_row(&line, &map, &mut slow_cells, &mut slow_seen);
             let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; w];
             let mut seen = vec![false; w];
-            let fast = scan::scan_row(&line, &keys, &mut spans, &mut seen, &mut cells);
+            let fast = scan::scan_row(&line, &mut keys, &mut spans, &mut seen, &mut cells);
             if slow.is_ok() {
                 slow_ok += 1;
             }
@@ -263,7 +263,7 @@ fn fast_scanner_agrees_with_serde_json() {
 #[test]
 fn fast_row_table_agrees_with_serde_json() {
     let mut r = Rng(7);
-    let keys = scan::KeyIndex::new(&[]);
+    let mut keys = scan::KeyIndex::new(&[]);
     let mut spans = Vec::new();
     let (mut agreed, mut valid) = (0, 0);
     for _ in 0..60_000 {
@@ -275,7 +275,7 @@ fn fast_row_table_agrees_with_serde_json() {
                 .map(str::to_string)
         });
         valid += usize::from(reference.is_ok());
-        if let Some(got) = scan::row_table(&line, &keys, &mut spans) {
+        if let Some(got) = scan::row_table(&line, &mut keys, &mut spans) {
             agreed += 1;
             match &reference {
                 Ok(want) => assert_eq!(got.as_deref(), want.as_deref(), "{line}"),
@@ -295,12 +295,12 @@ fn fast_row_table_agrees_with_serde_json() {
 fn fast_scanner_takes_defender_rows() {
     let line = r#"{"Timestamp":"2026-11-20T00:28:21.6428164Z","DeviceId":"084aff","RemotePort":53,"RemoteUrl":"assist.zoho.com","InitiatingProcessCommandLine":"\"C:\\Windows\\System32\\svchost.exe\" -k NetworkService","ReportId":1,"IsInitiatingProcessRemoteSession":false,"AdditionalFields":{"a":[1,2.5,null,{"b":"\u00e9"}]},"Type":"DeviceNetworkEvents"}"#;
     let (_, names) = slots(&["Timestamp", "RemoteUrl", "ReportId", "Missing"]);
-    let keys = scan::KeyIndex::new(&names);
+    let mut keys = scan::KeyIndex::new(&names);
     let mut cells = vec![None; 4];
     let mut seen = vec![false; 4];
     assert!(scan::scan_row(
         line,
-        &keys,
+        &mut keys,
         &mut Vec::new(),
         &mut seen,
         &mut cells
@@ -346,4 +346,132 @@ fn recycle_keeps_the_allocation() {
     let w: Vec<Option<Cow<'static, str>>> = recycle(v);
     assert!(w.is_empty());
     assert_eq!(w.capacity(), cap);
+}
+
+/// Rows of an export share one layout; the scanner remembers it ([`scan::KeyIndex`]'s
+/// shape) and compares keys as bytes while rows follow it. Rows here come from a few
+/// layouts, with values and whitespace varying from row to row and, now and then, a key
+/// dropped, added, renamed, escaped, duplicated or moved, or the line damaged: whatever
+/// the scanner accepts must equal the reference, on both its code paths (AVX2 and not).
+#[test]
+fn fast_scanner_follows_and_leaves_shapes() {
+    let layouts: [&[&str]; 3] = [
+        &[
+            "Timestamp",
+            "DeviceId",
+            "RemoteUrl",
+            "RemotePort",
+            "Flag",
+            "Type",
+            "ReportId",
+        ],
+        &["DeviceId", "Timestamp", "Other", "RemoteUrl", "Dyn"],
+        &["RemoteUrl"],
+    ];
+    let (map, names) = slots(&[
+        "Timestamp",
+        "RemoteUrl",
+        "DeviceId",
+        "ReportId",
+        "Flag",
+        "Dyn",
+    ]);
+    let w = names.len();
+    for no_avx2 in [false, true] {
+        let mut keys = scan::KeyIndex::new(&names);
+        if no_avx2 {
+            keys.disable_avx2();
+        }
+        let mut r = Rng(if no_avx2 { 11 } else { 12 });
+        let mut spans = Vec::new();
+        let (mut fast_ok, mut slow_ok, mut total) = (0, 0, 0);
+        let mut layout = layouts[0].to_vec();
+        for _ in 0..30_000 {
+            // Switch layouts now and then; mutate the current one less often.
+            if r.chance(2) {
+                layout = layouts[r.below(layouts.len())].to_vec();
+            }
+            let mut row_keys: Vec<String> = layout.iter().map(|k| k.to_string()).collect();
+            match r.below(30) {
+                0 if !row_keys.is_empty() => {
+                    row_keys.remove(r.below(row_keys.len()));
+                }
+                1 => row_keys.insert(r.below(row_keys.len() + 1), "Extra".into()),
+                2 if !row_keys.is_empty() => {
+                    let k = r.below(row_keys.len());
+                    row_keys[k] = row_keys[k].replacen('e', "\\u0065", 1);
+                }
+                3 if !row_keys.is_empty() => {
+                    let k = row_keys[r.below(row_keys.len())].clone();
+                    row_keys.push(k);
+                }
+                4 if row_keys.len() > 1 => row_keys.swap(0, 1),
+                5 if !row_keys.is_empty() => {
+                    let k = r.below(row_keys.len());
+                    row_keys[k].push('x');
+                }
+                _ => {}
+            }
+            let members: Vec<String> = row_keys
+                .iter()
+                .map(|k| {
+                    let value = match k.as_str() {
+                        "Timestamp" => {
+                            format!("\"2026-11-2{}T00:00:0{}Z\"", r.below(9), r.below(9))
+                        }
+                        "RemotePort" | "ReportId" => r.pick(NUMBERS).to_string(),
+                        _ => gen_value(&mut r, 1),
+                    };
+                    format!(
+                        "{}\"{k}\"{}:{}{value}{}",
+                        ws(&mut r),
+                        ws(&mut r),
+                        ws(&mut r),
+                        ws(&mut r)
+                    )
+                })
+                .collect();
+            let mut line = format!("{{{}}}", members.join(","));
+            match r.below(60) {
+                0 => line.push_str(" x"),
+                1 => line = line.replacen(':', "", 1),
+                2 => line = line.replacen(',', ",,", 1),
+                3 => {
+                    let mut cut = r.below(line.len() + 1);
+                    while !line.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    line.truncate(cut);
+                }
+                _ => {}
+            }
+            total += 1;
+            let mut slow_cells: Vec<Option<Cow<'_, str>>> = vec![None; w];
+            let mut slow_seen = vec![false; w];
+            let slow = slow_row(&line, &map, &mut slow_cells, &mut slow_seen);
+            let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; w];
+            let mut seen = vec![false; w];
+            let fast = scan::scan_row(&line, &mut keys, &mut spans, &mut seen, &mut cells);
+            slow_ok += usize::from(slow.is_ok());
+            if fast {
+                fast_ok += 1;
+                assert!(slow.is_ok(), "fast accepted, serde_json rejected: {line}");
+                assert_eq!(cells, slow_cells, "cells differ: {line}");
+                assert_eq!(seen, slow_seen, "seen differs: {line}");
+            }
+        }
+        let shaped = keys.shaped_rows() as usize;
+        eprintln!(
+            "shapes (avx2 off: {no_avx2}): {slow_ok} of {total} valid, {fast_ok} fast, {shaped} followed a shape"
+        );
+        assert!(
+            fast_ok * 10 > slow_ok * 6,
+            "fast path took {fast_ok} of {slow_ok}"
+        );
+        assert!(
+            shaped * 2 > fast_ok,
+            "only {shaped} of {fast_ok} rows followed a shape"
+        );
+        assert!(shaped < fast_ok, "no accepted row left its shape");
+    }
 }
