@@ -17,6 +17,8 @@ mod jsonl;
 mod lines;
 mod scan;
 #[cfg(test)]
+mod testrng;
+#[cfg(test)]
 mod tests;
 
 use csv::read_csv;

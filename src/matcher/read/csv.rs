@@ -541,28 +541,8 @@ impl Seek for Window<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testrng::Rng;
     use super::*;
-
-    /// splitmix64: deterministic, no dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn pick<'x>(&mut self, items: &[&'x [u8]]) -> &'x [u8] {
-            items[self.below(items.len())]
-        }
-        fn chance(&mut self, percent: usize) -> bool {
-            self.below(100) < percent
-        }
-    }
 
     /// What a reader saw, in order.
     #[derive(Debug, PartialEq, Eq)]

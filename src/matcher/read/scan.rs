@@ -434,28 +434,7 @@ fn scan_shaped<const AVX2: bool>(b: &[u8], shape: &Shape, spans: &mut [Span]) ->
         if b.get(i).is_some_and(|&c| c <= b' ') {
             i = ws(b, i);
         }
-        match target {
-            Some(target) => {
-                if spans[target] != Span::Missing {
-                    return None;
-                }
-                let (span, end) = value::<AVX2>(b, i)?;
-                spans[target] = span;
-                i = end;
-            }
-            None => match *b.get(i)? {
-                b'"' => {
-                    let e = find_special::<AVX2>(b, i + 1);
-                    i = if b.get(e) == Some(&b'"') {
-                        e + 1
-                    } else {
-                        skip_str::<AVX2>(b, i)?
-                    };
-                }
-                b'-' | b'0'..=b'9' => i = number(b, i)?.0,
-                _ => i = skip_value::<AVX2>(b, i, 1)?,
-            },
-        }
+        i = field_value::<AVX2>(b, i, target, spans)?;
         if b.get(i).is_some_and(|&c| c <= b' ') {
             i = ws(b, i);
         }
@@ -526,29 +505,7 @@ fn scan_generic<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Sp
             if b.get(i).is_some_and(|&c| c <= b' ') {
                 i = ws(b, i);
             }
-            match target {
-                Some(target) => {
-                    if spans[target] != Span::Missing {
-                        return None; // a duplicate: the reference decides
-                    }
-                    let (span, end) = value::<AVX2>(b, i)?;
-                    spans[target] = span;
-                    i = end;
-                }
-                // Strings and numbers inline: most values are one or the other.
-                None => match *b.get(i)? {
-                    b'"' => {
-                        let e = find_special::<AVX2>(b, i + 1);
-                        i = if b.get(e) == Some(&b'"') {
-                            e + 1
-                        } else {
-                            skip_str::<AVX2>(b, i)?
-                        };
-                    }
-                    b'-' | b'0'..=b'9' => i = number(b, i)?.0,
-                    _ => i = skip_value::<AVX2>(b, i, 1)?,
-                },
-            }
+            i = field_value::<AVX2>(b, i, target, spans)?;
             // `,` or `}`, usually right after the value.
             if b.get(i).is_some_and(|&c| c <= b' ') {
                 i = ws(b, i);
@@ -597,6 +554,40 @@ fn relearn(shape: &mut Shape, keep: usize, fresh: &[(usize, usize, Option<usize>
             return;
         };
         shape.fields.push((s32, e32, target));
+    }
+}
+
+/// The value of a field at `i`: noted in `spans` when the field is needed (a second
+/// needed value for the same slot is a duplicate key: the reference decides), skipped
+/// otherwise, strings and numbers inline (most values are one or the other). Its end.
+#[inline(always)]
+fn field_value<const AVX2: bool>(
+    b: &[u8],
+    i: usize,
+    target: Option<usize>,
+    spans: &mut [Span],
+) -> Option<usize> {
+    match target {
+        Some(target) => {
+            if spans[target] != Span::Missing {
+                return None;
+            }
+            let (span, end) = value::<AVX2>(b, i)?;
+            spans[target] = span;
+            Some(end)
+        }
+        None => match *b.get(i)? {
+            b'"' => {
+                let e = find_special::<AVX2>(b, i + 1);
+                if b.get(e) == Some(&b'"') {
+                    Some(e + 1)
+                } else {
+                    skip_str::<AVX2>(b, i)
+                }
+            }
+            b'-' | b'0'..=b'9' => number(b, i).map(|(e, _)| e),
+            _ => skip_value::<AVX2>(b, i, 1),
+        },
     }
 }
 
