@@ -25,6 +25,8 @@ use crate::compile::bundle::*;
 use crate::tables::ColumnType;
 use ops::{PatternSet, StrOpKind};
 
+#[doc(hidden)]
+pub use read::fuzzing;
 pub use read::{InputFormat, Problem, ProblemKind};
 pub use render::{OutputFormat, render};
 

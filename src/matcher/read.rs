@@ -310,3 +310,54 @@ fn bad_json(path: &Path, line: u64, e: &serde_json::Error) -> Problem {
         message: format!("not a JSON object: {e}; line skipped"),
     }
 }
+
+/// Hooks for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+
+    use super::{jsonl::slow_row, scan};
+
+    /// Runs the fast JSON-lines scanner and the serde_json reference over every line of
+    /// `data` (one key index for all of them, so row shapes are learned, followed and
+    /// left, on both SIMD paths) and panics when the scanner accepts a line the
+    /// reference rejects or reads other cells.
+    pub fn jsonl_agrees(data: &[u8]) {
+        let names: Vec<String> = ["Timestamp", "RemoteUrl", "DeviceId", "ReportId", "Type"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let slots: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        for avx2 in [true, false] {
+            let mut keys = scan::KeyIndex::new(&names);
+            if !avx2 {
+                keys.disable_avx2();
+            }
+            let mut spans = Vec::new();
+            for raw in data.split(|&c| c == b'\n') {
+                let Ok(line) = std::str::from_utf8(raw) else {
+                    continue;
+                };
+                let w = names.len();
+                let mut want: Vec<Option<Cow<'_, str>>> = vec![None; w];
+                let mut want_seen = vec![false; w];
+                let reference = slow_row(line, &slots, &mut want, &mut want_seen);
+                let mut got: Vec<Option<Cow<'_, str>>> = vec![None; w];
+                let mut seen = vec![false; w];
+                if scan::scan_row(line, &mut keys, &mut spans, &mut seen, &mut got) {
+                    assert!(
+                        reference.is_ok(),
+                        "scanner accepted, serde_json rejected: {line:?}"
+                    );
+                    assert_eq!(got, want, "cells differ: {line:?}");
+                    assert_eq!(seen, want_seen, "seen differs: {line:?}");
+                }
+            }
+        }
+    }
+}

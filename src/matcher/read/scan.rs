@@ -97,8 +97,7 @@ impl KeyIndex {
         }
     }
 
-    /// Scans without AVX2 even when the CPU has it (tests run both paths).
-    #[cfg(test)]
+    /// Scans without AVX2 even when the CPU has it (tests and fuzzing run both paths).
     pub(super) fn disable_avx2(&mut self) {
         self.avx2 = false;
     }

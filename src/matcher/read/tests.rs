@@ -455,3 +455,16 @@ fn fast_scanner_follows_and_leaves_shapes() {
         assert!(shaped < fast_ok, "no accepted row left its shape");
     }
 }
+
+/// The fuzz target's check runs on its seeds (so CI exercises it without a fuzzer).
+#[test]
+fn fuzz_hook_agrees_on_the_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/scan_jsonl");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/seeds/scan_jsonl") {
+        let data = std::fs::read(entry.expect("entry").path()).expect("seed");
+        super::fuzzing::jsonl_agrees(&data);
+        n += 1;
+    }
+    assert!(n >= 3, "{n} seeds");
+}
