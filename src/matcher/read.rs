@@ -317,7 +317,7 @@ pub mod fuzzing {
     use std::borrow::Cow;
     use std::collections::HashMap;
 
-    use super::{jsonl::slow_row, scan};
+    use super::{csv::agree, jsonl::slow_row, scan};
 
     /// Runs the fast JSON-lines scanner and the serde_json reference over every line of
     /// `data` (one key index for all of them, so row shapes are learned, followed and
@@ -357,6 +357,20 @@ pub mod fuzzing {
                     assert_eq!(got, want, "cells differ: {line:?}");
                     assert_eq!(seen, want_seen, "seen differs: {line:?}");
                 }
+            }
+        }
+    }
+
+    /// Runs the fast CSV reader and the `csv` crate over `data` and panics when they see
+    /// anything differently: the header, a record's fields or position, an error, or
+    /// the bytes read. With a small buffer too, so records straddle refills.
+    pub fn csv_agrees(data: &[u8]) {
+        let want = agree::reference(data);
+        for capacity in [1 << 20, 64] {
+            let (got, _, _, read) = agree::fast(data, capacity);
+            assert_eq!(got, want, "capacity {capacity}");
+            if matches!(want.first(), Some(agree::Seen::Header(Ok(_)))) {
+                assert_eq!(read, data.len() as u64, "bytes read, capacity {capacity}");
             }
         }
     }

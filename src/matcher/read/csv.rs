@@ -67,7 +67,7 @@ pub(super) fn read_csv(
 /// Where a record starts, as the `csv` crate counts: the byte after the previous
 /// record's terminator, the line there, the number of records before (header included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct At {
+pub(super) struct At {
     byte: u64,
     line: u64,
     record: u64,
@@ -539,14 +539,14 @@ impl Seek for Window<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testrng::Rng;
+/// The fast reader and the `csv` crate side by side, for the property test below and the
+/// `scan_csv` fuzz target.
+pub(super) mod agree {
     use super::*;
 
     /// What a reader saw, in order.
     #[derive(Debug, PartialEq, Eq)]
-    enum Seen {
+    pub(in crate::matcher::read) enum Seen {
         Header(Result<Vec<String>, String>),
         Record(At, Vec<String>),
         Bad(u64, String),
@@ -554,7 +554,7 @@ mod tests {
 
     /// The reference: the `csv` crate over the whole input, as the old `read_csv`
     /// used it.
-    fn reference(reader: impl Read) -> Vec<Seen> {
+    pub(in crate::matcher::read) fn reference(reader: impl Read) -> Vec<Seen> {
         let mut rdr = ::csv::ReaderBuilder::new()
             .flexible(true)
             .buffer_capacity(1 << 20)
@@ -591,7 +591,10 @@ mod tests {
 
     /// The new reader: header, then fast path and fallback; also the number of records
     /// each path read and the bytes read.
-    fn fast(reader: impl Read, capacity: usize) -> (Vec<Seen>, usize, usize, u64) {
+    pub(in crate::matcher::read) fn fast(
+        reader: impl Read,
+        capacity: usize,
+    ) -> (Vec<Seen>, usize, usize, u64) {
         let mut input = Input::new(reader, capacity);
         let mut seen = Vec::new();
         let (headers, start) = match read_header(&mut input) {
@@ -622,6 +625,13 @@ mod tests {
         });
         (seen, n_fast, n_slow, input.read_so_far())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testrng::Rng;
+    use super::agree::*;
+    use super::*;
 
     /// Hands out at most `max` bytes per read, and fails at byte `fail_at`.
     struct Chunked<'d> {

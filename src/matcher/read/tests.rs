@@ -456,15 +456,18 @@ fn fast_scanner_follows_and_leaves_shapes() {
     }
 }
 
-/// The fuzz target's check runs on its seeds (so CI exercises it without a fuzzer).
+/// The fuzz targets' checks run on their seeds (so CI exercises them without a fuzzer).
 #[test]
-fn fuzz_hook_agrees_on_the_seeds() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/scan_jsonl");
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).expect("fuzz/seeds/scan_jsonl") {
-        let data = std::fs::read(entry.expect("entry").path()).expect("seed");
-        super::fuzzing::jsonl_agrees(&data);
-        n += 1;
-    }
-    assert!(n >= 3, "{n} seeds");
+fn fuzz_hooks_agree_on_the_seeds() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let run = |target: &str, check: fn(&[u8])| {
+        let mut n = 0;
+        for entry in std::fs::read_dir(seeds.join(target)).expect("a seed folder") {
+            check(&std::fs::read(entry.expect("entry").path()).expect("seed"));
+            n += 1;
+        }
+        assert!(n >= 3, "{n} seeds for {target}");
+    };
+    run("scan_jsonl", super::fuzzing::jsonl_agrees);
+    run("scan_csv", super::fuzzing::csv_agrees);
 }
