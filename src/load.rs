@@ -151,7 +151,7 @@ pub struct LoadedRule {
 #[derive(Debug)]
 pub struct Loaded {
     pub file: FileId,
-    /// Display name and text, for the run's [`SourceMap`] (`add` them in file-id order).
+    /// Display name and text, for the run's [`SourceMap`](crate::source::SourceMap) (`add` them in file-id order).
     pub name: String,
     pub text: Arc<str>,
     pub rule: Option<LoadedRule>,
@@ -159,7 +159,7 @@ pub struct Loaded {
 }
 
 /// Reads, parses and validates one file. Never panics; every problem is a diagnostic.
-/// `file` is the id the caller will give this file in its [`SourceMap`].
+/// `file` is the id the caller will give this file in its [`SourceMap`](crate::source::SourceMap).
 pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
     let name = display_path(path);
     let fail = |text: Arc<str>, d: Diagnostic, span: Range<usize>, label: &str| Loaded {

@@ -1,7 +1,7 @@
 //! Recursive-descent parser (Pratt for binary operators) producing [`super::ast`].
 //!
 //! Robustness rules:
-//! - every nesting construct goes through [`Parser::enter`], which stops at
+//! - every nesting construct goes through `Parser::enter`, which stops at
 //!   [`MAX_DEPTH`] levels with one "query nests too deeply" error;
 //! - flat sequences (statements, pipes, `and`/`or` chains, lists) are loops;
 //! - an error inside a tabular operator is reported once and parsing resumes at

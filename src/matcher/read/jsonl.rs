@@ -8,7 +8,7 @@ use serde::de::DeserializeSeed;
 use super::lines::LineReader;
 use super::*;
 
-/// JSON lines: a block reader hands out lines; each line goes through [`scan::scan`], a
+/// JSON lines: a block reader hands out lines; each line goes through [`scan::scan_row`], a
 /// byte scanner that walks the top-level object once, validating it, and decodes only
 /// the needed values. Anything it is not sure about (an escape in a key, a float or a
 /// nested value in a needed column, a malformed line, ...) goes to the serde_json path

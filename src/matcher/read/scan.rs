@@ -1,7 +1,8 @@
 //! The fast JSON-lines path: a byte scanner over one line that walks the top-level
 //! object once, checks its syntax, and notes where the needed values are.
 //!
-//! Contract (checked by the property test below): when [`scan_row`] returns `true`,
+//! Contract (checked by the property tests in `tests.rs` and the `scan_jsonl` fuzz
+//! target): when [`scan_row`] returns `true`,
 //! serde_json would have accepted the line too and produced the same cells; when it is
 //! not sure it returns `false` and the caller runs the serde_json path. It is stricter
 //! than JSON on purpose: escapes in keys, `\u` escapes of surrogates, numbers with an
@@ -11,10 +12,14 @@
 //! Rows of one export have the same keys in the same order, so the scanner remembers the
 //! last row's keys ([`Shape`]): the bytes from each key's opening quote to its colon and
 //! where its value goes. While a row follows that shape, each key is one comparison of
-//! known bytes instead of a scan for its closing quote and a lookup; at the first key
-//! that differs the scanner goes on key by key, and a row that parsed differently
-//! becomes the new shape. Byte equality keeps the checks: the remembered bytes were
-//! checked (no escape, no control character) when they were learned.
+//! known bytes instead of a scan for its closing quote and a lookup; at the first
+//! difference the row is walked again key by key ([`scan_generic`]), and a row that
+//! parsed differently becomes the new shape. Byte equality keeps the checks: the
+//! remembered bytes were checked (no escape, no control character) when they were
+//! learned.
+//!
+//! Strings are skipped 32 bytes at a time: with SSE2 (the x86-64 baseline), or with
+//! AVX2 in a second build of the scanner ([`scan_avx2`]) chosen at run time.
 
 use std::borrow::Cow;
 
