@@ -1,5 +1,7 @@
 //! Decoding of literal text: strings, numbers, timespans, datetimes.
 
+use crate::time::days_from_civil;
+
 /// 100-ns ticks per unit.
 pub const TICKS_PER_MICROSECOND: i64 = 10;
 pub const TICKS_PER_MILLISECOND: i64 = 10_000;
@@ -278,17 +280,6 @@ fn parse_u(s: &str) -> Option<i64> {
         return None;
     }
     s.parse().ok()
-}
-
-/// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
