@@ -47,20 +47,12 @@ VENV=bench-data/venv
 PY=$VENV/bin/python
 mkdir -p "$OUT"
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench/match.sh: error: %s\n' "$*" >&2; exit 2; }
-have() { command -v "$1" >/dev/null 2>&1; }
+BENCH_NAME=bench/match.sh
+# shellcheck source=bench/common.sh
+. bench/common.sh # (the script has cd-ed to the repository root)
 
-# ---- tools -------------------------------------------------------------------------------
-if ! have hyperfine || [ ! -x /usr/bin/time ]; then
-    if [ "$INSTALL_TOOLS" = 1 ] && [ "$(id -u)" = 0 ] && have apt-get; then
-        log "installing hyperfine and time with apt-get"
-        { apt-get update -qq && apt-get install -y -qq hyperfine time; } >/dev/null 2>&1 ||
-            log "apt-get failed; falling back to a timing loop"
-    fi
-fi
-[ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed for peak RSS: apt-get install time"
-have python3 || die "python3 is needed"
+# ---- tools ------------------------------------------------------------
+ensure_timing_tools
 have taskset || die "taskset (util-linux) is needed"
 
 if ! [ -x "$PY" ] || ! "$PY" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
