@@ -209,7 +209,8 @@ fn scan_avx2(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
     scan_impl::<true>(b, keys, spans)
 }
 
-/// Whether this CPU has every feature [`scan_avx2`] is compiled for.
+/// Whether this CPU has every feature [`scan_avx2`] is compiled for (`RULECAT_NO_AVX2`
+/// in the environment turns the AVX2 build off, to time or debug the SSE2 one).
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
