@@ -8,7 +8,8 @@
 //! scalar-tactics = "allow"
 //!
 //! [paths]
-//! exclude = ["drafts/**"]     # added to --exclude
+//! exclude = ["drafts/**"]     # relative to this file's folder; added to --exclude
+//! force-exclude = true         # also for files named on the command line
 //!
 //! [vocabulary]
 //! words = ["Splashtop", "NinjaOne"]   # accepted product words for the spelling lint
@@ -68,8 +69,12 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Paths {
+    /// Globs relative to this file's folder (gitignore-style).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Apply `exclude` to files named on the command line too, as `--force-exclude` does.
+    #[serde(default, rename = "force-exclude")]
+    pub force_exclude: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -52,24 +52,101 @@ pub struct Discovered {
 #[derive(Debug)]
 pub struct DiscoverError(pub String);
 
-pub fn build_excludes(globs: &[String]) -> Result<GlobSet, DiscoverError> {
+/// The exclusion globs of a run, each set with the folder it is relative to.
+///
+/// Globs are matched gitignore-style against a path *relative to a base*, never against
+/// the path as walked (`catalog/drafts/x.yaml`): `--exclude` globs against the path below
+/// the input folder being walked (`drafts/x.yaml`) and against the path as given on the
+/// command line; `[paths] exclude` globs of `rulecat.toml` against the path below the
+/// configuration file's folder. A glob without `/` matches a file or folder of that name
+/// at any depth (`--exclude drafts`).
+///
+/// Files named explicitly on the command line are checked even when a glob matches them,
+/// unless `force` is set (`--force-exclude`, ruff's convention; what a pre-commit hook
+/// wants, since pre-commit names every file).
+#[derive(Debug, Default)]
+pub struct Excludes {
+    cli: Option<GlobSet>,
+    config: Option<(GlobSet, PathBuf)>,
+    pub force: bool,
+}
+
+impl Excludes {
+    /// `cli`: the `--exclude` globs; `config`: the configuration's globs and its folder.
+    pub fn new(
+        cli: &[String],
+        config: Option<(&[String], &Path)>,
+        force: bool,
+    ) -> Result<Excludes, DiscoverError> {
+        let cli = if cli.is_empty() {
+            None
+        } else {
+            Some(build_excludes(cli, "--exclude glob")?)
+        };
+        let config = match config {
+            Some((globs, dir)) if !globs.is_empty() => {
+                let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+                Some((build_excludes(globs, "[paths] exclude glob")?, dir))
+            }
+            _ => None,
+        };
+        Ok(Excludes { cli, config, force })
+    }
+
+    /// Whether `path` is excluded; `root` is the input folder it was found in (none for a
+    /// file named explicitly).
+    pub fn is_excluded(&self, path: &Path, root: Option<&Path>) -> bool {
+        if let Some(set) = &self.cli {
+            if set.is_match(normalize(path)) {
+                return true;
+            }
+            if let Some(rel) = root.and_then(|r| path.strip_prefix(r).ok())
+                && !rel.as_os_str().is_empty()
+                && set.is_match(normalize(rel))
+            {
+                return true;
+            }
+        }
+        if let Some((set, dir)) = &self.config {
+            let abs = std::fs::canonicalize(path).unwrap_or_else(|_| absolute(path));
+            if let Ok(rel) = abs.strip_prefix(dir)
+                && set.is_match(normalize(rel))
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// A path as globs see it: forward slashes, no leading `./`.
+fn normalize(p: &Path) -> PathBuf {
+    PathBuf::from(display_path(p))
+}
+
+pub fn build_excludes(globs: &[String], what: &str) -> Result<GlobSet, DiscoverError> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let glob = Glob::new(g)
-            .map_err(|e| DiscoverError(format!("invalid --exclude glob `{g}`: {e}")))?;
+        let err = |e: globset::Error| DiscoverError(format!("invalid {what} `{g}`: {e}"));
+        let trimmed = g.strip_prefix("./").unwrap_or(g);
+        // A trailing `/` (gitignore's "a folder") means everything below it.
+        let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+        let glob = Glob::new(trimmed).map_err(err)?;
         b.add(glob);
-        // `--exclude drafts` also excludes everything below a folder called drafts.
-        if !g.contains('/') && !g.contains("**") {
-            for pat in [format!("**/{g}"), format!("**/{g}/**"), format!("{g}/**")] {
-                b.add(
-                    Glob::new(&pat)
-                        .map_err(|e| DiscoverError(format!("invalid --exclude glob `{g}`: {e}")))?,
-                );
+        b.add(Glob::new(&format!("{trimmed}/**")).map_err(err)?);
+        // `--exclude drafts` also excludes a file or folder called drafts at any depth.
+        if !trimmed.contains('/') && !trimmed.starts_with("**") {
+            for pat in [format!("**/{trimmed}"), format!("**/{trimmed}/**")] {
+                b.add(Glob::new(&pat).map_err(err)?);
             }
         }
     }
     b.build()
-        .map_err(|e| DiscoverError(format!("invalid --exclude globs: {e}")))
+        .map_err(|e| DiscoverError(format!("invalid exclude globs: {e}")))
 }
 
 pub fn is_rule_file(path: &Path) -> bool {
@@ -83,7 +160,7 @@ pub fn is_rule_file(path: &Path) -> bool {
 }
 
 /// Walks the inputs. A path that does not exist is a usage error (exit 2).
-pub fn discover(inputs: &[PathBuf], excludes: &GlobSet) -> Result<Discovered, DiscoverError> {
+pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, DiscoverError> {
     let mut out = Discovered::default();
     let mut seen = BTreeSet::new();
     let mut files = BTreeSet::new();
@@ -95,15 +172,16 @@ pub fn discover(inputs: &[PathBuf], excludes: &GlobSet) -> Result<Discovered, Di
                 io_reason(&e)
             ))
         })?;
-        if meta.is_file() {
-            // An explicitly named file is checked whatever its extension.
+        if !meta.is_dir() {
+            // An explicitly named file is checked whatever its extension; so is a pipe or
+            // device (`/dev/stdin`, a process substitution), read like a file.
             push(
                 &mut out,
                 &mut seen,
                 &mut files,
                 input.clone(),
                 excludes,
-                true,
+                None,
             );
             continue;
         }
@@ -122,7 +200,7 @@ pub fn discover(inputs: &[PathBuf], excludes: &GlobSet) -> Result<Discovered, Di
                             &mut files,
                             e.into_path(),
                             excludes,
-                            false,
+                            Some(input),
                         );
                     }
                 }
@@ -158,10 +236,11 @@ fn push(
     seen: &mut BTreeSet<PathBuf>,
     files: &mut BTreeSet<PathBuf>,
     path: PathBuf,
-    excludes: &GlobSet,
-    explicit: bool,
+    excludes: &Excludes,
+    root: Option<&Path>,
 ) {
-    if !explicit && excludes.is_match(&path) {
+    // An explicitly named file (no root) is excluded only with `--force-exclude`.
+    if (root.is_some() || excludes.force) && excludes.is_excluded(&path, root) {
         out.excluded += 1;
         return;
     }

@@ -216,6 +216,45 @@ pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
     load_bytes(name, &bytes, file, opts)
 }
 
+/// Loads one rule from standard input (`rulecat lint -`), shown as `name`, with the same
+/// size limit as a file.
+pub fn load_stdin(name: String, file: FileId, opts: &LoadOptions) -> Loaded {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let limit = opts.max_file_size.saturating_add(1);
+    let read = std::io::stdin().lock().take(limit).read_to_end(&mut bytes);
+    let fail = |d: Diagnostic, label: &str| Loaded {
+        file,
+        name: name.clone(),
+        text: "".into(),
+        rule: None,
+        diagnostics: vec![d.at(file, 0..0, label)],
+    };
+    if let Err(e) = read {
+        return fail(
+            Diagnostic::new(
+                &UNREADABLE,
+                format!("cannot read standard input: {}", io_reason(&e)),
+            ),
+            "unreadable",
+        );
+    }
+    if bytes.len() as u64 > opts.max_file_size {
+        return fail(
+            Diagnostic::new(
+                &YAML_LIMIT,
+                format!(
+                    "standard input is over the {}-byte limit; not read",
+                    opts.max_file_size
+                ),
+            )
+            .help("rule files are a few kilobytes; raise the limit with --max-file-size if this one is meant to be this large"),
+            "input too large",
+        );
+    }
+    load_bytes(name, &bytes, file, opts)
+}
+
 /// Loads a file's bytes (`file`: its id in the caller's [`crate::source::SourceMap`]) (public so tests and benchmarks can load from memory).
 pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) -> Loaded {
     let text: Arc<str> = match std::str::from_utf8(bytes) {

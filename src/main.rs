@@ -62,12 +62,16 @@ enum Command {
 
 #[derive(Args)]
 struct LintArgs {
-    /// Files or folders to check (folders are searched for .yaml/.yml files).
+    /// Files or folders to check (folders are searched for .yaml/.yml files); `-` reads
+    /// one rule from standard input.
     #[arg(default_value = "catalog")]
     paths: Vec<PathBuf>,
-    /// Skip files matching this glob (repeatable), e.g. `--exclude 'drafts/**'`.
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
+    #[command(flatten)]
+    select: SelectArgs,
+    /// With `-`: the path the rule on standard input stands for, used in messages, to find
+    /// rulecat.toml and for excludes (with --force-exclude).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -103,21 +107,40 @@ struct CompileArgs {
     /// Files or folders of rules.
     #[arg(default_value = "catalog")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Where to write the bundle (atomically); `-` or none prints it.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// `bundle` (rulecat's own format, input of `match`) or `stix` (STIX 2.1 indicators).
     #[arg(long, value_enum, default_value_t = BundleFormat::Bundle)]
     format: BundleFormat,
-    /// Skip files matching this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
     /// Configuration file (default: rulecat.toml in the first path or a parent folder).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+}
+
+/// Which files a run reads (shared by `lint` and `compile`).
+#[derive(Args)]
+struct SelectArgs {
+    /// Skip files matching this glob (repeatable), relative to the folder being searched,
+    /// e.g. `--exclude 'drafts/**'`; `rulecat.toml`'s `[paths] exclude` globs are relative
+    /// to its folder.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Apply the excludes to files named on the command line too (as pre-commit passes
+    /// them); without it a file named explicitly is always checked.
+    #[arg(long, overrides_with = "no_force_exclude")]
+    force_exclude: bool,
+    /// Undo --force-exclude (and `[paths] force-exclude` is still read from rulecat.toml).
+    #[arg(long, overrides_with = "force_exclude", hide = true)]
+    no_force_exclude: bool,
+    /// Succeed when no rule file is found (by default that is a usage error, exit 2).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -210,21 +233,65 @@ fn fail(msg: impl std::fmt::Display) -> u8 {
     EXIT_FAILURE
 }
 
+/// A run that found no rule file: exit 2 unless `--allow-empty`, with what was searched.
+/// (Everything excluded is not an error: the excludes said so.)
+fn empty_input(checked: &run::Checked, paths: &[PathBuf], allow_empty: bool) -> Option<u8> {
+    let s = &checked.summary;
+    if s.files > 0 || s.skipped > 0 {
+        return None;
+    }
+    let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    if s.excluded > 0 {
+        eprintln!(
+            "rulecat: warning: all {} rule files in {} are excluded; nothing checked",
+            s.excluded,
+            shown.join(", ")
+        );
+        return None;
+    }
+    if allow_empty {
+        eprintln!(
+            "rulecat: no rule files (.yaml/.yml) found in {}",
+            shown.join(", ")
+        );
+        return None;
+    }
+    Some(fail(format!(
+        "no rule files (.yaml/.yml) found in {}; pass --allow-empty if that is expected",
+        shown.join(", ")
+    )))
+}
+
+fn check_options(
+    paths: Vec<PathBuf>,
+    select: &SelectArgs,
+    config: Option<PathBuf>,
+) -> CheckOptions {
+    let mut opts = CheckOptions::new(paths);
+    opts.exclude = select.exclude.clone();
+    opts.force_exclude = select.force_exclude && !select.no_force_exclude;
+    opts.config = config;
+    opts
+}
+
 fn lint(args: LintArgs) -> u8 {
-    let opts = CheckOptions {
-        paths: args.paths,
-        exclude: args.exclude,
-        load: LoadOptions {
-            max_file_size: args.max_file_size,
-            ..LoadOptions::default()
-        },
-        config: args.config,
-        baseline: args.baseline,
+    let mut opts = check_options(args.paths.clone(), &args.select, args.config);
+    opts.load = LoadOptions {
+        max_file_size: args.max_file_size,
+        ..LoadOptions::default()
     };
+    opts.baseline = args.baseline;
+    opts.stdin_filename = args.stdin_filename;
+    if args.fix && opts.reads_stdin() {
+        return fail("--fix cannot write to standard input; use --diff to see the fixes");
+    }
     let mut checked = match run::check(&opts) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if let Some(code) = empty_input(&checked, &args.paths, args.select.allow_empty) {
+        return code;
+    }
     if args.diff {
         let plan = rulecat::fix::plan(&checked.diagnostics, &checked.sources);
         print!("{}", rulecat::fix::diff(&plan));
@@ -254,6 +321,14 @@ fn lint(args: LintArgs) -> u8 {
         }
         eprintln!("rulecat: applied {total} fixes");
     }
+    let threshold = match args.deny {
+        None => Severity::Error,
+        Some(Deny::Warnings) => Severity::Warning,
+        Some(Deny::Notes) => Severity::Note,
+    };
+    if args.deny.is_some() {
+        checked.summary.deny(matches!(args.deny, Some(Deny::Notes)));
+    }
     let out = report::render(
         args.format,
         &checked.diagnostics,
@@ -273,11 +348,6 @@ fn lint(args: LintArgs) -> u8 {
     } else {
         print!("{out}");
     }
-    let threshold = match args.deny {
-        None => Severity::Error,
-        Some(Deny::Warnings) => Severity::Warning,
-        Some(Deny::Notes) => Severity::Note,
-    };
     match checked.worst() {
         Some(s) if s >= threshold => EXIT_FINDINGS,
         _ => EXIT_CLEAN,
@@ -296,17 +366,17 @@ fn write_or_print(output: Option<&PathBuf>, text: &str) -> Result<(), u8> {
 }
 
 fn compile(args: CompileArgs) -> u8 {
-    let opts = CheckOptions {
-        paths: args.paths.clone(),
-        exclude: args.exclude,
-        load: LoadOptions::default(),
-        config: args.config,
-        baseline: None,
-    };
+    let opts = check_options(args.paths.clone(), &args.select, args.config);
+    if opts.reads_stdin() {
+        return fail("compile reads rule files and folders, not standard input");
+    }
     let checked = match run::check(&opts) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if let Some(code) = empty_input(&checked, &args.paths, args.select.allow_empty) {
+        return code;
+    }
     let errors: Vec<_> = checked
         .diagnostics
         .iter()

@@ -23,6 +23,31 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     /// A bundle from the previous release, for the id-changed lint.
     pub baseline: Option<PathBuf>,
+    /// Apply the exclusion globs to files named explicitly too (`--force-exclude`).
+    pub force_exclude: bool,
+    /// With the path `-` (one rule read from standard input): the path it stands for, used
+    /// in messages, for finding `rulecat.toml` and for excludes (`--stdin-filename`).
+    pub stdin_filename: Option<PathBuf>,
+}
+
+impl CheckOptions {
+    /// Options that check `paths` with every default.
+    pub fn new(paths: Vec<PathBuf>) -> CheckOptions {
+        CheckOptions {
+            paths,
+            exclude: Vec::new(),
+            load: LoadOptions::default(),
+            config: None,
+            baseline: None,
+            force_exclude: false,
+            stdin_filename: None,
+        }
+    }
+
+    /// Whether the input is one rule on standard input (the path `-`).
+    pub fn reads_stdin(&self) -> bool {
+        self.paths.iter().any(|p| p.as_os_str() == "-")
+    }
 }
 
 /// The result of a check: every file's text, the rules that loaded, and all diagnostics.
@@ -55,32 +80,89 @@ impl std::fmt::Display for UsageError {
 }
 
 pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
-    let config = match (&opts.config, opts.paths.first()) {
+    let stdin = opts.reads_stdin();
+    if stdin && opts.paths.len() > 1 {
+        return Err(UsageError(
+            "`-` (a rule on standard input) cannot be combined with other paths".into(),
+        ));
+    }
+    if opts.stdin_filename.is_some() && !stdin {
+        return Err(UsageError(
+            "--stdin-filename names the rule read from standard input: give the path `-` too"
+                .into(),
+        ));
+    }
+    // Where to look for rulecat.toml: the first path, or the file stdin stands for.
+    let config_start = if stdin {
+        Some(
+            opts.stdin_filename
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+        )
+    } else {
+        opts.paths.first().cloned()
+    };
+    let config = match (&opts.config, &config_start) {
         (Some(path), _) => Config::load(path),
         (None, Some(first)) => Config::discover(first),
         (None, None) => Ok(Config::default()),
     }
     .map_err(|e| UsageError(e.0))?;
-    let mut exclude = opts.exclude.clone();
-    exclude.extend(config.paths.exclude.iter().cloned());
-    let excludes = discover::build_excludes(&exclude).map_err(|e| UsageError(e.0))?;
-    let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
+    let config_dir = config
+        .source
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            }
+        });
+    let excludes = discover::Excludes::new(
+        &opts.exclude,
+        config_dir.map(|d| (config.paths.exclude.as_slice(), d)),
+        opts.force_exclude || config.paths.force_exclude,
+    )
+    .map_err(|e| UsageError(e.0))?;
 
-    let load_all = || -> Vec<load::Loaded> {
-        found
-            .files
-            .par_iter()
-            .enumerate()
-            .map(|(i, path)| load::load_file(path, i, &opts.load))
-            .collect()
-    };
-    // Generous stacks: parsing hostile YAML must end in a diagnostic, never an overflow.
-    let loaded = match rayon::ThreadPoolBuilder::new()
-        .stack_size(64 * 1024 * 1024)
-        .build()
-    {
-        Ok(pool) => pool.install(load_all),
-        Err(_) => load_all(),
+    let (found, loaded) = if stdin {
+        let name = opts
+            .stdin_filename
+            .as_deref()
+            .map(discover::display_path)
+            .unwrap_or_else(|| "<stdin>".into());
+        let excluded = match &opts.stdin_filename {
+            Some(p) => excludes.force && excludes.is_excluded(p, None),
+            None => false,
+        };
+        let mut found = discover::Discovered::default();
+        if excluded {
+            found.excluded = 1;
+            (found, Vec::new())
+        } else {
+            found.files.push(PathBuf::from(&name));
+            (found, vec![load::load_stdin(name, 0, &opts.load)])
+        }
+    } else {
+        let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
+        let load_all = || -> Vec<load::Loaded> {
+            found
+                .files
+                .par_iter()
+                .enumerate()
+                .map(|(i, path)| load::load_file(path, i, &opts.load))
+                .collect()
+        };
+        // Generous stacks: parsing hostile YAML must end in a diagnostic, never an overflow.
+        let loaded = match rayon::ThreadPoolBuilder::new()
+            .stack_size(64 * 1024 * 1024)
+            .build()
+        {
+            Ok(pool) => pool.install(load_all),
+            Err(_) => load_all(),
+        };
+        (found, loaded)
     };
 
     let mut sources = SourceMap::new();

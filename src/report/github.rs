@@ -41,6 +41,9 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summar
             escape_data(&msg)
         ));
     }
+    if let Some(d) = &summary.denied {
+        out.push_str(&format!("::error title=rulecat::{}\n", escape_data(d)));
+    }
     out.push_str(&format!("rulecat: {}\n", summary.line()));
     out
 }

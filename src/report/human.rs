@@ -64,7 +64,7 @@ pub(super) fn render(
         }
     }
     let line = summary.line();
-    let _ = if summary.errors > 0 {
+    let _ = if summary.errors > 0 || summary.denied.is_some() {
         buf.set_color(
             codespan_reporting::term::termcolor::ColorSpec::new()
                 .set_bold(true)

@@ -44,6 +44,11 @@ pub struct Summary {
     pub excluded: usize,
     /// Findings hidden by `rulecat: allow(...)` comments.
     pub suppressed: usize,
+    /// Why the run fails although nothing is at error level (`--deny warnings`), e.g.
+    /// `--deny warnings: 2 warnings fail the run`. Shown in the summary line and, with
+    /// `--format github`, as an `::error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied: Option<String>,
 }
 
 impl Summary {
@@ -81,7 +86,37 @@ impl Summary {
         if !extra.is_empty() {
             s.push_str(&format!(" ({})", extra.join(", ")));
         }
+        if let Some(d) = &self.denied {
+            s.push_str(&format!("; failed: {d}"));
+        }
         s
+    }
+
+    /// Records that `--deny LEVEL` fails this run, when it does so on its own (findings
+    /// at error level fail the run anyway). `notes_too`: `--deny notes`.
+    pub fn deny(&mut self, notes_too: bool) {
+        if self.errors > 0 {
+            return;
+        }
+        let mut counted = Vec::new();
+        if self.warnings > 0 {
+            counted.push(plural(self.warnings, "warning"));
+        }
+        if notes_too && self.notes > 0 {
+            counted.push(plural(self.notes, "note"));
+        }
+        if !counted.is_empty() {
+            let flag = if notes_too { "notes" } else { "warnings" };
+            let verb = if counted.len() == 1 && counted[0].starts_with("1 ") {
+                "fails"
+            } else {
+                "fail"
+            };
+            self.denied = Some(format!(
+                "--deny {flag}: {} {verb} the run",
+                counted.join(" and ")
+            ));
+        }
     }
 }
 
