@@ -12,6 +12,7 @@ pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;
+pub mod engine;
 pub mod fix;
 pub mod fsutil;
 pub mod kql;

@@ -58,6 +58,27 @@ enum Command {
         after_help = "Examples:\n  rulecat explain S0001\n  rulecat explain duplicate-key\n  rulecat explain --list"
     )]
     Explain(ExplainArgs),
+    /// Run one KQL query over tables given as JSON lines or CSV files.
+    #[command(
+        after_help = "Examples:\n  rulecat query q.kql --table DeviceEvents=events.jsonl\n  echo 'print x = 1' | rulecat query -\n  rulecat query q.kql --table T=t.csv --now 2026-11-27T00:00:00Z --format json"
+    )]
+    Query(QueryArgs),
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// File holding the query; `-` (the default) reads standard input.
+    #[arg(default_value = "-")]
+    file: PathBuf,
+    /// A table for the query: NAME=PATH (.jsonl/.json lines or .csv with a header). Repeatable.
+    #[arg(long, value_name = "NAME=PATH")]
+    table: Vec<String>,
+    /// The time `now()` and `ago()` use (ISO 8601; default: the current time).
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = rulecat::engine::cli::OutputFormat::Table)]
+    format: rulecat::engine::cli::OutputFormat,
 }
 
 #[derive(Args)]
@@ -224,8 +245,34 @@ fn main() -> ExitCode {
         Command::Compile(args) => compile(args),
         Command::Match(args) => match_(args),
         Command::Explain(args) => explain(args),
+        Command::Query(args) => query(args),
     };
     ExitCode::from(code)
+}
+
+fn query(args: QueryArgs) -> u8 {
+    let text = if args.file.as_os_str() == "-" {
+        let mut s = String::new();
+        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+            Ok(_) => s,
+            Err(e) => return fail(format!("reading the query from stdin: {e}")),
+        }
+    } else {
+        match std::fs::read_to_string(&args.file) {
+            Ok(s) => s,
+            Err(e) => return fail(format!("{}: {e}", args.file.display())),
+        }
+    };
+    let opts = rulecat::engine::cli::QueryOptions {
+        text,
+        tables: args.table,
+        now: args.now,
+        format: args.format,
+    };
+    match rulecat::engine::cli::run(&opts, &mut std::io::stdout().lock()) {
+        Ok(()) => EXIT_CLEAN,
+        Err(e) => fail(e),
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> u8 {

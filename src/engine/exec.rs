@@ -1,0 +1,363 @@
+//! Statements, `let` scopes, user functions and tabular expressions.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::table::{Col, Table, coerce};
+use super::value::{Ty, Value};
+use super::{Database, Error, Result, eval, ops};
+use crate::kql::ast::*;
+
+/// What a name is bound to.
+#[derive(Clone, Debug)]
+pub enum Binding {
+    Scalar(Value),
+    Table(Rc<Table>),
+    /// A user function with the scope it was defined in.
+    Func(Rc<FunctionDef>, Env),
+}
+
+/// A scalar or a table: what an expression or function body yields.
+#[derive(Clone, Debug)]
+pub enum Thing {
+    Scalar(Value),
+    Table(Rc<Table>),
+}
+
+/// A persistent (shared-tail) list of bindings, innermost first.
+#[derive(Clone, Debug, Default)]
+pub struct Env(Option<Rc<Frame>>);
+
+#[derive(Debug)]
+pub struct Frame {
+    name: String,
+    binding: Binding,
+    parent: Env,
+}
+
+impl Env {
+    pub fn get(&self, name: &str) -> Option<&Binding> {
+        let mut e = self;
+        while let Some(f) = &e.0 {
+            if f.name == name {
+                return Some(&f.binding);
+            }
+            e = &f.parent;
+        }
+        None
+    }
+
+    pub fn with(&self, name: &str, binding: Binding) -> Env {
+        Env(Some(Rc::new(Frame {
+            name: name.to_string(),
+            binding,
+            parent: self.clone(),
+        })))
+    }
+}
+
+/// The context every evaluation sees: the database, the `let` scope, the query's
+/// random-number state and nesting depth.
+#[derive(Clone)]
+pub struct Ctx<'a> {
+    pub db: &'a Database,
+    pub env: Env,
+    pub rng: Rc<Cell<u64>>,
+    pub depth: usize,
+}
+
+/// Limit on nested function calls (recursion is not allowed in KQL anyway).
+const MAX_DEPTH: usize = 64;
+
+impl<'a> Ctx<'a> {
+    pub fn new(db: &'a Database) -> Ctx<'a> {
+        Ctx {
+            db,
+            env: Env::default(),
+            rng: Rc::new(Cell::new(0x9E37_79B9_7F4A_7C15)),
+            depth: 0,
+        }
+    }
+
+    pub fn with(&self, name: &str, binding: Binding) -> Ctx<'a> {
+        Ctx {
+            env: self.env.with(name, binding),
+            ..self.clone()
+        }
+    }
+
+    /// The next pseudo-random number in [0, 1) (xorshift; deterministic per query).
+    pub fn rand(&self) -> f64 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Runs a parsed query: its statements in order; the result is the last query
+/// statement's table (a scalar query statement gives a one-cell table).
+pub fn run_query(q: &Query, db: &Database) -> Result<Table> {
+    let cx = Ctx::new(db);
+    match run_statements(&q.statements, &cx)? {
+        Thing::Table(t) => Ok(Rc::try_unwrap(t).unwrap_or_else(|t| (*t).clone())),
+        Thing::Scalar(v) => Ok(scalar_table("print_0", v)),
+    }
+}
+
+fn scalar_table(name: &str, v: Value) -> Table {
+    let ty = v.ty().unwrap_or(Ty::String);
+    Table {
+        cols: vec![Col::new(name, ty)],
+        rows: vec![vec![v]],
+    }
+}
+
+/// Runs statements; returns what the last query statement yields.
+pub fn run_statements(stmts: &[Statement], cx: &Ctx) -> Result<Thing> {
+    let mut cx = cx.clone();
+    let mut result = None;
+    for s in stmts {
+        match s {
+            Statement::Let(l) => {
+                let b = match &l.value {
+                    LetValue::Function(f) => Binding::Func(Rc::new(f.clone()), cx.env.clone()),
+                    LetValue::Expr(e) => match thing(e, &cx)? {
+                        Thing::Scalar(v) => Binding::Scalar(v),
+                        Thing::Table(t) => Binding::Table(t),
+                    },
+                };
+                cx = cx.with(&l.name.name, b);
+            }
+            Statement::Set(_) => {}
+            Statement::DeclareQueryParameters(d) => {
+                for p in &d.params {
+                    let v = match &p.default {
+                        Some(e) => eval::eval_scalar(e, &cx)?,
+                        None => Value::Null,
+                    };
+                    cx = cx.with(&p.name.name, Binding::Scalar(v));
+                }
+            }
+            Statement::Query(e) => result = Some(thing(e, &cx)?),
+            Statement::Error(span) => {
+                return Err(Error::at(*span, "statement could not be parsed"));
+            }
+        }
+    }
+    result.ok_or_else(|| Error::new("the query has no query statement (only `let`s)"))
+}
+
+/// Whether `e` is a tabular expression (by its shape and what its names are bound to).
+pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
+    match e {
+        Expr::Pipeline(_)
+        | Expr::Datatable { .. }
+        | Expr::TabularOp(_)
+        | Expr::ExternalData { .. } => true,
+        Expr::Paren { inner, .. } => is_tabular(inner, cx),
+        Expr::Name(i) => match cx.env.get(&i.name) {
+            Some(Binding::Table(_)) => true,
+            Some(Binding::Func(f, _)) => f.params.is_empty(),
+            Some(Binding::Scalar(_)) => false,
+            None => cx.db.tables.contains_key(&i.name),
+        },
+        Expr::Call { func, .. } => matches!(
+            func.name.as_str(),
+            "materialize" | "table" | "view" | "range_table"
+        ),
+        _ => false,
+    }
+}
+
+/// Evaluates an expression that may be tabular or scalar.
+pub fn thing(e: &Expr, cx: &Ctx) -> Result<Thing> {
+    if let Expr::Call { func, args, span } = e
+        && let Some(Binding::Func(f, env)) = cx.env.get(&func.name)
+    {
+        let (f, env) = (f.clone(), env.clone());
+        return call_function(&f, &env, args, None, cx).map_err(|e| e.or_at(*span));
+    }
+    if is_tabular(e, cx) {
+        return Ok(Thing::Table(tabular(e, cx)?));
+    }
+    Ok(Thing::Scalar(eval::eval_scalar(e, cx)?))
+}
+
+/// Invokes a user function. Scalar arguments are evaluated in `row` (or with no row);
+/// tabular parameters take tables. `input` is the piped table for `invoke`.
+pub fn call_function(
+    f: &FunctionDef,
+    def_env: &Env,
+    args: &[Expr],
+    row: Option<&eval::Row>,
+    cx: &Ctx,
+) -> Result<Thing> {
+    call_function_with_input(f, def_env, args, row, None, cx)
+}
+
+pub fn call_function_with_input(
+    f: &FunctionDef,
+    def_env: &Env,
+    args: &[Expr],
+    row: Option<&eval::Row>,
+    input: Option<Rc<Table>>,
+    cx: &Ctx,
+) -> Result<Thing> {
+    if cx.depth >= MAX_DEPTH {
+        return Err(Error::new("function calls nested too deeply"));
+    }
+    let mut inner = Ctx {
+        db: cx.db,
+        env: def_env.clone(),
+        rng: cx.rng.clone(),
+        depth: cx.depth + 1,
+    };
+    let mut args_iter = args.iter();
+    let mut input = input;
+    for p in &f.params {
+        let b = match &p.ty {
+            ParamType::Tabular { .. } => {
+                if let Some(t) = input.take() {
+                    Binding::Table(t)
+                } else {
+                    let a = args_iter.next().ok_or_else(|| {
+                        Error::at(p.span, format!("missing argument `{}`", p.name.name))
+                    })?;
+                    Binding::Table(tabular(a, cx)?)
+                }
+            }
+            ParamType::Scalar(ty) => {
+                let v = match args_iter.next() {
+                    Some(a) => match row {
+                        Some(r) => eval::eval(a, r, cx)?,
+                        None => eval::eval_scalar(a, cx)?,
+                    },
+                    None => match &p.default {
+                        Some(d) => eval::eval_scalar(d, cx)?,
+                        None => {
+                            return Err(Error::at(
+                                p.span,
+                                format!("missing argument `{}`", p.name.name),
+                            ));
+                        }
+                    },
+                };
+                let v = match Ty::parse(&ty.name) {
+                    Some(t) => coerce(v, t),
+                    None => v,
+                };
+                Binding::Scalar(v)
+            }
+        };
+        inner = inner.with(&p.name.name, b);
+    }
+    run_statements(&f.body, &inner)
+}
+
+/// Evaluates a tabular expression.
+pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
+    match e {
+        Expr::Paren { inner, .. } => tabular(inner, cx),
+        Expr::Name(i) => match cx.env.get(&i.name) {
+            Some(Binding::Table(t)) => Ok(t.clone()),
+            Some(Binding::Func(f, env)) => {
+                let (f, env) = (f.clone(), env.clone());
+                as_table(call_function(&f, &env, &[], None, cx)?, i.span)
+            }
+            Some(Binding::Scalar(_)) => Err(Error::at(
+                i.span,
+                format!("`{}` is a scalar, not a table", i.name),
+            )),
+            None => match cx.db.tables.get(&i.name) {
+                Some(t) => Ok(Rc::new(t.clone())),
+                None => Err(Error::at(i.span, format!("unknown table `{}`", i.name))),
+            },
+        },
+        Expr::Call { func, args, span } => match func.name.as_str() {
+            "materialize" | "view" if args.len() == 1 => tabular(&args[0], cx),
+            "table" if args.len() == 1 => {
+                let name = eval::eval_scalar(&args[0], cx)?.to_kusto_string();
+                let id = Ident {
+                    name,
+                    span: func.span,
+                };
+                tabular(&Expr::Name(id), cx)
+            }
+            _ => match cx.env.get(&func.name) {
+                Some(Binding::Func(f, env)) => {
+                    let (f, env) = (f.clone(), env.clone());
+                    as_table(call_function(&f, &env, args, None, cx)?, *span)
+                }
+                _ => Err(Error::at(
+                    *span,
+                    format!(
+                        "`{}(...)` is not a tabular function rulecat knows",
+                        func.name
+                    ),
+                )),
+            },
+        },
+        Expr::Datatable {
+            columns, values, ..
+        } => datatable(columns, values, cx).map(Rc::new),
+        Expr::ExternalData { span, .. } => Err(Error::at(
+            *span,
+            "`externaldata` reads external storage: not supported offline (give the data with --table)",
+        )),
+        Expr::Pipeline(p) => {
+            let mut t = tabular(&p.source, cx)?;
+            let mut cx = cx.clone();
+            for op in &p.ops {
+                t = ops::apply(t, op, &mut cx)?;
+            }
+            Ok(t)
+        }
+        Expr::TabularOp(op) => {
+            let mut cx = cx.clone();
+            ops::apply(Rc::new(Table::unit()), op, &mut cx)
+        }
+        other => Err(Error::at(other.span(), "expected a tabular expression")),
+    }
+}
+
+fn as_table(t: Thing, span: crate::kql::Span) -> Result<Rc<Table>> {
+    match t {
+        Thing::Table(t) => Ok(t),
+        Thing::Scalar(_) => Err(Error::at(
+            span,
+            "the function returns a scalar, not a table",
+        )),
+    }
+}
+
+fn datatable(columns: &[ColumnDecl], values: &[Expr], cx: &Ctx) -> Result<Table> {
+    let mut cols = Vec::with_capacity(columns.len());
+    for c in columns {
+        let ty = Ty::parse(&c.ty.name)
+            .ok_or_else(|| Error::at(c.ty.span, format!("unknown type `{}`", c.ty.name)))?;
+        cols.push(Col::new(&c.name.name, ty));
+    }
+    if cols.is_empty() {
+        return Ok(Table::new(cols));
+    }
+    if !values.len().is_multiple_of(cols.len()) {
+        return Err(Error::new(format!(
+            "datatable has {} values, not a multiple of its {} columns",
+            values.len(),
+            cols.len()
+        )));
+    }
+    let mut t = Table::new(cols);
+    for chunk in values.chunks(t.cols.len()) {
+        let mut row = Vec::with_capacity(chunk.len());
+        for (e, c) in chunk.iter().zip(&t.cols) {
+            let v = eval::eval_scalar(e, cx)?;
+            row.push(coerce(v, c.ty));
+        }
+        t.rows.push(row);
+    }
+    Ok(t)
+}

@@ -1,0 +1,129 @@
+//! IPv4 functions: `parse_ipv4`, `ipv4_is_in_range`, `ipv4_is_private`,
+//! `ipv4_compare`, `ipv4_is_match`, `ipv4_is_in_any_range`, `has_ipv4`, `format_ipv4`.
+
+use super::{long, s};
+use crate::engine::Result;
+use crate::engine::value::{Json, Value};
+
+/// `a.b.c.d[/prefix]` → (address, prefix bits).
+pub fn parse_cidr(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim();
+    let (ip, prefix) = match text.split_once('/') {
+        Some((ip, p)) => (ip, p.trim().parse::<u32>().ok().filter(|p| *p <= 32)?),
+        None => (text, 32),
+    };
+    let addr: std::net::Ipv4Addr = ip.trim().parse().ok()?;
+    Some((u32::from(addr), prefix))
+}
+
+fn mask(bits: u32) -> u32 {
+    if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    }
+}
+
+fn in_range(ip: &str, range: &str) -> Option<bool> {
+    let (a, pa) = parse_cidr(ip)?;
+    let (r, pr) = parse_cidr(range)?;
+    let m = mask(pr.min(pa));
+    Some(a & m == r & m)
+}
+
+fn compare_ips(a: &[Value]) -> Option<std::cmp::Ordering> {
+    let (x, px) = parse_cidr(&s(a, 0))?;
+    let (y, py) = parse_cidr(&s(a, 1))?;
+    let bits = match long(a, 2) {
+        Some(p) => u32::try_from(p).ok().filter(|p| *p <= 32)?,
+        None => px.min(py),
+    }
+    .min(px)
+    .min(py);
+    let m = mask(bits);
+    Some((x & m).cmp(&(y & m)))
+}
+
+pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
+    let b = |o: Option<bool>| o.map_or(Value::Null, Value::Bool);
+    let v = match name {
+        "parse_ipv4" => {
+            parse_cidr(&s(a, 0)).map_or(Value::Null, |(ip, p)| Value::Long(i64::from(ip & mask(p))))
+        }
+        "parse_ipv4_mask" => match (parse_cidr(&s(a, 0)), long(a, 1)) {
+            (Some((ip, _)), Some(p)) if (0..=32).contains(&p) => {
+                Value::Long(i64::from(ip & mask(p as u32)))
+            }
+            _ => Value::Null,
+        },
+        "ipv4_is_in_range" => b(in_range(&s(a, 0), &s(a, 1))),
+        "ipv4_is_in_any_range" => {
+            let mut ranges = Vec::new();
+            for v in &a[1.min(a.len())..] {
+                match v.as_json() {
+                    Some(Json::Array(items)) => {
+                        ranges.extend(items.iter().filter_map(|j| j.as_str().map(str::to_string)))
+                    }
+                    _ => ranges.push(v.to_kusto_string()),
+                }
+            }
+            let ip = s(a, 0);
+            if parse_cidr(&ip).is_none() {
+                Value::Null
+            } else {
+                Value::Bool(ranges.iter().any(|r| in_range(&ip, r) == Some(true)))
+            }
+        }
+        "ipv4_is_private" => b(parse_cidr(&s(a, 0)).map(|(ip, _)| {
+            ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+                .iter()
+                .any(|r| {
+                    let (n, p) = parse_cidr(r).unwrap_or((0, 32));
+                    ip & mask(p) == n
+                })
+        })),
+        "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+        "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
+        "ipv4_netmask_suffix" => {
+            parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))
+        }
+        "has_ipv4" | "has_ipv4_prefix" => {
+            let text = s(a, 0);
+            let want = s(a, 1);
+            let mut hit = false;
+            // Candidate addresses: maximal runs of digits and dots, bounded by
+            // characters that are neither letters, digits nor dots.
+            for tok in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.')) {
+                if name == "has_ipv4" {
+                    if tok == want && parse_cidr(tok).is_some() {
+                        hit = true;
+                    }
+                } else if parse_cidr(tok).is_some() && tok.starts_with(&want) {
+                    hit = true;
+                }
+            }
+            Value::Bool(hit)
+        }
+        "format_ipv4" | "format_ipv4_mask" => {
+            let v = a.first().cloned().unwrap_or(Value::Null);
+            let ip = match &v {
+                Value::Long(_) | Value::Int(_) => v.as_i64().and_then(|x| u32::try_from(x).ok()),
+                other => parse_cidr(&other.to_kusto_string()).map(|(ip, _)| ip),
+            };
+            let p = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
+            match ip {
+                Some(ip) => {
+                    let text = std::net::Ipv4Addr::from(ip & mask(p)).to_string();
+                    if name == "format_ipv4_mask" {
+                        Value::str(format!("{text}/{p}"))
+                    } else {
+                        Value::str(text)
+                    }
+                }
+                None => Value::str(""),
+            }
+        }
+        _ => return None,
+    };
+    Some(Ok(v))
+}

@@ -1,0 +1,335 @@
+//! Datetime and timespan functions. Weeks start on Sunday, as in Kusto.
+
+use super::{arg, long, s};
+use crate::engine::exec::Ctx;
+use crate::engine::value::Value;
+use crate::engine::{Error, Result};
+use crate::kql::literal::{
+    TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MICROSECOND, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE,
+    TICKS_PER_SECOND,
+};
+use crate::time::{civil_from_days, days_from_civil};
+
+fn ymd(t: i64) -> (i64, u32, u32) {
+    civil_from_days(t.div_euclid(TICKS_PER_DAY))
+}
+
+fn day_start(t: i64) -> i64 {
+    t.div_euclid(TICKS_PER_DAY) * TICKS_PER_DAY
+}
+
+fn from_ymd(y: i64, m: i64, d: i64) -> i64 {
+    days_from_civil(y, m, d) * TICKS_PER_DAY
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)
+}
+
+/// Adds months, clamping the day to the month's length.
+fn add_months(t: i64, months: i64) -> i64 {
+    let (y, m, d) = ymd(t);
+    let total = y * 12 + (i64::from(m) - 1) + months;
+    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+    let nd = i64::from(d).min(days_in_month(ny, nm));
+    from_ymd(ny, nm, nd) + t.rem_euclid(TICKS_PER_DAY)
+}
+
+/// Day of week, Sunday = 0.
+fn weekday(t: i64) -> i64 {
+    (t.div_euclid(TICKS_PER_DAY) + 4).rem_euclid(7)
+}
+
+fn unit_ticks(part: &str) -> Option<i64> {
+    Some(match part.to_ascii_lowercase().as_str() {
+        "week" | "weeks" => 7 * TICKS_PER_DAY,
+        "day" | "days" => TICKS_PER_DAY,
+        "hour" | "hours" => TICKS_PER_HOUR,
+        "minute" | "minutes" => TICKS_PER_MINUTE,
+        "second" | "seconds" => TICKS_PER_SECOND,
+        "millisecond" | "milliseconds" => TICKS_PER_MILLISECOND,
+        "microsecond" | "microseconds" => TICKS_PER_MICROSECOND,
+        "nanosecond" | "nanoseconds" => 1,
+        _ => return None,
+    })
+}
+
+fn dt(v: &Value) -> Option<i64> {
+    match v {
+        Value::DateTime(t) => Some(*t),
+        Value::Str(t) => crate::time::parse(t),
+        _ => None,
+    }
+}
+
+pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
+    let t0 = dt(&arg(a, 0));
+    let off = long(a, 1).unwrap_or(0);
+    let d = |f: &dyn Fn(i64) -> i64| t0.map_or(Value::Null, |t| Value::DateTime(f(t)));
+    let v = match name {
+        "now" => Value::DateTime(cx.db.now + ts(a, 0).unwrap_or(0)),
+        "ago" => match ts(a, 0) {
+            Some(x) => Value::DateTime(cx.db.now - x),
+            None => Value::Null,
+        },
+        "startofday" => d(&|t| day_start(t) + off * TICKS_PER_DAY),
+        "endofday" => d(&|t| day_start(t) + (off + 1) * TICKS_PER_DAY - 1),
+        "startofweek" => {
+            d(&|t| day_start(t) - weekday(t) * TICKS_PER_DAY + off * 7 * TICKS_PER_DAY)
+        }
+        "endofweek" => {
+            d(&|t| day_start(t) - weekday(t) * TICKS_PER_DAY + (off + 1) * 7 * TICKS_PER_DAY - 1)
+        }
+        "startofmonth" => d(&|t| {
+            let (y, m, _) = ymd(t);
+            add_months(from_ymd(y, i64::from(m), 1), off)
+        }),
+        "endofmonth" => d(&|t| {
+            let (y, m, _) = ymd(t);
+            add_months(from_ymd(y, i64::from(m), 1), off + 1) - 1
+        }),
+        "startofyear" => d(&|t| from_ymd(ymd(t).0 + off, 1, 1)),
+        "endofyear" => d(&|t| from_ymd(ymd(t).0 + off + 1, 1, 1) - 1),
+        "dayofweek" => t0.map_or(Value::Null, |t| Value::Timespan(weekday(t) * TICKS_PER_DAY)),
+        "dayofmonth" => t0.map_or(Value::Null, |t| Value::Int(ymd(t).2 as i32)),
+        "dayofyear" => t0.map_or(Value::Null, |t| {
+            let (y, _, _) = ymd(t);
+            Value::Int(((t - from_ymd(y, 1, 1)).div_euclid(TICKS_PER_DAY) + 1) as i32)
+        }),
+        "hourofday" => t0.map_or(Value::Null, |t| {
+            Value::Int((t.rem_euclid(TICKS_PER_DAY) / TICKS_PER_HOUR) as i32)
+        }),
+        "getyear" => t0.map_or(Value::Null, |t| Value::Int(ymd(t).0 as i32)),
+        "getmonth" | "monthofyear" => t0.map_or(Value::Null, |t| Value::Int(ymd(t).1 as i32)),
+        "week_of_year" => t0.map_or(Value::Null, |t| Value::Int(iso_week(t) as i32)),
+        "datetime_add" => {
+            let part = s(a, 0).to_ascii_lowercase();
+            let n = long(a, 1);
+            match (dt(&arg(a, 2)), n) {
+                (Some(t), Some(n)) => Value::DateTime(match part.as_str() {
+                    "year" => add_months(t, 12 * n),
+                    "quarter" => add_months(t, 3 * n),
+                    "month" => add_months(t, n),
+                    p => match unit_ticks(p) {
+                        Some(u) => t + n * u,
+                        None => return Some(Err(Error::new(format!("unknown period `{p}`")))),
+                    },
+                }),
+                _ => Value::Null,
+            }
+        }
+        "datetime_diff" => {
+            let part = s(a, 0).to_ascii_lowercase();
+            match (dt(&arg(a, 1)), dt(&arg(a, 2))) {
+                (Some(x), Some(y)) => {
+                    let ((y1, m1, _), (y2, m2, _)) = (ymd(x), ymd(y));
+                    let months = (y1 * 12 + i64::from(m1)) - (y2 * 12 + i64::from(m2));
+                    Value::Long(match part.as_str() {
+                        "year" => y1 - y2,
+                        "quarter" => {
+                            (y1 * 4 + (i64::from(m1) - 1) / 3) - (y2 * 4 + (i64::from(m2) - 1) / 3)
+                        }
+                        "month" => months,
+                        "week" => {
+                            let w = |t: i64| {
+                                (day_start(t) - weekday(t) * TICKS_PER_DAY) / TICKS_PER_DAY
+                            };
+                            (w(x) - w(y)) / 7
+                        }
+                        p => match unit_ticks(p) {
+                            Some(u) => x.div_euclid(u) - y.div_euclid(u),
+                            None => return Some(Err(Error::new(format!("unknown period `{p}`")))),
+                        },
+                    })
+                }
+                _ => Value::Null,
+            }
+        }
+        "datetime_part" => {
+            let part = s(a, 0).to_ascii_lowercase();
+            match dt(&arg(a, 1)) {
+                Some(t) => {
+                    let (y, m, dd) = ymd(t);
+                    let r = t.rem_euclid(TICKS_PER_DAY);
+                    Value::Int(match part.as_str() {
+                        "year" => y,
+                        "quarter" => (i64::from(m) - 1) / 3 + 1,
+                        "month" => i64::from(m),
+                        "week_of_year" | "weekofyear" => iso_week(t),
+                        "day" => i64::from(dd),
+                        "dayofyear" => (t - from_ymd(y, 1, 1)).div_euclid(TICKS_PER_DAY) + 1,
+                        "hour" => r / TICKS_PER_HOUR,
+                        "minute" => r / TICKS_PER_MINUTE % 60,
+                        "second" => r / TICKS_PER_SECOND % 60,
+                        "millisecond" => r % TICKS_PER_SECOND / TICKS_PER_MILLISECOND,
+                        "microsecond" => r % TICKS_PER_SECOND / TICKS_PER_MICROSECOND,
+                        "nanosecond" => r % TICKS_PER_SECOND * 100,
+                        p => return Some(Err(Error::new(format!("unknown part `{p}`")))),
+                    } as i32)
+                }
+                None => Value::Null,
+            }
+        }
+        "make_datetime" => {
+            let n = |i: usize, dflt: f64| super::real(a, i).unwrap_or(dflt);
+            let (y, m, dd) = (n(0, f64::NAN), n(1, 1.0), n(2, 1.0));
+            if y.is_nan()
+                || !(1.0..=12.0).contains(&m)
+                || dd < 1.0
+                || dd > days_in_month(y as i64, m as i64) as f64
+            {
+                Value::Null
+            } else {
+                let secs = n(3, 0.0) * 3600.0 + n(4, 0.0) * 60.0 + n(5, 0.0);
+                Value::DateTime(
+                    from_ymd(y as i64, m as i64, dd as i64)
+                        + (secs * TICKS_PER_SECOND as f64).round() as i64,
+                )
+            }
+        }
+        "make_timespan" => {
+            let n: Vec<f64> = (0..a.len())
+                .map(|i| super::real(a, i).unwrap_or(0.0))
+                .collect();
+            let (d, h, m, sec) = match n.len() {
+                2 => (0.0, n[0], n[1], 0.0),
+                3 => (0.0, n[0], n[1], n[2]),
+                4 => (n[0], n[1], n[2], n[3]),
+                _ => return Some(Err(Error::new("make_timespan() takes 2 to 4 arguments"))),
+            };
+            let secs = ((d * 24.0 + h) * 60.0 + m) * 60.0 + sec;
+            Value::Timespan((secs * TICKS_PER_SECOND as f64).round() as i64)
+        }
+        "unixtime_seconds_todatetime" => unix(a, TICKS_PER_SECOND as f64),
+        "unixtime_milliseconds_todatetime" => unix(a, TICKS_PER_MILLISECOND as f64),
+        "unixtime_microseconds_todatetime" => unix(a, TICKS_PER_MICROSECOND as f64),
+        "unixtime_nanoseconds_todatetime" => unix(a, 0.01),
+        "format_datetime" => match t0 {
+            Some(t) => Value::str(format_datetime(t, &s(a, 1))),
+            None => Value::str(""),
+        },
+        "format_timespan" => match ts(a, 0) {
+            Some(t) => Value::str(format_timespan(t, &s(a, 1))),
+            None => Value::str(""),
+        },
+        _ => return None,
+    };
+    Some(Ok(v))
+}
+
+fn ts(a: &[Value], i: usize) -> Option<i64> {
+    match arg(a, i) {
+        Value::Timespan(t) => Some(t),
+        Value::Str(t) => crate::kql::literal::decode_timespan_text(t.trim()),
+        _ => None,
+    }
+}
+
+fn unix(a: &[Value], ticks_per_unit: f64) -> Value {
+    match super::real(a, 0) {
+        Some(x) if x.is_finite() => Value::DateTime((x * ticks_per_unit).round() as i64),
+        _ => Value::Null,
+    }
+}
+
+/// ISO 8601 week number.
+fn iso_week(t: i64) -> i64 {
+    let days = t.div_euclid(TICKS_PER_DAY);
+    let wd = (days + 3).rem_euclid(7); // Monday = 0
+    let thursday = days - wd + 3;
+    let (y, _, _) = civil_from_days(thursday);
+    (thursday - days_from_civil(y, 1, 1)) / 7 + 1
+}
+
+/// Splits a .NET-style format into runs of one letter (`yyyy`, `MM`, `fff`) and
+/// literal text.
+fn tokens(fmt: &str) -> Vec<(char, usize)> {
+    let mut out: Vec<(char, usize)> = Vec::new();
+    for c in fmt.chars() {
+        match out.last_mut() {
+            Some((p, n)) if *p == c && c.is_ascii_alphabetic() => *n += 1,
+            _ => out.push((c, 1)),
+        }
+    }
+    out
+}
+
+fn frac(ticks_in_sec: i64, n: usize, trim: bool) -> String {
+    let s = format!("{ticks_in_sec:07}");
+    let s = &s[..n.min(7)];
+    if trim {
+        s.trim_end_matches('0').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn format_datetime(t: i64, fmt: &str) -> String {
+    let (y, m, d) = ymd(t);
+    let r = t.rem_euclid(TICKS_PER_DAY);
+    let (hh, mi, ss, fr) = (
+        r / TICKS_PER_HOUR,
+        r / TICKS_PER_MINUTE % 60,
+        r / TICKS_PER_SECOND % 60,
+        r % TICKS_PER_SECOND,
+    );
+    let mut out = String::new();
+    for (c, n) in tokens(fmt) {
+        let piece = match c {
+            'y' => match n {
+                1 => (y % 100).to_string(),
+                2 => format!("{:02}", y % 100),
+                _ => format!("{y:0n$}"),
+            },
+            'M' => pad(i64::from(m), n),
+            'd' => pad(i64::from(d), n),
+            'H' => pad(hh, n),
+            'h' => pad(if hh % 12 == 0 { 12 } else { hh % 12 }, n),
+            'm' => pad(mi, n),
+            's' => pad(ss, n),
+            'f' => frac(fr, n, false),
+            'F' => frac(fr, n, true),
+            't' => {
+                let s = if hh < 12 { "AM" } else { "PM" };
+                s[..n.min(2)].to_string()
+            }
+            other => std::iter::repeat_n(other, n).collect(),
+        };
+        out.push_str(&piece);
+    }
+    out
+}
+
+fn pad(v: i64, n: usize) -> String {
+    format!("{v:0w$}", w = n.min(2))
+}
+
+pub fn format_timespan(t: i64, fmt: &str) -> String {
+    let neg = t < 0;
+    let t = t.unsigned_abs() as i64;
+    let (d, r) = (t / TICKS_PER_DAY, t % TICKS_PER_DAY);
+    let (hh, mi, ss, fr) = (
+        r / TICKS_PER_HOUR,
+        r / TICKS_PER_MINUTE % 60,
+        r / TICKS_PER_SECOND % 60,
+        r % TICKS_PER_SECOND,
+    );
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    for (c, n) in tokens(fmt) {
+        let piece = match c {
+            'd' => format!("{d:0n$}"),
+            'h' | 'H' => pad(hh, n),
+            'm' => pad(mi, n),
+            's' => pad(ss, n),
+            'f' => frac(fr, n, false),
+            'F' => frac(fr, n, true),
+            other => std::iter::repeat_n(other, n).collect(),
+        };
+        out.push_str(&piece);
+    }
+    out
+}

@@ -1,0 +1,178 @@
+//! Tabular operators, one file per family; [`apply`] dispatches one `| op`.
+
+mod basic;
+mod expand;
+mod join;
+mod parse;
+mod sort;
+mod summarize;
+mod union;
+
+use std::rc::Rc;
+
+use super::exec::{Binding, Ctx};
+use super::table::Table;
+use super::{Error, Result};
+use crate::kql::ast::*;
+
+pub use summarize::agg_default_name;
+
+/// Applies one tabular operator to `input`. `cx` is mutable because `as` binds a name
+/// for the operators after it.
+pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
+    let span = op.span;
+    let r = match &op.op {
+        Operator::Where { pred } => basic::filter(&input, pred, cx),
+        Operator::Project { cols } => basic::project(&input, cols, cx),
+        Operator::ProjectAway { cols } => basic::project_away(&input, cols, false),
+        Operator::ProjectKeep { cols } => basic::project_away(&input, cols, true),
+        Operator::ProjectRename { renames } => basic::project_rename(&input, renames),
+        Operator::ProjectReorder { cols } => basic::project_reorder(&input, cols),
+        Operator::Extend { cols } | Operator::Serialize { cols } => basic::extend(&input, cols, cx),
+        Operator::Take { count } | Operator::Sample { count } => basic::take(&input, count, cx),
+        Operator::Count => Ok(basic::count(&input)),
+        Operator::Distinct { cols, .. } => basic::distinct(&input, cols, cx),
+        Operator::Sort { keys, .. } => sort::sort(&input, keys, None, cx),
+        Operator::Top { count, by } => {
+            let n = super::eval::eval_scalar(count, cx)?
+                .as_i64()
+                .unwrap_or(0)
+                .max(0) as usize;
+            sort::sort(&input, std::slice::from_ref(by), Some(n), cx)
+        }
+        Operator::Summarize { aggs, by, .. } => summarize::summarize(&input, aggs, by, cx),
+        Operator::MakeSeries {
+            aggs,
+            on,
+            range,
+            by,
+            ..
+        } => summarize::make_series(&input, aggs, on, range, by, cx),
+        Operator::Join { params, right, on } => join::join(&input, params, right, on, cx),
+        Operator::Lookup { params, right, on } => join::lookup(&input, params, right, on, cx),
+        Operator::Union { params, tables } => {
+            let piped = op.pipe_span.is_some().then_some(&input);
+            union::union(piped.map(|t| &**t), params, tables, cx)
+        }
+        Operator::MvExpand {
+            params,
+            items,
+            limit,
+        } => expand::mv_expand(&input, params, items, limit.as_ref(), cx),
+        Operator::MvApply {
+            params,
+            items,
+            limit,
+            on,
+            ..
+        } => expand::mv_apply(&input, params, items, limit.as_ref(), on, cx),
+        Operator::Parse {
+            filter,
+            params,
+            source,
+            pattern,
+        } => parse::parse(&input, *filter, params, source, pattern, cx),
+        Operator::ParseKv {
+            source,
+            columns,
+            with,
+        } => parse::parse_kv(&input, source, columns, with, cx),
+        Operator::Evaluate { call, .. } => expand::evaluate(&input, call, cx),
+        Operator::Invoke { call } => invoke(input.clone(), call, cx),
+        Operator::As { name, .. } => {
+            *cx = cx.with(&name.name, Binding::Table(input.clone()));
+            return Ok(input);
+        }
+        Operator::Print { cols } => basic::print(cols, cx),
+        Operator::Range {
+            name,
+            from,
+            to,
+            step,
+        } => basic::range(&name.name, from, to, step, cx),
+        Operator::GetSchema => Ok(basic::getschema(&input)),
+        Operator::Render { .. } => return Ok(input),
+        Operator::Error if op.name == "scan" => {
+            Err(Error::new("the `scan` operator is not supported yet"))
+        }
+        _ => Err(Error::new(format!(
+            "the `{}` operator is not supported yet",
+            op.name
+        ))),
+    };
+    r.map(Rc::new).map_err(|e| e.or_at(span))
+}
+
+fn invoke(input: Rc<Table>, call: &Expr, cx: &Ctx) -> Result<Table> {
+    let Expr::Call { func, args, span } = call else {
+        return Err(Error::at(call.span(), "`invoke` needs a function call"));
+    };
+    match cx.env.get(&func.name) {
+        Some(Binding::Func(f, env)) => {
+            let (f, env) = (f.clone(), env.clone());
+            match super::exec::call_function_with_input(&f, &env, args, None, Some(input), cx)? {
+                super::exec::Thing::Table(t) => Ok((*t).clone()),
+                super::exec::Thing::Scalar(_) => {
+                    Err(Error::at(*span, "the invoked function returns a scalar"))
+                }
+            }
+        }
+        _ => Err(Error::at(
+            *span,
+            format!("unknown function `{}`", func.name),
+        )),
+    }
+}
+
+/// The column name Kusto gives an unnamed expression: a column's own name, `a_b` for
+/// `a.b` / `a['b']`, the first argument's for `bin()`/`floor()`; `None` otherwise.
+pub fn expr_name(e: &Expr) -> Option<String> {
+    match e.unparen() {
+        Expr::Name(i) => Some(i.name.clone()),
+        Expr::Member { target, member, .. } => {
+            Some(format!("{}_{}", expr_name(target)?, member.name))
+        }
+        Expr::Index { target, index, .. } => {
+            let key = match index.unparen() {
+                Expr::Literal(l) => match &l.value {
+                    LitValue::String { value, .. } => value.clone(),
+                    LitValue::Long(v) => v.to_string(),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some(format!("{}_{}", expr_name(target)?, key))
+        }
+        Expr::Call { func, args, .. }
+            if matches!(func.name.as_str(), "bin" | "floor" | "bin_at") && !args.is_empty() =>
+        {
+            expr_name(&args[0])
+        }
+        _ => None,
+    }
+}
+
+/// Matches a column name against a pattern with `*` wildcards.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == name;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = name;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,381 @@
+//! `summarize` and `make-series`. Groups are emitted in the order of their first row.
+
+use std::collections::HashMap;
+
+use super::basic::{column_values, static_type};
+use super::expr_name;
+use crate::engine::aggs;
+use crate::engine::eval::{Row, eval};
+use crate::engine::exec::Ctx;
+use crate::engine::table::{Col, Table, column_type, fresh_name};
+use crate::engine::value::{Json, Key, Ty, Value, compare};
+use crate::engine::{Error, Result, arith};
+use crate::kql::ast::*;
+
+/// The name Kusto gives an unnamed aggregate column: `count_`, `sum_x`, `dcount_x`,
+/// `percentile_x_95`; `None` when the expression is not a plain aggregate call.
+pub fn agg_default_name(e: &Expr) -> Option<String> {
+    let Expr::Call { func, args, .. } = e.unparen() else {
+        return None;
+    };
+    let f = func.name.as_str();
+    if !aggs::is_aggregate(f) {
+        return None;
+    }
+    let arg = args.first().and_then(expr_name).unwrap_or_default();
+    Some(match f {
+        "count" | "countif" => format!("{f}_"),
+        "percentile" => {
+            let p = args.get(1).map(lit_text).unwrap_or_default();
+            format!("percentile_{arg}_{p}")
+        }
+        "any" => format!("any_{arg}"),
+        _ => format!("{f}_{arg}"),
+    })
+}
+
+fn lit_text(e: &Expr) -> String {
+    match e.unparen() {
+        Expr::Literal(l) => match &l.value {
+            LitValue::Long(v) | LitValue::Int(v) => v.to_string(),
+            LitValue::Real(v) => v.to_string().replace('.', "_"),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+struct ByCols {
+    cols: Vec<Col>,
+    /// Per input row, the by values.
+    vals: Vec<Vec<Value>>,
+}
+
+fn by_columns(t: &Table, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols> {
+    let mut cols = Vec::new();
+    let mut per_col = Vec::new();
+    let mut counter = 0;
+    for ne in by {
+        let (vals, ty) = column_values(t, &ne.expr, cx)?;
+        let name = match ne.names.first() {
+            Some(n) => n.name.clone(),
+            None => match expr_name(&ne.expr) {
+                Some(n) => n,
+                None => {
+                    counter += 1;
+                    format!("Column{counter}")
+                }
+            },
+        };
+        let name = fresh_name(&cols, &name);
+        cols.push(Col::new(name, ty));
+        per_col.push(vals);
+    }
+    let vals = (0..t.rows.len())
+        .map(|i| per_col.iter().map(|c| c[i].clone()).collect())
+        .collect();
+    Ok(ByCols { cols, vals })
+}
+
+/// Groups rows by key, in first-appearance order.
+fn group_rows(keys: &[Vec<Value>]) -> Vec<(usize, Vec<usize>)> {
+    let mut index: HashMap<Vec<Key>, usize> = HashMap::new();
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let key: Vec<Key> = k.iter().map(Value::key).collect();
+        match index.get(&key) {
+            Some(&g) => groups[g].1.push(i),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((i, vec![i]));
+            }
+        }
+    }
+    groups
+}
+
+/// One output column of an aggregate: its name and how to compute it for a group.
+enum AggOut<'a> {
+    Expr(&'a Expr),
+    /// Column `c` (an expression) of the row `arg_max`/`arg_min` picks.
+    ArgCol {
+        call: &'a Expr,
+        col: ArgColSrc<'a>,
+    },
+    Percentile {
+        x: &'a Expr,
+        p: &'a Expr,
+    },
+}
+
+enum ArgColSrc<'a> {
+    Expr(&'a Expr),
+    Input(usize),
+}
+
+pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx) -> Result<Table> {
+    let byc = by_columns(t, by, cx)?;
+    let mut groups = group_rows(&byc.vals);
+    if by.is_empty() && groups.is_empty() {
+        groups.push((usize::MAX, Vec::new()));
+    }
+    let mut cols = byc.cols.clone();
+    let mut outs: Vec<AggOut> = Vec::new();
+    let mut hints: Vec<Option<Ty>> = Vec::new();
+    let mut counter = 0;
+    let push =
+        |cols: &mut Vec<Col>, name: String, hint: Option<Ty>, hints: &mut Vec<Option<Ty>>| {
+            let name = fresh_name(cols, &name);
+            cols.push(Col::new(name, Ty::String));
+            hints.push(hint);
+        };
+    for ne in aggs_list {
+        let e = ne.expr.unparen();
+        match e {
+            Expr::Call { func, args, .. }
+                if matches!(func.name.as_str(), "arg_max" | "arg_min") && !args.is_empty() =>
+            {
+                let mut names = ne.names.iter().map(|n| n.name.clone());
+                let first = names
+                    .next()
+                    .or_else(|| expr_name(&args[0]))
+                    .unwrap_or_else(|| format!("{}_", &func.name[4..]));
+                push(&mut cols, first, static_type(&args[0], t), &mut hints);
+                outs.push(AggOut::ArgCol {
+                    call: e,
+                    col: ArgColSrc::Expr(&args[0]),
+                });
+                for a in &args[1..] {
+                    if matches!(a, Expr::Star(_)) {
+                        for (c, col) in t.cols.iter().enumerate() {
+                            if cols.iter().any(|x| x.name == col.name) {
+                                continue;
+                            }
+                            push(&mut cols, col.name.clone(), Some(col.ty), &mut hints);
+                            outs.push(AggOut::ArgCol {
+                                call: e,
+                                col: ArgColSrc::Input(c),
+                            });
+                        }
+                    } else {
+                        let n = names.next().or_else(|| expr_name(a)).unwrap_or_else(|| {
+                            counter += 1;
+                            format!("Column{counter}")
+                        });
+                        push(&mut cols, n, static_type(a, t), &mut hints);
+                        outs.push(AggOut::ArgCol {
+                            call: e,
+                            col: ArgColSrc::Expr(a),
+                        });
+                    }
+                }
+            }
+            Expr::Call { func, args, .. }
+                if matches!(func.name.as_str(), "percentiles") && args.len() >= 2 =>
+            {
+                let x = expr_name(&args[0]).unwrap_or_default();
+                for (k, p) in args[1..].iter().enumerate() {
+                    let n = ne
+                        .names
+                        .get(k)
+                        .map(|n| n.name.clone())
+                        .unwrap_or_else(|| format!("percentile_{x}_{}", lit_text(p)));
+                    push(&mut cols, n, static_type(&args[0], t), &mut hints);
+                    outs.push(AggOut::Percentile { x: &args[0], p });
+                }
+            }
+            _ => {
+                let name = match ne.names.first() {
+                    Some(n) => n.name.clone(),
+                    None => agg_default_name(e).unwrap_or_else(|| {
+                        counter += 1;
+                        format!("Column{counter}")
+                    }),
+                };
+                push(&mut cols, name, None, &mut hints);
+                outs.push(AggOut::Expr(&ne.expr));
+            }
+        }
+    }
+    let mut out = Table::new(cols);
+    for (first, rows) in &groups {
+        let mut r: Vec<Value> = if *first == usize::MAX {
+            Vec::new()
+        } else {
+            byc.vals[*first].clone()
+        };
+        let rep = rows.first().copied().unwrap_or(0);
+        let gr = Row {
+            table: t,
+            i: rep,
+            group: Some(rows),
+        };
+        let mut arg_cache: HashMap<*const Expr, Option<usize>> = HashMap::new();
+        for o in &outs {
+            let v = match o {
+                AggOut::Expr(e) => eval(e, &gr, cx)?,
+                AggOut::ArgCol { call, col } => {
+                    let key = *call as *const Expr;
+                    let pick = match arg_cache.get(&key) {
+                        Some(p) => *p,
+                        None => {
+                            let Expr::Call { func, args, .. } = call else {
+                                return Err(Error::new("arg_max/arg_min expected"));
+                            };
+                            let p = aggs::arg_row(&func.name, args, rows, t, cx)?;
+                            arg_cache.insert(key, p);
+                            p
+                        }
+                    };
+                    match (pick, col) {
+                        (None, _) => Value::Null,
+                        (Some(i), ArgColSrc::Input(c)) => t.rows[i][*c].clone(),
+                        (Some(i), ArgColSrc::Expr(e)) => eval(e, &Row::new(t, i), cx)?,
+                    }
+                }
+                AggOut::Percentile { x, p } => {
+                    let call = percentile_call(x, p);
+                    eval(&call, &gr, cx)?
+                }
+            };
+            r.push(v);
+        }
+        out.rows.push(r);
+    }
+    let nby = byc.cols.len();
+    for (k, hint) in hints.iter().enumerate() {
+        let c = nby + k;
+        out.cols[c].ty = column_type(out.rows.iter().map(|r| &r[c]), *hint);
+    }
+    Ok(out)
+}
+
+fn percentile_call(x: &Expr, p: &Expr) -> Expr {
+    let span = x.span();
+    Expr::Call {
+        func: Ident {
+            name: "percentile".into(),
+            span,
+        },
+        args: vec![x.clone(), p.clone()],
+        span,
+    }
+}
+
+pub fn make_series(
+    t: &Table,
+    aggs_list: &[MakeSeriesAgg],
+    on: &Expr,
+    range: &SeriesRange,
+    by: &[NamedExpr],
+    cx: &Ctx,
+) -> Result<Table> {
+    let (axis_vals, _) = column_values(t, on, cx)?;
+    let (from, to, step) = match range {
+        SeriesRange::FromTo { from, to, step } => (
+            from.as_ref()
+                .map(|e| crate::engine::eval::eval_scalar(e, cx))
+                .transpose()?,
+            to.as_ref()
+                .map(|e| crate::engine::eval::eval_scalar(e, cx))
+                .transpose()?,
+            crate::engine::eval::eval_scalar(step, cx)?,
+        ),
+        SeriesRange::InRange { start, stop, step } => (
+            Some(crate::engine::eval::eval_scalar(start, cx)?),
+            Some(crate::engine::eval::eval_scalar(stop, cx)?),
+            crate::engine::eval::eval_scalar(step, cx)?,
+        ),
+    };
+    let non_null = axis_vals.iter().filter(|v| !v.is_null());
+    let start = match from {
+        Some(v) => v,
+        None => non_null
+            .clone()
+            .min_by(|a, b| compare(a, b))
+            .cloned()
+            .unwrap_or(Value::Null),
+    };
+    let end = match to {
+        Some(v) => v,
+        None => match non_null.max_by(|a, b| compare(a, b)) {
+            Some(m) => arith::binary(BinOp::Add, m, &step)?,
+            None => Value::Null,
+        },
+    };
+    if start.is_null() || end.is_null() {
+        return Err(Error::new("make-series needs a range (from/to) or data"));
+    }
+    // Bin count: ceil((end - start) / step).
+    let span_v = arith::binary(BinOp::Sub, &end, &start)?;
+    let ratio = match (&span_v, &step) {
+        (Value::Timespan(a), Value::Timespan(b)) if *b > 0 => *a as f64 / *b as f64,
+        _ => span_v.as_f64().unwrap_or(0.0) / step.as_f64().unwrap_or(1.0),
+    };
+    let nbins = ratio.ceil().clamp(0.0, 1_000_000.0) as usize;
+    let bin_of = |v: &Value| -> Option<usize> {
+        let d = arith::binary(BinOp::Sub, v, &start).ok()?;
+        let r = match (&d, &step) {
+            (Value::Timespan(a), Value::Timespan(b)) => *a as f64 / *b as f64,
+            _ => d.as_f64()? / step.as_f64()?,
+        };
+        (r >= 0.0 && (r.floor() as usize) < nbins).then_some(r.floor() as usize)
+    };
+    let byc = by_columns(t, by, cx)?;
+    let groups = group_rows(&byc.vals);
+    let mut cols = byc.cols.clone();
+    let mut counter = 0;
+    for a in aggs_list {
+        let name = match a.expr.names.first() {
+            Some(n) => n.name.clone(),
+            None => agg_default_name(&a.expr.expr).unwrap_or_else(|| {
+                counter += 1;
+                format!("Column{counter}")
+            }),
+        };
+        let name = fresh_name(&cols, &name);
+        cols.push(Col::new(name, Ty::Dynamic));
+    }
+    let axis_name = expr_name(on).unwrap_or_else(|| "Column".into());
+    cols.push(Col::new(fresh_name(&cols, &axis_name), Ty::Dynamic));
+    let mut axis = Vec::with_capacity(nbins);
+    let mut v = start.clone();
+    for _ in 0..nbins {
+        axis.push(v.to_json());
+        v = arith::binary(BinOp::Add, &v, &step)?;
+    }
+    let mut out = Table::new(cols);
+    for (first, rows) in &groups {
+        let mut bins: Vec<Vec<usize>> = vec![Vec::new(); nbins];
+        for &i in rows {
+            if let Some(b) = bin_of(&axis_vals[i]) {
+                bins[b].push(i);
+            }
+        }
+        let mut r = byc.vals[*first].clone();
+        for a in aggs_list {
+            let default = match &a.default {
+                Some(d) => crate::engine::eval::eval_scalar(d, cx)?,
+                None => Value::Long(0),
+            };
+            let mut series = Vec::with_capacity(nbins);
+            for b in &bins {
+                let v = if b.is_empty() {
+                    default.clone()
+                } else {
+                    let gr = Row {
+                        table: t,
+                        i: b[0],
+                        group: Some(b),
+                    };
+                    eval(&a.expr.expr, &gr, cx)?
+                };
+                series.push(v.to_json());
+            }
+            r.push(Value::dynamic(Json::Array(series)));
+        }
+        r.push(Value::dynamic(Json::Array(axis.clone())));
+        out.rows.push(r);
+    }
+    Ok(out)
+}

@@ -1,0 +1,326 @@
+//! Engine unit tests. Expectations are written by hand (from the KQL docs' examples
+//! and hand-computed tables), never from the engine's own output.
+
+use super::format::display;
+use super::{Database, run};
+
+fn db() -> Database {
+    Database {
+        now: crate::time::parse("2025-01-01T00:00:00Z").unwrap(),
+        ..Database::default()
+    }
+}
+
+/// Runs a query and renders the table as `col,col|v,v|v,v` for compact assertions.
+fn q(text: &str) -> String {
+    let t = run(text, &db()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let mut out = vec![t.names().join(",")];
+    for r in &t.rows {
+        out.push(r.iter().map(display).collect::<Vec<_>>().join(","));
+    }
+    out.join("|")
+}
+
+fn err(text: &str) -> String {
+    run(text, &db()).expect_err(text).message
+}
+
+#[test]
+fn print_and_literals() {
+    assert_eq!(q("print x = 1, y = 2.5, s = 'a'"), "x,y,s|1,2.5,a");
+    assert_eq!(q("print 1, 2"), "print_0,print_1|1,2");
+    assert_eq!(
+        q("print d = datetime(2018-07-01), t = 1d + 2h"),
+        "d,t|2018-07-01 00:00:00.0000000,1.02:00:00"
+    );
+    assert_eq!(q("print n = int(null), b = true"), "n,b|,true");
+}
+
+#[test]
+fn arithmetic_follows_kusto_types() {
+    // int / int is integer division; a real operand makes it real.
+    assert_eq!(
+        q("print a = 7 / 2, b = 7 / 2.0, c = 7 % 3, d = -7 / 2"),
+        "a,b,c,d|3,3.5,1,-3"
+    );
+    assert_eq!(
+        q("print x = datetime(2020-01-02) - datetime(2020-01-01)"),
+        "x|1.00:00:00"
+    );
+    assert_eq!(q("print x = 1h / 30m"), "x|2");
+    assert_eq!(q("print x = 1 / 0"), "x|");
+    assert_eq!(q("print x = long(null) + 1"), "x|");
+}
+
+#[test]
+fn datatable_where_project_extend() {
+    let t = "datatable(a:long, b:string)[1,'x', 2,'y', 3,'x']";
+    assert_eq!(q(&format!("{t} | where b == 'x' | project a")), "a|1|3");
+    assert_eq!(
+        q(&format!(
+            "{t} | extend c = a * 10, d = c + 1 | project-away b"
+        )),
+        "a,c,d|1,10,11|2,20,21|3,30,31"
+    );
+    assert_eq!(
+        q(&format!("{t} | project-rename B = b | take 1")),
+        "a,B|1,x"
+    );
+    assert_eq!(q(&format!("{t} | project-reorder b | take 1")), "b,a|x,1");
+    assert_eq!(q(&format!("{t} | count")), "Count|3");
+    assert_eq!(q(&format!("{t} | distinct b")), "b|x|y");
+}
+
+#[test]
+fn sort_and_top_nulls() {
+    let t = "datatable(a:long)[2, long(null), 1, 3]";
+    // Default is descending with nulls last; ascending puts nulls first.
+    assert_eq!(q(&format!("{t} | sort by a")), "a|3|2|1|");
+    assert_eq!(q(&format!("{t} | sort by a asc")), "a||1|2|3");
+    assert_eq!(q(&format!("{t} | sort by a asc nulls last")), "a|1|2|3|");
+    assert_eq!(q(&format!("{t} | top 2 by a")), "a|3|2");
+}
+
+#[test]
+fn summarize_groups_and_aggregates() {
+    let t = "datatable(k:string, v:long)['a',1, 'b',2, 'a',3, 'b',4, 'a',5]";
+    assert_eq!(
+        q(&format!(
+            "{t} | summarize count(), sum(v), avg(v), min(v), max(v) by k"
+        )),
+        "k,count_,sum_v,avg_v,min_v,max_v|a,3,9,3,1,5|b,2,6,3,2,4"
+    );
+    assert_eq!(
+        q(&format!(
+            "{t} | summarize c = countif(v > 2), d = dcount(k), l = make_list(v)"
+        )),
+        "c,d,l|3,2,[1,2,3,4,5]"
+    );
+    assert_eq!(q(&format!("{t} | summarize arg_max(v, k)")), "v,k|5,a");
+    // No `by` over no rows: one row; with `by`: no rows.
+    assert_eq!(q("datatable(v:long)[] | summarize count()"), "count_|0");
+    assert_eq!(
+        q("datatable(v:long)[] | summarize count() by v"),
+        "v,count_"
+    );
+}
+
+#[test]
+fn summarize_by_bin() {
+    let t = "datatable(t:datetime)[datetime(2020-01-01 00:10), datetime(2020-01-01 00:50), datetime(2020-01-01 01:05)]";
+    assert_eq!(
+        q(&format!("{t} | summarize n = count() by bin(t, 1h)")),
+        "t,n|2020-01-01 00:00:00.0000000,2|2020-01-01 01:00:00.0000000,1"
+    );
+}
+
+#[test]
+fn range_and_let() {
+    assert_eq!(q("range x from 1 to 3 step 1"), "x|1|2|3");
+    assert_eq!(
+        q("let n = 2; range x from 1 to 10 step 3 | where x > n"),
+        "x|4|7|10"
+    );
+    assert_eq!(
+        q("let f = (a:long, b:long = 10) { a + b }; print f(1), f(1, 2)"),
+        "print_0,print_1|11,3"
+    );
+    assert_eq!(
+        q(
+            "let T = datatable(x:long)[1,2,3]; let g = (t:(x:long)) { t | where x > 1 }; g(T) | count"
+        ),
+        "Count|2"
+    );
+}
+
+#[test]
+fn joins() {
+    let l = "datatable(k:string, a:long)['x',1, 'y',2, 'y',3]";
+    let r = "datatable(k:string, b:long)['y',10, 'z',20]";
+    assert_eq!(
+        q(&format!("{l} | join kind=inner {r} on k")),
+        "k,a,k1,b|y,2,y,10|y,3,y,10"
+    );
+    assert_eq!(q(&format!("{l} | join {r} on k")), "k,a,k1,b|y,2,y,10");
+    assert_eq!(
+        q(&format!("{l} | join kind=leftouter {r} on k")),
+        "k,a,k1,b|x,1,,|y,2,y,10|y,3,y,10"
+    );
+    assert_eq!(q(&format!("{l} | join kind=leftanti {r} on k")), "k,a|x,1");
+    assert_eq!(
+        q(&format!("{l} | join kind=rightanti {r} on k")),
+        "k,b|z,20"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=inner ({r}) on $left.k == $right.k | project a, b"
+        )),
+        "a,b|2,10|3,10"
+    );
+    assert_eq!(
+        q(&format!("{l} | lookup ({r}) on k")),
+        "k,a,b|x,1,|y,2,10|y,3,10"
+    );
+}
+
+#[test]
+fn union_and_mv_expand() {
+    assert_eq!(
+        q("union withsource=S (datatable(a:long)[1]), (datatable(b:string)['x'])"),
+        "S,a,b|union_arg0,1,|union_arg1,,x"
+    );
+    assert_eq!(
+        q("datatable(a:long, d:dynamic)[1, dynamic([10, 20])] | mv-expand d to typeof(long)"),
+        "a,d|1,10|1,20"
+    );
+    assert_eq!(
+        q("print d = dynamic({'a': 1, 'b': 2}) | mv-expand kind=array d"),
+        "d|[\"a\",1]|[\"b\",2]"
+    );
+}
+
+#[test]
+fn parse_operator() {
+    // From the parse-operator docs: simple mode with typed columns.
+    assert_eq!(
+        q(
+            "print s = 'Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=27)' | parse s with * 'resourceName=' name ', totalSlices=' total:long ')' | project name, total"
+        ),
+        "name,total|PipelineScheduler,27"
+    );
+    assert_eq!(
+        q("datatable(s:string)['a=1', 'b'] | parse-where s with k '=' v:long"),
+        "s,k,v|a=1,a,1"
+    );
+}
+
+#[test]
+fn string_functions() {
+    assert_eq!(
+        q("print strlen('hello'), toupper('ab'), substring('abcdef', 1, 3)"),
+        "print_0,print_1,print_2|5,AB,bcd"
+    );
+    assert_eq!(
+        q("print split('a,b,c', ',')"),
+        "print_0|[\"a\",\"b\",\"c\"]"
+    );
+    assert_eq!(
+        q("print extract('x=([0-9]+)', 1, 'a x=42 b')"),
+        "print_0|42"
+    );
+    // The rewrite's `\1` is the first capture group.
+    assert_eq!(
+        q("print replace_regex('abc', '(b)', '[\\\\1]')"),
+        "print_0|a[b]c"
+    );
+    // countof counts overlapping matches in plain mode (docs: countof("aaa", "aa") is 2).
+    assert_eq!(
+        q("print countof('aaa', 'aa'), countof('aaa', 'a')"),
+        "print_0,print_1|2,3"
+    );
+    assert_eq!(
+        q("print 'North America' has 'america', 'KustoExplorer' has 'Explorer'"),
+        "print_0,print_1|true,false"
+    );
+    assert_eq!(
+        q("print trim('--', '--a--'), trim_end('x+', 'abxx')"),
+        "print_0,print_1|a,ab"
+    );
+    assert_eq!(
+        q("print hash_sha256('')"),
+        "print_0|e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+}
+
+#[test]
+fn datetime_functions() {
+    let d = "datetime(2017-01-05 13:14:15)";
+    assert_eq!(
+        q(&format!(
+            "print startofday({d}), startofweek({d}), startofmonth({d}), endofyear({d})"
+        )),
+        "print_0,print_1,print_2,print_3|2017-01-05 00:00:00.0000000,2017-01-01 00:00:00.0000000,2017-01-01 00:00:00.0000000,2017-12-31 23:59:59.9999999"
+    );
+    assert_eq!(
+        q(&format!(
+            "print dayofweek({d}), getmonth({d}), hourofday({d})"
+        )),
+        "print_0,print_1,print_2|4.00:00:00,1,13"
+    );
+    assert_eq!(
+        q(
+            "print datetime_add('month', 1, datetime(2017-01-31)), datetime_diff('day', datetime(2017-01-03), datetime(2017-01-01))"
+        ),
+        "print_0,print_1|2017-02-28 00:00:00.0000000,2"
+    );
+    assert_eq!(q("print ago(1d)"), "print_0|2024-12-31 00:00:00.0000000");
+    assert_eq!(
+        q(&format!("print format_datetime({d}, 'yyyy-MM-dd [HH:mm]')")),
+        "print_0|2017-01-05 [13:14]"
+    );
+}
+
+#[test]
+fn conversions_and_dynamic() {
+    assert_eq!(
+        q("print toint('12'), tolong('x'), toreal('1.5'), tobool('true')"),
+        "print_0,print_1,print_2,print_3|12,,1.5,true"
+    );
+    assert_eq!(
+        q("print gettype(1), gettype(int(1)), gettype(dynamic([])), gettype('')"),
+        "print_0,print_1,print_2,print_3|long,int,array,string"
+    );
+    assert_eq!(
+        q(
+            "print d = parse_json('{\"a\":{\"b\":[5,6]}}') | project x = d.a.b[-1], y = d['a']['b'][0]"
+        ),
+        "x,y|6,5"
+    );
+    assert_eq!(
+        q("print array_length(dynamic([1,2,3])), bag_keys(dynamic({'a':1,'b':2}))"),
+        "print_0,print_1|3,[\"a\",\"b\"]"
+    );
+    assert_eq!(
+        q("print set_difference(dynamic([1,2,3]), dynamic([2]))"),
+        "print_0|[1,3]"
+    );
+    assert_eq!(
+        q("print isnull(int(null)), isempty(''), isnotempty('a')"),
+        "print_0,print_1,print_2|true,true,true"
+    );
+}
+
+#[test]
+fn ip_and_conditional_functions() {
+    assert_eq!(
+        q(
+            "print ipv4_is_in_range('192.168.1.6', '192.168.1.1/24'), ipv4_is_private('10.1.2.3'), ipv4_is_private('8.8.8.8')"
+        ),
+        "print_0,print_1,print_2|true,true,false"
+    );
+    assert_eq!(q("print parse_ipv4('127.0.0.1')"), "print_0|2130706433");
+    assert_eq!(
+        q(
+            "print iff(1 > 2, 'a', 'b'), case(false, 1, true, 2, 3), coalesce('', 'x'), max_of(1, 5, 3)"
+        ),
+        "print_0,print_1,print_2,print_3|b,2,x,5"
+    );
+}
+
+#[test]
+fn serialize_prev_next() {
+    assert_eq!(
+        q(
+            "range x from 1 to 3 step 1 | serialize | extend p = prev(x), n = next(x), r = row_number()"
+        ),
+        "x,p,n,r|1,,2,1|2,1,3,2|3,2,,3"
+    );
+}
+
+#[test]
+fn errors_are_located_not_panics() {
+    assert!(err("print x = nosuch(1)").contains("unknown function"));
+    assert!(err("T | take 1").contains("unknown table"));
+    assert!(err("externaldata(a:string)['https://x'] | take 1").contains("not supported offline"));
+    assert!(err("print x = 1 +").starts_with("syntax error"));
+}
