@@ -413,6 +413,9 @@ fn write_or_print(output: Option<&PathBuf>, text: &str) -> Result<(), u8> {
 }
 
 fn compile(args: CompileArgs) -> u8 {
+    if let Err(e) = rulecat::compile::source_date_epoch() {
+        return fail(e);
+    }
     let opts = check_options(args.paths.clone(), &args.select, args.config);
     if opts.reads_stdin() {
         return fail("compile reads rule files and folders, not standard input");
@@ -470,7 +473,12 @@ fn compile(args: CompileArgs) -> u8 {
     let text = match args.format {
         BundleFormat::Bundle => rulecat::compile::to_json(&bundle),
         BundleFormat::Stix => {
-            let (text, skipped) = rulecat::compile::stix::render(&bundle);
+            let rendered = rulecat::compile::stix::StixDates::for_catalog(&checked)
+                .and_then(|dates| rulecat::compile::stix::render(&bundle, &dates));
+            let (text, skipped) = match rendered {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
             if skipped > 0 {
                 eprintln!(
                     "rulecat: {skipped} indicators have no STIX object type and are not in the STIX bundle"

@@ -409,3 +409,142 @@ fn dev_stdin_and_dash_read_standard_input() {
     let (code, _, err) = run_with(d, &["lint", "-", "--fix"], &rule);
     assert_eq!(code, 2, "{err}");
 }
+
+// ---- 5, 9. SOURCE_DATE_EPOCH: rejected when malformed, checked arithmetic ----
+
+#[test]
+fn source_date_epoch_is_validated() {
+    let d = repo();
+    for bad in [
+        "abc",
+        "-1",
+        "1.5",
+        "99999999999999999",
+        "9223372036854775807",
+        "253402300800",
+    ] {
+        let out = cargo_bin_cmd!("rulecat")
+            .current_dir(d)
+            .env("SOURCE_DATE_EPOCH", bad)
+            .args(["compile", "catalog"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains(&format!("SOURCE_DATE_EPOCH `{bad}` is not a time")),
+            "{bad}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{bad}: nothing is written");
+    }
+    for (good, created) in [
+        ("0", "1970-01-01T00:00:00Z"),
+        (" 1767225600 ", "2026-01-01T00:00:00Z"),
+        ("253402300799", "9999-12-31T23:59:59Z"),
+    ] {
+        let out = cargo_bin_cmd!("rulecat")
+            .current_dir(d)
+            .env("SOURCE_DATE_EPOCH", good)
+            .args(["compile", "catalog"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{good}: {out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["created"], created, "{good}");
+    }
+    // Empty means unset.
+    let out = cargo_bin_cmd!("rulecat")
+        .current_dir(d)
+        .env("SOURCE_DATE_EPOCH", "")
+        .args(["compile", "catalog"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("created").is_none());
+}
+
+// ---- 8. a bundle with a dangling reference is rejected, not a panic ----
+
+fn tamper(bundle: &mut serde_json::Value, what: &str) {
+    /// The JSON pointer of the first indicator reference under `p`.
+    fn first_indicator(p: &serde_json::Value, at: String) -> Option<String> {
+        if p.get("indicator").is_some() {
+            return Some(format!("{at}/indicator"));
+        }
+        for k in ["all", "any"] {
+            if let Some(v) = p.get(k).and_then(|v| v.as_array()) {
+                for (i, q) in v.iter().enumerate() {
+                    if let Some(found) = first_indicator(q, format!("{at}/{k}/{i}")) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        p.get("not")
+            .and_then(|q| first_indicator(q, format!("{at}/not")))
+    }
+    match what {
+        "predicate" => {
+            let at = "/rules/0/logic/predicate".to_string();
+            let ptr = first_indicator(bundle.pointer(&at).unwrap(), at).unwrap();
+            *bundle.pointer_mut(&ptr).unwrap() = serde_json::json!(100_000);
+        }
+        "id" => bundle["indicators"][1]["id"] = serde_json::json!(7),
+        "rule" => bundle["indicators"][0]["rules"] = serde_json::json!(["no-such-rule"]),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn bundles_with_dangling_references_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _, err) = run_in(
+        repo(),
+        &[
+            "compile",
+            "catalog",
+            "-o",
+            d.join("bundle.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("bundle.json")).unwrap()).unwrap();
+    let telemetry = repo().join("tests/telemetry/sample");
+    for (what, expect) in [
+        (
+            "predicate",
+            "refers to indicator 100000 at rules[0].logic.predicate",
+        ),
+        ("id", "indicators[1] has id 7"),
+        ("rule", "used by rule `no-such-rule`"),
+    ] {
+        let mut b = good.clone();
+        tamper(&mut b, what);
+        let path = d.join(format!("{what}.json"));
+        std::fs::write(&path, serde_json::to_string(&b).unwrap()).unwrap();
+        let (code, _, err) = run_in(
+            repo(),
+            &[
+                "match",
+                "--bundle",
+                path.to_str().unwrap(),
+                "--now",
+                "2026-11-27T00:00:00Z",
+                telemetry.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 2, "{what}: {err}");
+        assert!(err.contains("is not a valid bundle"), "{what}: {err}");
+        assert!(err.contains(expect), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        // --baseline reads bundles the same way.
+        let (code, _, err) = run_in(
+            repo(),
+            &["lint", "catalog", "--baseline", path.to_str().unwrap()],
+        );
+        assert_eq!(code, 2, "{what}: {err}");
+    }
+}

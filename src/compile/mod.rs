@@ -97,14 +97,57 @@ pub fn relative_source(file: &Path, roots: &[PathBuf]) -> String {
     shown
 }
 
-/// `SOURCE_DATE_EPOCH` as an RFC 3339 timestamp, if set and valid.
+/// The latest `SOURCE_DATE_EPOCH` accepted: 9999-12-31T23:59:59Z, the last second an
+/// RFC 3339 timestamp (four-digit year) can write.
+pub const MAX_SOURCE_DATE_EPOCH: i64 = 253_402_300_799;
+
+/// `SOURCE_DATE_EPOCH` (reproducible-builds.org) as seconds: `Ok(None)` when unset or
+/// empty; an error when it is not a whole number of seconds from 0 to
+/// [`MAX_SOURCE_DATE_EPOCH`] ("if the value is malformed, the build process SHOULD exit
+/// with a non-zero error code").
+pub fn source_date_epoch() -> Result<Option<i64>, String> {
+    let Some(raw) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let Some(text) = raw.to_str() else {
+        return Err("SOURCE_DATE_EPOCH is not valid UTF-8".into());
+    };
+    parse_source_date_epoch(text)
+}
+
+/// The parsing half of [`source_date_epoch`].
+pub fn parse_source_date_epoch(text: &str) -> Result<Option<i64>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        format!(
+            "SOURCE_DATE_EPOCH `{text}` is not a time: it must be a whole number of seconds since 1970-01-01T00:00:00Z, from 0 to {MAX_SOURCE_DATE_EPOCH} (9999-12-31T23:59:59Z), e.g. `git log -1 --format=%ct`"
+        )
+    };
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match t.parse::<i64>() {
+        Ok(secs) if secs <= MAX_SOURCE_DATE_EPOCH => Ok(Some(secs)),
+        _ => Err(bad()),
+    }
+}
+
+/// Seconds since the epoch as an RFC 3339 timestamp; `None` beyond what one can write.
+pub fn format_seconds(secs: i64) -> Option<String> {
+    if !(0..=MAX_SOURCE_DATE_EPOCH).contains(&secs) {
+        return None;
+    }
+    secs.checked_mul(crate::time::TICKS_PER_SECOND)
+        .map(crate::time::format)
+}
+
+/// `SOURCE_DATE_EPOCH` as an RFC 3339 timestamp, if set and valid (the CLI rejects an
+/// invalid value with [`source_date_epoch`] before compiling).
 pub fn source_date() -> Option<String> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(crate::time::format(secs * crate::time::TICKS_PER_SECOND))
+    source_date_epoch().ok().flatten().and_then(format_seconds)
 }
 
 /// Compiles the checked catalog. Returns the bundle, or the diagnostics of the rules
@@ -251,7 +294,8 @@ pub fn to_json(bundle: &Bundle) -> String {
     s
 }
 
-/// Reads a bundle, checking its format version.
+/// Reads a bundle, checking its format version and every reference in it (see
+/// [`validate_bundle`]).
 pub fn read_bundle(path: &Path) -> Result<Bundle, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
@@ -264,5 +308,63 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, String> {
             b.format_version
         ));
     }
+    validate_bundle(&b).map_err(|e| format!("`{}` is not a valid bundle: {e}", path.display()))?;
     Ok(b)
+}
+
+/// Checks what the types cannot: each indicator's `id` is its index, every predicate's
+/// indicator exists, and every rule an indicator names is in the bundle. A bundle edited by
+/// hand or by another tool must be rejected here, never reach the matcher.
+pub fn validate_bundle(b: &Bundle) -> Result<(), String> {
+    for (i, ind) in b.indicators.iter().enumerate() {
+        if ind.id != i {
+            return Err(format!(
+                "indicators[{i}] has id {}; an indicator's id must be its index",
+                ind.id
+            ));
+        }
+    }
+    let rule_ids: BTreeSet<&str> = b.rules.iter().map(|r| r.id.as_str()).collect();
+    for (i, ind) in b.indicators.iter().enumerate() {
+        if let Some(r) = ind.rules.iter().find(|r| !rule_ids.contains(r.as_str())) {
+            return Err(format!(
+                "indicators[{i}] is used by rule `{r}`, which is not in the bundle"
+            ));
+        }
+    }
+    fn check(p: &Predicate, n: usize, rule: &str, path: &mut String) -> Result<(), String> {
+        match p {
+            Predicate::Indicator { indicator } if *indicator >= n => Err(format!(
+                "rule `{rule}` refers to indicator {indicator} at {path}, but the bundle has {n} indicator{}",
+                if n == 1 { "" } else { "s" }
+            )),
+            Predicate::And { all: v } | Predicate::Or { any: v } => {
+                let key = if matches!(p, Predicate::And { .. }) {
+                    "all"
+                } else {
+                    "any"
+                };
+                for (i, q) in v.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!(".{key}[{i}]"));
+                    check(q, n, rule, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            Predicate::Not { not } => {
+                let len = path.len();
+                path.push_str(".not");
+                check(not, n, rule, path)?;
+                path.truncate(len);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    for (i, r) in b.rules.iter().enumerate() {
+        let mut path = format!("rules[{i}].logic.predicate");
+        check(&r.logic.predicate, b.indicators.len(), &r.id, &mut path)?;
+    }
+    Ok(())
 }
