@@ -328,10 +328,7 @@ impl<'c> Analyzer<'c> {
                 Some(Binding::Tabular(_)) => true,
                 Some(Binding::Function(r)) => r.is_some(),
                 Some(Binding::Scalar(_)) => false,
-                None => {
-                    self.catalog.table(&id.name).is_some()
-                        || self.catalog.table_ci(&id.name).is_some()
-                }
+                None => self.catalog.name_ci(&id.name).is_some(),
             },
             Expr::Call { func, .. } => match func.name.as_str() {
                 "materialize" | "table" | "view" => true,
@@ -369,8 +366,10 @@ impl<'c> Analyzer<'c> {
             Expr::ExternalData { columns, .. } => decl_row(columns),
             Expr::Wildcard(p) => {
                 let mut row = Row::open();
-                for t in self.catalog.tables() {
-                    if wildcard_match(&p.text, &t.name) {
+                for name in self.catalog.names() {
+                    if wildcard_match(&p.text, name)
+                        && let Some(t) = self.catalog.table(name)
+                    {
                         for c in &t.columns {
                             row.add(c.name.clone(), Some(c.ty));
                         }
@@ -434,7 +433,7 @@ impl<'c> Analyzer<'c> {
                     .iter()
                     .map(|c| (c.name.clone(), Some(c.ty)))
                     .collect(),
-                open: false,
+                open: t.open,
                 table: Some(t.name.clone()),
             };
         }
@@ -555,7 +554,7 @@ impl<'c> Analyzer<'c> {
             Some(_) => return None,
             None => {}
         }
-        if self.catalog.table(&id.name).is_some() {
+        if self.catalog.contains(&id.name) {
             // A table used as a scalar (e.g. `x in (T)` without a subquery).
             return None;
         }

@@ -159,11 +159,8 @@ fn kql_names() -> &'static HashSet<String> {
     static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut s = HashSet::new();
-        for t in crate::tables::builtin().tables() {
-            s.insert(t.name.to_lowercase());
-            for c in &t.columns {
-                s.insert(c.name.to_lowercase());
-            }
+        for name in crate::tables::builtin_names() {
+            s.insert(name.to_lowercase());
         }
         s
     })

@@ -990,8 +990,8 @@ pub fn run(
 fn table_from_name(path: &Path) -> Option<String> {
     let stem = path.file_name()?.to_string_lossy().into_owned();
     crate::tables::builtin()
-        .tables()
-        .filter(|t| stem.starts_with(&t.name))
-        .max_by_key(|t| t.name.len())
-        .map(|t| t.name.clone())
+        .names()
+        .filter(|t| stem.starts_with(t))
+        .max_by_key(|t| t.len())
+        .map(str::to_string)
 }
