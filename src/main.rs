@@ -175,7 +175,8 @@ struct MatchArgs {
     /// The bundle made by `rulecat compile`.
     #[arg(long, value_name = "FILE")]
     bundle: PathBuf,
-    /// Telemetry files or folders (.jsonl/.json/.ndjson or .csv).
+    /// Telemetry files or folders (.jsonl/.json/.ndjson or .csv); `-` reads standard input
+    /// (JSON lines, or CSV when it does not start with `{`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The time `now()` and `ago()` refer to (ISO 8601, UTC); default: the current time.
@@ -518,6 +519,36 @@ fn match_(args: MatchArgs) -> u8 {
         },
         None => rulecat::time::now(),
     };
+    if let Some(t) = &args.table {
+        let catalog = rulecat::tables::builtin();
+        let mut known: Vec<&str> = catalog.tables().map(|t| t.name.as_str()).collect();
+        known.extend(bundle.rules.iter().map(|r| r.logic.table.as_str()));
+        if !known.contains(&t.as_str()) {
+            // Table names share long prefixes (`DeviceFile…`): Jaro-Winkler weighs the
+            // prefix, so `DeviceFileCertInfo` finds `DeviceFileCertificateInfo`.
+            let hint = known
+                .iter()
+                .map(|k| {
+                    (
+                        strsim::jaro_winkler(&t.to_lowercase(), &k.to_lowercase()),
+                        *k,
+                    )
+                })
+                .filter(|(score, _)| *score >= 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+                .map(|(_, s)| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            let read: std::collections::BTreeSet<&str> = bundle
+                .rules
+                .iter()
+                .map(|r| r.logic.table.as_str())
+                .collect();
+            return fail(format!(
+                "--table `{t}` is not a known table{hint} (the bundle's rules read: {})",
+                read.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
     let opts = rulecat::matcher::MatchOptions {
         now,
         table: args.table,
@@ -535,6 +566,34 @@ fn match_(args: MatchArgs) -> u8 {
         eprintln!(
             "warning: … and {} more telemetry problems (--max-problems to see them)",
             outcome.problems.len() - args.max_problems
+        );
+    }
+    // Rules that saw rows but whose time window excluded every one of them: the telemetry
+    // is older (or newer) than the window around "now".
+    let stale: Vec<&rulecat::matcher::RuleResult> = outcome
+        .results
+        .iter()
+        .filter(|r| {
+            r.rows.is_empty() && r.rows_scanned > 0 && r.rows_outside_window == r.rows_scanned
+        })
+        .collect();
+    if !stale.is_empty() {
+        // Rules of one table see the same rows: count each table once.
+        let mut per_table: std::collections::BTreeMap<&str, u64> = Default::default();
+        for r in &stale {
+            per_table.insert(r.table.as_str(), r.rows_scanned);
+        }
+        let rows: u64 = per_table.values().sum();
+        let one = stale.len() == 1;
+        eprintln!(
+            "note: {} rule{} returned nothing: all {rows} row{} of {} fell outside {} time window{} (now = {}); for older telemetry pass --now with a time shortly after its last event",
+            stale.len(),
+            if one { "" } else { "s" },
+            if rows == 1 { "" } else { "s" },
+            per_table.keys().copied().collect::<Vec<_>>().join(", "),
+            if one { "its" } else { "their" },
+            if one { "" } else { "s" },
+            rulecat::time::format(now),
         );
     }
     let s = &outcome.stats;

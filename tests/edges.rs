@@ -548,3 +548,131 @@ fn bundles_with_dangling_references_are_rejected() {
         assert_eq!(code, 2, "{what}: {err}");
     }
 }
+
+// ---- 5. match: unknown --table, everything outside the window, and stdin ----
+
+fn bundle_in(dir: &Path) -> String {
+    let path = dir.join("bundle.json");
+    let (code, _, err) = run_in(
+        repo(),
+        &["compile", "catalog", "-o", path.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn match_names_unknown_tables_and_explains_empty_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = bundle_in(dir.path());
+    let sample = "tests/telemetry/sample/";
+    let (code, _, err) = run_in(
+        repo(),
+        &[
+            "match",
+            "--bundle",
+            &bundle,
+            "--table",
+            "DeviceFileCertInfo",
+            sample,
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--table `DeviceFileCertInfo` is not a known table; did you mean `DeviceFileCertificateInfo`?"),
+        "{err}"
+    );
+    // The sample telemetry is from November 2026: a `now` a year later excludes it all.
+    let (code, _, err) = run_in(
+        repo(),
+        &[
+            "match",
+            "--bundle",
+            &bundle,
+            "--now",
+            "2027-11-27T00:00:00Z",
+            sample,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: 4 rules returned nothing: all 606 rows of DeviceFileCertificateInfo, DeviceNetworkEvents fell outside their time windows (now = 2027-11-27T00:00:00Z)"),
+        "{err}"
+    );
+    assert!(err.contains("pass --now"), "{err}");
+    let (code, _, err) = run_in(
+        repo(),
+        &[
+            "match",
+            "--bundle",
+            &bundle,
+            "--now",
+            "2026-11-27T00:00:00Z",
+            sample,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("outside"), "{err}");
+}
+
+#[test]
+fn match_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = bundle_in(dir.path());
+    let now = "2026-11-27T00:00:00Z";
+    for (file, table) in [
+        ("DeviceNetworkEvents.jsonl", "DeviceNetworkEvents"),
+        (
+            "DeviceFileCertificateInfo.jsonl",
+            "DeviceFileCertificateInfo",
+        ),
+    ] {
+        let path = repo().join("tests/telemetry/sample").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let from_file = run_in(
+            repo(),
+            &[
+                "match",
+                "--bundle",
+                &bundle,
+                "--now",
+                now,
+                "--format",
+                "jsonl",
+                path.to_str().unwrap(),
+            ],
+        );
+        let from_stdin = run_with(
+            repo(),
+            &[
+                "match", "--bundle", &bundle, "--now", now, "--format", "jsonl", "--table", table,
+                "-",
+            ],
+            &text,
+        );
+        assert_eq!(from_stdin.0, 0, "{}", from_stdin.2);
+        assert!(!from_file.1.is_empty());
+        assert_eq!(from_file.1, from_stdin.1, "{file}");
+    }
+    // CSV on standard input.
+    let csv = "Timestamp,DeviceId,DeviceName,RemoteUrl,InitiatingProcessVersionInfoCompanyName,InitiatingProcessVersionInfoProductName,ReportId\n\
+               2026-11-26T10:00:00Z,d1,host1,https://assist.zoho.com/x,Zoho Corporation,Zoho Assist,7\n";
+    let (code, out, err) = run_with(
+        repo(),
+        &[
+            "match",
+            "--bundle",
+            &bundle,
+            "--now",
+            now,
+            "--format",
+            "jsonl",
+            "--table",
+            "DeviceNetworkEvents",
+            "-",
+        ],
+        csv,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("host1"), "{out}{err}");
+}

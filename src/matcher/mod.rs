@@ -64,6 +64,9 @@ pub struct RuleResult {
     pub rows: Vec<Vec<Value>>,
     /// Rows of the rule's table that were read.
     pub rows_scanned: u64,
+    /// Rows of the rule's table that its time window (`logic.window`) excluded: when this
+    /// is every row, the telemetry is probably older than `--now` allows.
+    pub rows_outside_window: u64,
 }
 
 /// Counts for the run.
@@ -170,6 +173,37 @@ struct RuleRun<'b> {
     limit: Option<u64>,
     emitted: u64,
     scanned: u64,
+    /// The top-level time filters of the rule (those that make its window), evaluated on
+    /// the rows the predicate rejects to count [`RuleResult::rows_outside_window`].
+    window: Vec<&'b Predicate>,
+    outside_window: u64,
+}
+
+/// The top-level conjuncts of a predicate that filter on the window's column with a time
+/// constant (the parts `compile::lower` turns into `logic.window`).
+fn window_filters(r: &CompiledRule) -> Vec<&Predicate> {
+    let Some(w) = &r.logic.window else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![&r.logic.predicate];
+    while let Some(p) = stack.pop() {
+        match p {
+            Predicate::And { all } => stack.extend(all.iter()),
+            Predicate::Between {
+                column,
+                low: Scalar::Time(_),
+                high: Scalar::Time(_),
+            }
+            | Predicate::Compare {
+                column,
+                value: Scalar::Time(_),
+                ..
+            } if *column == w.column => out.push(p),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Column name → slot, hashed with foldhash.
@@ -407,6 +441,8 @@ impl<'b> TableEngine<'b> {
                 limit: r.logic.limit,
                 emitted: 0,
                 scanned: 0,
+                window: window_filters(r),
+                outside_window: 0,
             });
         }
         for (g, ids) in groups.iter().enumerate().skip(first_group) {
@@ -474,6 +510,11 @@ impl<'b> TableEngine<'b> {
                 groups_of: &self.groups_of,
             };
             if !env.eval_pred(&run.pred) {
+                if !run.window.is_empty()
+                    && !run.window.iter().all(|w| env.eval_pred(&Pred::Leaf(w)))
+                {
+                    run.outside_window += 1;
+                }
                 continue;
             }
             match &mut run.acc {
@@ -557,6 +598,7 @@ impl<'b> TableEngine<'b> {
                     columns,
                     rows,
                     rows_scanned: run.scanned,
+                    rows_outside_window: run.outside_window,
                 }
             })
             .collect()
@@ -912,6 +954,11 @@ fn value_key(v: &Value) -> String {
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MatchError> {
     let mut out = Vec::new();
     for p in inputs {
+        if p.as_os_str() == "-" {
+            // Standard input (`rulecat match -`).
+            out.push(p.clone());
+            continue;
+        }
         let meta = std::fs::metadata(p).map_err(|e| {
             MatchError(format!(
                 "cannot read `{}`: {}",

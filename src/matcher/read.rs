@@ -257,6 +257,9 @@ pub(super) fn read_file(
     stats: &mut Stats,
     problems: &mut Vec<Problem>,
 ) -> Result<(), MatchError> {
+    if path.as_os_str() == "-" {
+        return read_stdin(opts, engines, hits, stats, problems);
+    }
     let format = InputFormat::of(path).unwrap_or(InputFormat::JsonLines);
     let file = std::fs::File::open(path).map_err(|e| {
         MatchError(format!(
@@ -284,6 +287,49 @@ pub(super) fn read_file(
         pb.finish_and_clear();
     }
     result
+}
+
+/// Reads standard input (`rulecat match -`): JSON lines when its first non-blank byte is
+/// `{`, else CSV. Its table is `--table` or each row's `Type` column.
+fn read_stdin(
+    opts: &MatchOptions,
+    engines: &mut BTreeMap<String, TableEngine<'_>>,
+    hits: &mut Hits,
+    stats: &mut Stats,
+    problems: &mut Vec<Problem>,
+) -> Result<(), MatchError> {
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+    let first = loop {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| MatchError(format!("cannot read standard input: {e}")))?;
+        if buf.is_empty() {
+            break None;
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => break Some(buf[i]),
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    };
+    let path = Path::new("-");
+    let reading = Reading {
+        path,
+        opts,
+        engines,
+        hits,
+        stats,
+        problems,
+        pb: None,
+    };
+    match first {
+        None => Ok(()),
+        Some(b'{') => read_jsonl(reading, input, opts.table.clone()),
+        Some(_) => read_csv(reading, input, opts.table.clone()),
+    }
 }
 
 /// Empties a cells vector and gives it back with another lifetime, keeping its

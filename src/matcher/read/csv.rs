@@ -30,7 +30,7 @@ const BLOCK: usize = 1 << 20;
 
 pub(super) fn read_csv(
     reading: Reading<'_, '_>,
-    file: std::fs::File,
+    file: impl std::io::Read,
     file_table: Option<String>,
 ) -> Result<(), MatchError> {
     let mut input = Input::new(file, BLOCK);

@@ -17,7 +17,7 @@ use super::*;
 /// before, with the same message.
 pub(super) fn read_jsonl(
     reading: Reading<'_, '_>,
-    file: std::fs::File,
+    file: impl std::io::Read,
     file_table: Option<String>,
 ) -> Result<(), MatchError> {
     let Reading {
