@@ -50,6 +50,8 @@ pub fn is_aggregate(name: &str) -> bool {
             | "percentilew"
             | "percentilesw"
             | "percentilesw_array"
+            | "variancepif"
+            | "stdevpif"
             | "stdev"
             | "stdevif"
             | "stdevp"
@@ -245,7 +247,7 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
                     _ => ps.extend(v.as_f64()),
                 }
             }
-            if name.starts_with("percentile") && !name.contains("array") {
+            if !name.contains("array") {
                 let p = ps.first().copied().unwrap_or(50.0);
                 return Ok(nearest_rank(&vals, p));
             }
@@ -255,10 +257,11 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
                     .collect(),
             ))
         }
-        "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif" | "variancep" => {
+        "stdev" | "stdevif" | "stdevp" | "stdevpif" | "variance" | "varianceif" | "variancep"
+        | "variancepif" => {
             let vals: Vec<f64> = with_if(1)?.iter().filter_map(Value::as_f64).collect();
             let n = vals.len() as f64;
-            let sample = !name.ends_with('p');
+            let sample = !name.trim_end_matches("if").ends_with('p');
             if vals.is_empty() || (sample && vals.len() < 2) {
                 return Ok(Value::Real(0.0));
             }

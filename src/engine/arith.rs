@@ -122,11 +122,13 @@ fn real_op(op: BinOp, x: f64, y: f64) -> f64 {
     }
 }
 
-/// Comparison: null on either side gives null. A string compared with a datetime is
-/// read as a datetime.
+/// Comparison. With a null on either side `!=` is true and every other comparison
+/// false (null-values docs: `val == int(null)` is false, `val != int(null)` true, and
+/// `where ival != 5` keeps the null row). A string compared with a datetime is read as
+/// a datetime.
 pub fn compare(op: BinOp, a: &Value, b: &Value) -> Value {
     if a.is_null() || b.is_null() {
-        return Value::Null;
+        return Value::Bool(op == BinOp::Ne);
     }
     let (a, b) = coerce_pair(a, b);
     let r = match op {

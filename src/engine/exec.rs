@@ -64,19 +64,41 @@ pub struct Ctx<'a> {
     pub env: Env,
     pub rng: Rc<Cell<u64>>,
     pub depth: usize,
+    /// The query text (to read argument names, which the syntax tree does not keep).
+    pub source: Rc<str>,
 }
 
 /// Limit on nested function calls (recursion is not allowed in KQL anyway).
 const MAX_DEPTH: usize = 64;
 
 impl<'a> Ctx<'a> {
-    pub fn new(db: &'a Database) -> Ctx<'a> {
+    pub fn new(db: &'a Database, source: &str) -> Ctx<'a> {
         Ctx {
             db,
             env: Env::default(),
             rng: Rc::new(Cell::new(0x9E37_79B9_7F4A_7C15)),
             depth: 0,
+            source: Rc::from(source),
         }
+    }
+
+    /// The name of a named argument (`f(name = value)`): the parser keeps only the
+    /// value, so the name is read from the text just before it.
+    pub fn arg_name(&self, arg: &Expr) -> Option<&str> {
+        let start = arg.span().start as usize;
+        let before = self.source.get(..start)?.trim_end();
+        let before = before.strip_suffix('=')?;
+        if before.ends_with(['=', '!', '<', '>']) {
+            return None;
+        }
+        let before = before.trim_end();
+        let name_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .last()
+            .map(|(i, _)| i)?;
+        Some(&before[name_start..])
     }
 
     pub fn with(&self, name: &str, binding: Binding) -> Ctx<'a> {
@@ -99,8 +121,8 @@ impl<'a> Ctx<'a> {
 
 /// Runs a parsed query: its statements in order; the result is the last query
 /// statement's table (a scalar query statement gives a one-cell table).
-pub fn run_query(q: &Query, db: &Database) -> Result<Table> {
-    let cx = Ctx::new(db);
+pub fn run_query(q: &Query, db: &Database, source: &str) -> Result<Table> {
+    let cx = Ctx::new(db, source);
     match run_statements(&q.statements, &cx)? {
         Thing::Table(t) => Ok(Rc::try_unwrap(t).unwrap_or_else(|t| (*t).clone())),
         Thing::Scalar(v) => Ok(scalar_table("print_0", v)),
@@ -214,10 +236,26 @@ pub fn call_function_with_input(
         env: def_env.clone(),
         rng: cx.rng.clone(),
         depth: cx.depth + 1,
+        source: cx.source.clone(),
     };
-    let mut args_iter = args.iter();
+    // Named arguments go to their parameter; the others fill the rest in order.
+    let named: Vec<(Option<&str>, &Expr)> = args
+        .iter()
+        .map(|a| {
+            let n = cx
+                .arg_name(a)
+                .filter(|n| f.params.iter().any(|p| p.name.name == *n));
+            (n, a)
+        })
+        .collect();
+    let mut positional = named.iter().filter(|(n, _)| n.is_none()).map(|(_, a)| *a);
     let mut input = input;
     for p in &f.params {
+        let by_name = named
+            .iter()
+            .find(|(n, _)| *n == Some(p.name.name.as_str()))
+            .map(|(_, a)| *a);
+        let mut args_iter = by_name.into_iter().chain(&mut positional);
         let b = match &p.ty {
             ParamType::Tabular { .. } => {
                 if let Some(t) = input.take() {

@@ -67,14 +67,10 @@ pub fn datetime(ticks: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}.{f:07}")
 }
 
-/// `2018-07-01T00:00:00Z`, `2018-07-01T00:00:00.5Z` (what `tostring` gives).
+/// `2018-07-01T00:00:00.0000000Z` (what `tostring` gives).
 pub fn datetime_iso(ticks: i64) -> String {
     let (y, m, d, hh, mm, ss, f) = civil(ticks);
-    if f == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{f:07}Z")
-    }
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{f:07}Z")
 }
 
 /// `[-][d.]hh:mm:ss[.fffffff]`

@@ -95,5 +95,5 @@ pub fn run(text: &str, db: &Database) -> Result<Table> {
     if let Some(e) = parsed.errors.first() {
         return Err(Error::at(e.span, format!("syntax error: {}", e.message)));
     }
-    exec::run_query(&parsed.query, db)
+    exec::run_query(&parsed.query, db, text)
 }

@@ -326,18 +326,14 @@ impl Value {
     }
 }
 
-/// Parses a guid (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hyphens optional).
+/// Parses a guid (32 hex digits, hyphens optional).
 pub fn parse_guid(s: &str) -> Option<u128> {
     let s = s.trim().trim_start_matches('{').trim_end_matches('}');
     let hex: String = s.chars().filter(|c| *c != '-').collect();
+    // Kusto accepts 32 hex digits with hyphens anywhere (toguid docs:
+    // `0123456789ab-cdef-0123-456789abcdef` is a guid).
     if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
-    }
-    if s.len() != 32 {
-        let groups: Vec<usize> = s.split('-').map(str::len).collect();
-        if groups != [8, 4, 4, 4, 12] {
-            return None;
-        }
     }
     u128::from_str_radix(&hex, 16).ok()
 }

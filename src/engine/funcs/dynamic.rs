@@ -43,17 +43,80 @@ fn set_key(j: &Json) -> String {
     crate::engine::format::json_compact(j)
 }
 
+/// Looks up a JSONPath-like key (`$.a.b`, `$['a']`) or a plain key in a bag.
+fn path_parts(key: &str) -> Vec<String> {
+    match key.strip_prefix('$') {
+        Some(rest) => rest
+            .split(['.', '[', ']'])
+            .map(|p| p.trim_matches(['\'', '"']))
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        None => vec![key.to_string()],
+    }
+}
+
+fn remove_path(j: &mut Json, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if let Json::Object(m) = j {
+        if rest.is_empty() {
+            m.shift_remove(first);
+        } else if let Some(child) = m.get_mut(first) {
+            remove_path(child, rest);
+        }
+    }
+}
+
+/// `range(start, stop [, step])`: an array (at most a million elements).
+fn range_array(a: &[Value]) -> Result<Value> {
+    use crate::kql::ast::BinOp;
+    let (start, stop) = (arg(a, 0), arg(a, 1));
+    let step = match a.get(2) {
+        Some(s) => s.clone().undyn_scalar(),
+        None => Value::Long(1),
+    };
+    if start.is_null() || stop.is_null() || step.is_null() {
+        return Ok(Value::Null);
+    }
+    let zero = crate::engine::arith::binary(BinOp::Sub, &step, &step)?;
+    let up = value::compare(&step, &zero);
+    if up.is_eq() {
+        return Ok(Value::Null);
+    }
+    let mut out = Vec::new();
+    let mut v = start;
+    while out.len() < 1_000_000 {
+        let o = value::compare(&v, &stop);
+        if (up.is_gt() && o.is_gt()) || (up.is_lt() && o.is_lt()) {
+            break;
+        }
+        out.push(v.to_json());
+        v = crate::engine::arith::binary(BinOp::Add, &v, &step)?;
+    }
+    Ok(dyn_arr(out))
+}
+
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
     let v = match name {
+        "range" => return Some(range_array(a)),
         "array_length" => arr(a.first()?).map_or(Value::Null, |x| Value::Long(x.len() as i64)),
         "bag_keys" => match a.first().and_then(Value::as_json) {
             Some(Json::Object(m)) => dyn_arr(m.keys().map(|k| Json::String(k.clone())).collect()),
             _ => Value::Null,
         },
-        "bag_has_key" => match a.first().and_then(Value::as_json) {
-            Some(Json::Object(m)) => Value::Bool(m.contains_key(&super::s(a, 1))),
-            _ => Value::Bool(false),
-        },
+        "bag_has_key" => {
+            let mut cur = a.first().and_then(Value::as_json);
+            for p in path_parts(&super::s(a, 1)) {
+                cur = cur.and_then(|j| match j {
+                    Json::Object(m) => m.get(&p),
+                    Json::Array(x) => p.parse::<usize>().ok().and_then(|i| x.get(i)),
+                    _ => None,
+                });
+            }
+            Value::Bool(cur.is_some())
+        }
         "pack" | "bag_pack" | "pack_dictionary" => {
             if !a.len().is_multiple_of(2) {
                 return Some(Err(Error::new(format!(
@@ -79,25 +142,14 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
             Value::dynamic(Json::Object(m))
         }
         "bag_remove_keys" => match a.first().and_then(Value::as_json) {
-            Some(Json::Object(m)) => {
-                let drop: Vec<String> = a
-                    .get(1)
-                    .and_then(arr)
-                    .map(|x| {
-                        x.iter()
-                            .filter_map(|k| k.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut m = m.clone();
-                for k in drop {
-                    if let Some(path) = k.strip_prefix("$.") {
-                        m.shift_remove(path);
-                    } else {
-                        m.shift_remove(&k);
+            Some(j @ Json::Object(_)) => {
+                let mut j = j.clone();
+                for k in a.get(1).and_then(arr).into_iter().flatten() {
+                    if let Some(k) = k.as_str() {
+                        remove_path(&mut j, &path_parts(k));
                     }
                 }
-                Value::dynamic(Json::Object(m))
+                Value::dynamic(j)
             }
             _ => Value::Null,
         },

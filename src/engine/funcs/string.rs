@@ -223,6 +223,8 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
             for b in s(a, 0).bytes() {
                 if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
                     out.push(b as char);
+                } else if b == b' ' && name == "url_encode" {
+                    out.push('+');
                 } else {
                     out.push_str(&format!("%{b:02x}"));
                 }

@@ -137,6 +137,7 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
                             };
                             (w(x) - w(y)) / 7
                         }
+                        "nanosecond" | "nanoseconds" => (x - y) * 100,
                         p => match unit_ticks(p) {
                             Some(u) => x.div_euclid(u) - y.div_euclid(u),
                             None => return Some(Err(Error::new(format!("unknown period `{p}`")))),

@@ -206,10 +206,27 @@ fn bag_unpack(t: &Table, args: &[Expr], cx: &Ctx) -> Result<Table> {
     let Some(col) = args.first() else {
         return Err(Error::new("bag_unpack() needs a column"));
     };
-    let prefix = match args.get(1) {
-        Some(e) => eval_scalar(e, cx)?.to_kusto_string(),
-        None => String::new(),
-    };
+    // bag_unpack(column [, column_prefix] [, columnsConflict] [, ignoredProperties]),
+    // by position or by name.
+    let (mut prefix, mut conflict, mut ignored) =
+        (String::new(), String::from("error"), Vec::new());
+    for (k, a) in args.iter().enumerate().skip(1) {
+        let name = cx.arg_name(a).map(str::to_ascii_lowercase);
+        let v = eval_scalar(a, cx)?;
+        match (name.as_deref(), k) {
+            (Some("column_prefix"), _) | (None, 1) => prefix = v.to_kusto_string(),
+            (Some("columnsconflict"), _) | (None, 2) => conflict = v.to_kusto_string(),
+            (Some("ignoredproperties"), _) | (None, 3) => {
+                if let Some(Json::Array(a)) = v.as_json() {
+                    ignored = a
+                        .iter()
+                        .filter_map(|j| j.as_str().map(str::to_string))
+                        .collect();
+                }
+            }
+            _ => return Err(Error::at(a.span(), "bag_unpack(): unexpected argument")),
+        }
+    }
     let cname = expr_name(col).unwrap_or_default();
     let mut bags = Vec::with_capacity(t.rows.len());
     let mut keys: Vec<String> = Vec::new();
@@ -225,16 +242,29 @@ fn bag_unpack(t: &Table, args: &[Expr], cx: &Ctx) -> Result<Table> {
         bags.push(v);
     }
     keys.sort();
+    keys.retain(|k| !ignored.contains(k));
     let keep: Vec<usize> = (0..t.cols.len())
         .filter(|&c| t.cols[c].name != cname)
         .collect();
     let mut out = super::basic::select(t, &keep);
     for k in &keys {
+        let name = format!("{prefix}{k}");
+        if out.col(&name).is_some() {
+            match conflict.as_str() {
+                "keep_source" => continue,
+                "replace_source" => {}
+                _ => {
+                    return Err(Error::new(format!(
+                        "bag_unpack(): column `{name}` already exists (columnsConflict='error')"
+                    )));
+                }
+            }
+        }
         let vals: Vec<Value> = bags
             .iter()
             .map(|b| crate::engine::funcs::dynamic::get_key(b, k))
             .collect();
-        set_column(&mut out, &format!("{prefix}{k}"), vals, Ty::Dynamic);
+        set_column(&mut out, &name, vals, Ty::Dynamic);
     }
     Ok(out)
 }

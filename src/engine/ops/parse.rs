@@ -61,7 +61,9 @@ pub fn parse(
                     re.push_str(&regex::escape(s));
                 }
             }
-            ParsePart::Star(_) => re.push_str(if last { ".*" } else { ".*?" }),
+            // In regex mode `*` and string columns are greedy `.*` (the `U` flag makes
+            // them lazy); in simple mode they are lazy except at the end.
+            ParsePart::Star(_) => re.push_str(if last || kind == "regex" { ".*" } else { ".*?" }),
             ParsePart::Column { name, ty, .. } => {
                 let ty = match ty {
                     Some(t) => Ty::parse(&t.name)
@@ -69,7 +71,7 @@ pub fn parse(
                     None => Ty::String,
                 };
                 let body = if ty == Ty::String {
-                    if last { ".*" } else { ".*?" }
+                    if last || kind == "regex" { ".*" } else { ".*?" }
                 } else {
                     type_regex(ty)
                 };
@@ -235,7 +237,12 @@ fn split_pairs(
         let Some(kpos) = bytes[pos..].find(kv) else {
             break;
         };
-        let key = bytes[pos..pos + kpos].trim().to_string();
+        let key_text = &bytes[pos..pos + kpos];
+        let key = key_text
+            .rfind(pair)
+            .map_or(key_text, |i| &key_text[i + pair.len()..])
+            .trim()
+            .to_string();
         pos += kpos + kv.len();
         let rest = &bytes[pos..];
         let first = rest.chars().next();

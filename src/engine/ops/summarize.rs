@@ -23,15 +23,29 @@ pub fn agg_default_name(e: &Expr) -> Option<String> {
         return None;
     }
     let arg = args.first().and_then(expr_name).unwrap_or_default();
-    Some(match f {
-        "count" | "countif" => format!("{f}_"),
-        "percentile" => {
-            let p = args.get(1).map(lit_text).unwrap_or_default();
-            format!("percentile_{arg}_{p}")
+    // Kusto's prefixes (summarize docs: `make_list(x)` is `list_x`, `make_set(x)` is
+    // `set_x`, `variancep(x)` is `variance_x`, `percentilesw_array(x, ...)` is
+    // `percentile_x`).
+    let prefix = match f {
+        "countif" => return Some("countif_".into()),
+        "make_list" | "make_list_if" | "makelist" | "make_list_with_nulls" => "list",
+        "make_set" | "make_set_if" | "makeset" => "set",
+        "make_bag" | "make_bag_if" => "bag",
+        "take_any" | "any" => "any",
+        "take_anyif" | "anyif" => "anyif",
+        "variancep" => "variance",
+        "stdevp" => "stdev",
+        "percentiles_array" | "percentilesw_array" => "percentile",
+        "percentile" | "percentilew" => {
+            let p = args
+                .get(if f == "percentile" { 1 } else { 2 })
+                .map(lit_text)
+                .unwrap_or_default();
+            return Some(format!("percentile_{arg}_{p}"));
         }
-        "any" => format!("any_{arg}"),
-        _ => format!("{f}_{arg}"),
-    })
+        other => other,
+    };
+    Some(format!("{prefix}_{arg}"))
 }
 
 fn lit_text(e: &Expr) -> String {
@@ -104,6 +118,7 @@ enum AggOut<'a> {
     },
     Percentile {
         x: &'a Expr,
+        w: Option<&'a Expr>,
         p: &'a Expr,
     },
 }
@@ -171,17 +186,24 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
                 }
             }
             Expr::Call { func, args, .. }
-                if matches!(func.name.as_str(), "percentiles") && args.len() >= 2 =>
+                if matches!(func.name.as_str(), "percentiles" | "percentilesw")
+                    && args.len() >= 2 =>
             {
+                let weighted = func.name == "percentilesw";
                 let x = expr_name(&args[0]).unwrap_or_default();
-                for (k, p) in args[1..].iter().enumerate() {
+                let first_p = if weighted { 2 } else { 1 };
+                for (k, p) in args[first_p.min(args.len())..].iter().enumerate() {
                     let n = ne
                         .names
                         .get(k)
                         .map(|n| n.name.clone())
                         .unwrap_or_else(|| format!("percentile_{x}_{}", lit_text(p)));
                     push(&mut cols, n, static_type(&args[0], t), &mut hints);
-                    outs.push(AggOut::Percentile { x: &args[0], p });
+                    outs.push(AggOut::Percentile {
+                        x: &args[0],
+                        w: weighted.then(|| &args[1]),
+                        p,
+                    });
                 }
             }
             _ => {
@@ -233,8 +255,8 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
                         (Some(i), ArgColSrc::Expr(e)) => eval(e, &Row::new(t, i), cx)?,
                     }
                 }
-                AggOut::Percentile { x, p } => {
-                    let call = percentile_call(x, p);
+                AggOut::Percentile { x, w, p } => {
+                    let call = percentile_call(x, *w, p);
                     eval(&call, &gr, cx)?
                 }
             };
@@ -250,14 +272,18 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
     Ok(out)
 }
 
-fn percentile_call(x: &Expr, p: &Expr) -> Expr {
+fn percentile_call(x: &Expr, w: Option<&Expr>, p: &Expr) -> Expr {
     let span = x.span();
+    let (name, args) = match w {
+        Some(w) => ("percentilew", vec![x.clone(), w.clone(), p.clone()]),
+        None => ("percentile", vec![x.clone(), p.clone()]),
+    };
     Expr::Call {
         func: Ident {
-            name: "percentile".into(),
+            name: name.into(),
             span,
         },
-        args: vec![x.clone(), p.clone()],
+        args,
         span,
     }
 }

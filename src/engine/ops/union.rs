@@ -55,6 +55,10 @@ pub fn union(
             _ => {
                 let name = match e.unparen() {
                     Expr::Name(i) => i.name.clone(),
+                    Expr::Pipeline(p) => match p.ops.last().map(|o| &o.op) {
+                        Some(Operator::As { name, .. }) => name.name.clone(),
+                        _ => format!("union_arg{}", k + usize::from(piped.is_some())),
+                    },
                     _ => format!("union_arg{}", k + usize::from(piped.is_some())),
                 };
                 let t = exec::tabular(e, cx)?;
