@@ -58,6 +58,10 @@ pub fn is_aggregate(name: &str) -> bool {
             | "variance"
             | "varianceif"
             | "variancep"
+            | "covariance"
+            | "covariancep"
+            | "covarianceif"
+            | "covariancepif"
             | "binary_all_and"
             | "binary_all_or"
             | "binary_all_xor"
@@ -135,10 +139,9 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
         values(arg(name, args, 0)?, cond, group, t, cx).map(non_null)
     };
     Ok(match name {
-        "count" => match args.first() {
-            Some(e) => Value::Long(non_null(values(e, None, group, t, cx)?).len() as i64),
-            None => Value::Long(group.len() as i64),
-        },
+        // `count(expr)` counts rows, nulls included (summarize docs: `count(y)` over
+        // two rows, one of them null, is 2).
+        "count" => Value::Long(group.len() as i64),
         "countif" => {
             let e = arg(name, args, 0)?;
             let mut n = 0;
@@ -273,6 +276,31 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
             } else {
                 var
             })
+        }
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+            let (x, y) = (arg(name, args, 0)?, arg(name, args, 1)?);
+            let cond = if name.ends_with("if") { Some(arg(name, args, 2)?) } else { None };
+            let mut pairs = Vec::new();
+            for &i in group {
+                let row = Row::new(t, i);
+                if let Some(c) = cond
+                    && truth(&eval(c, &row, cx)?) != Some(true)
+                {
+                    continue;
+                }
+                if let (Some(a), Some(b)) = (eval(x, &row, cx)?.as_f64(), eval(y, &row, cx)?.as_f64()) {
+                    pairs.push((a, b));
+                }
+            }
+            let n = pairs.len() as f64;
+            let sample = !name.trim_end_matches("if").ends_with('p');
+            if pairs.is_empty() || (sample && pairs.len() < 2) {
+                return Ok(Value::Real(0.0));
+            }
+            let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+            let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+            let s: f64 = pairs.iter().map(|(a, b)| (a - mx) * (b - my)).sum();
+            Value::Real(s / if sample { n - 1.0 } else { n })
         }
         "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
             let vals: Vec<i64> = with_if(1)?.iter().filter_map(Value::as_i64).collect();

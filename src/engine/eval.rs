@@ -45,7 +45,7 @@ pub fn eval_scalar(e: &Expr, cx: &Ctx) -> Result<Value> {
 
 pub fn eval(e: &Expr, row: &Row, cx: &Ctx) -> Result<Value> {
     match e {
-        Expr::Literal(l) => literal(l),
+        Expr::Literal(l) => literal(l, &cx.source),
         Expr::Name(i) => name(i, row, cx),
         Expr::Paren { inner, .. } => {
             if exec::is_tabular(inner, cx) {
@@ -154,7 +154,9 @@ fn toscalar(e: &Expr, cx: &Ctx) -> Result<Value> {
         .unwrap_or(Value::Null))
 }
 
-pub fn literal(l: &Literal) -> Result<Value> {
+/// A literal's value; `source` is the query text (for datetime forms the parser does
+/// not decode).
+pub fn literal(l: &Literal, source: &str) -> Result<Value> {
     Ok(match &l.value {
         LitValue::String { value, .. } => Value::str(value.as_str()),
         LitValue::Long(v) => Value::Long(*v),
@@ -175,26 +177,26 @@ pub fn literal(l: &Literal) -> Result<Value> {
             None => return Err(Error::at(l.span, "bad guid literal")),
         },
         LitValue::Null(_) => Value::Null,
-        LitValue::Dynamic(d) => Value::dynamic(dyn_json(d)?),
+        LitValue::Dynamic(d) => Value::dynamic(dyn_json(d, source)?),
     })
 }
 
-fn dyn_json(d: &DynValue) -> Result<Json> {
+fn dyn_json(d: &DynValue, source: &str) -> Result<Json> {
     Ok(match &d.kind {
         DynKind::Null => Json::Null,
         DynKind::Bool(b) => Json::Bool(*b),
         DynKind::Long(v) => Json::from(*v),
         DynKind::Real(v) => value::real_json(*v),
         DynKind::String(s) => Json::String(s.clone()),
-        DynKind::Array(a) => Json::Array(a.iter().map(dyn_json).collect::<Result<_>>()?),
+        DynKind::Array(a) => Json::Array(a.iter().map(|x| dyn_json(x, source)).collect::<Result<_>>()?),
         DynKind::Object(o) => {
             let mut m = serde_json::Map::new();
             for e in o {
-                m.insert(e.key.clone(), dyn_json(&e.value)?);
+                m.insert(e.key.clone(), dyn_json(&e.value, source)?);
             }
             Json::Object(m)
         }
-        DynKind::Scalar(l) => literal(l)?.to_json(),
+        DynKind::Scalar(l) => literal(l, source)?.to_json(),
     })
 }
 
@@ -322,7 +324,27 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
         };
     }
     match name {
-        "toscalar" if args.len() == 1 => return toscalar(&args[0], cx),
+        "toscalar" if args.len() == 1 => {
+            return if exec::is_tabular(&args[0], cx) {
+                toscalar(&args[0], cx)
+            } else {
+                eval(&args[0], row, cx)
+            };
+        }
+        "column_names_of" if args.len() == 1 => {
+            let t = exec::tabular(&args[0], cx)?;
+            return Ok(Value::dynamic(Json::Array(
+                t.cols.iter().map(|c| Json::String(c.name.clone())).collect(),
+            )));
+        }
+        "new_guid" => {
+            let hi = (cx.rand() * (1u64 << 53) as f64) as u128;
+            let lo = (cx.rand() * (1u64 << 53) as f64) as u128;
+            let g = (hi << 75) | (lo << 11);
+            // Version 4, variant 1.
+            let g = (g & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+            return Ok(Value::Guid(g));
+        }
         "row_number" => {
             let start = match args.first() {
                 Some(a) => eval(a, row, cx)?.as_i64().unwrap_or(1),
@@ -418,4 +440,48 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
 /// Shared empty string (for functions returning `""`).
 pub fn empty() -> Value {
     Value::Str(Arc::from(""))
+}
+
+/// Datetime forms Kusto reads that the literal decoder does not: `datetime("...")`
+/// with quotes, `MM-dd-yyyy`, `MM/dd/yyyy [HH:mm[:ss]]`, `datetime(2025, 6, 15)`, and
+/// `datetime(2017 - 08 - 04)` with spaces.
+pub fn loose_datetime(text: &str) -> Option<i64> {
+    let inner = text
+        .split_once('(')
+        .map_or(text, |(_, r)| r)
+        .trim_end()
+        .trim_end_matches(')')
+        .trim()
+        .trim_matches(['"', '\'']);
+    crate::time::parse(inner)
+        .or_else(|| crate::time::parse(&inner.replace(' ', "")))
+        .or_else(|| {
+            let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+            let n: Vec<i64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+            (parts.len() >= 3 && n.len() == parts.len()).then(|| {
+                let t = crate::time::days_from_civil(n[0], n[1], n[2]) * crate::time::TICKS_PER_DAY;
+                let hms = [3600, 60, 1]
+                    .iter()
+                    .zip(n.iter().skip(3))
+                    .map(|(u, v)| u * v)
+                    .sum::<i64>();
+                t + hms * crate::time::TICKS_PER_SECOND
+            })
+        })
+        .or_else(|| us_datetime(inner))
+}
+
+/// `MM-dd-yyyy` or `MM/dd/yyyy`, optionally followed by ` HH:mm[:ss]`.
+pub fn us_datetime(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), ""));
+    let p: Vec<&str> = date.split(['-', '/']).collect();
+    if p.len() != 3 || p[2].len() != 4 {
+        return None;
+    }
+    let (m, d, y): (i64, i64, i64) = (p[0].parse().ok()?, p[1].parse().ok()?, p[2].parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let iso = format!("{y:04}-{m:02}-{d:02}{}{}", if time.is_empty() { "" } else { "T" }, time.trim());
+    crate::time::parse(&iso)
 }

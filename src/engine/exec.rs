@@ -186,9 +186,20 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
             Some(Binding::Scalar(_)) => false,
             None => cx.db.tables.contains_key(&i.name),
         },
-        Expr::Call { func, .. } => matches!(
-            func.name.as_str(),
-            "materialize" | "table" | "view" | "range_table"
+        Expr::Call { func, .. } => {
+            matches!(func.name.as_str(), "materialize" | "table" | "view")
+                || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a function's body ends in a tabular expression (by its shape).
+fn returns_table(f: &FunctionDef) -> bool {
+    match f.body.last() {
+        Some(Statement::Query(e)) => matches!(
+            e.unparen(),
+            Expr::Pipeline(_) | Expr::Datatable { .. } | Expr::TabularOp(_)
         ),
         _ => false,
     }

@@ -44,6 +44,43 @@ fn compare_ips(a: &[Value]) -> Option<std::cmp::Ordering> {
     Some((x & m).cmp(&(y & m)))
 }
 
+/// An IPv6 (or IPv4, mapped to `::ffff:a.b.c.d`) address with an optional `/prefix`.
+fn parse_v6(text: &str) -> Option<(u128, u32)> {
+    let text = text.trim();
+    let (ip, prefix) = match text.split_once('/') {
+        Some((ip, p)) => (ip.trim(), Some(p.trim().parse::<u32>().ok()?)),
+        None => (text, None),
+    };
+    if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
+        let p = prefix.map_or(128, |p| (96 + p).min(128));
+        return Some((u128::from(v4.to_ipv6_mapped()), p));
+    }
+    let v6: std::net::Ipv6Addr = ip.parse().ok()?;
+    Some((u128::from(v6), prefix.unwrap_or(128).min(128)))
+}
+
+fn mask6(bits: u32) -> u128 {
+    if bits == 0 { 0 } else { u128::MAX << (128 - bits) }
+}
+
+fn compare_v6(a: &[Value]) -> Option<std::cmp::Ordering> {
+    let (x, px) = parse_v6(&s(a, 0))?;
+    let (y, py) = parse_v6(&s(a, 1))?;
+    let mut bits = px.min(py);
+    if let Some(p) = long(a, 2) {
+        bits = bits.min(u32::try_from(p).ok()?.min(128));
+    }
+    let m = mask6(bits);
+    Some((x & m).cmp(&(y & m)))
+}
+
+fn in_range_v6(ip: &str, range: &str) -> Option<bool> {
+    let (x, px) = parse_v6(ip)?;
+    let (r, pr) = parse_v6(range)?;
+    let m = mask6(pr.min(px));
+    Some(x & m == r & m)
+}
+
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
     let b = |o: Option<bool>| o.map_or(Value::Null, Value::Bool);
     let v = match name {
@@ -83,6 +120,26 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
                 })
         })),
         "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+        "ipv6_compare" => compare_v6(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+        "ipv6_is_match" => b(compare_v6(a).map(|o| o.is_eq())),
+        "ipv6_is_in_range" => b(in_range_v6(&s(a, 0), &s(a, 1))),
+        "ipv6_is_in_any_range" => {
+            let ip = s(a, 0);
+            let mut ranges = Vec::new();
+            for v in &a[1.min(a.len())..] {
+                match v.as_json() {
+                    Some(Json::Array(items)) => {
+                        ranges.extend(items.iter().filter_map(|j| j.as_str().map(str::to_string)))
+                    }
+                    _ => ranges.push(v.to_kusto_string()),
+                }
+            }
+            if parse_v6(&ip).is_none() {
+                Value::Null
+            } else {
+                Value::Bool(ranges.iter().any(|r| in_range_v6(&ip, r) == Some(true)))
+            }
+        }
         "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
         "ipv4_netmask_suffix" => {
             parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))

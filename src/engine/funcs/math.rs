@@ -110,6 +110,28 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
         "degrees" => f1(f64::to_degrees),
         "radians" => f1(f64::to_radians),
         "pi" => r(std::f64::consts::PI),
+        "gamma" => f1(gamma),
+        "loggamma" => f1(|x| gamma(x).abs().ln()),
+        "format_bytes" => match x {
+            Some(size) => {
+                let precision = long(a, 1).unwrap_or(0).clamp(0, 15) as usize;
+                let units = ["Bytes", "KB", "MB", "GB", "TB", "PB", "EB"];
+                let wanted = super::s(a, 2);
+                let k = match units.iter().position(|u| u.eq_ignore_ascii_case(&wanted)) {
+                    Some(k) => k,
+                    None => {
+                        let mut k = 0;
+                        while k + 1 < units.len() && size.abs() >= 1024f64.powi(k as i32 + 1) {
+                            k += 1;
+                        }
+                        k
+                    }
+                };
+                let v = size / 1024f64.powi(k as i32);
+                Value::str(format!("{v:.precision$} {}", units[k]))
+            }
+            None => Value::str(""),
+        },
         "isnan" => Value::Bool(x.is_some_and(f64::is_nan)),
         "isinf" => Value::Bool(x.is_some_and(f64::is_infinite)),
         "isfinite" => Value::Bool(x.is_some_and(f64::is_finite)),
@@ -236,4 +258,29 @@ pub fn bin(v: &Value, size: &Value) -> Result<Value> {
             _ => return Err(Error::new("bin() needs a number, datetime or timespan")),
         },
     })
+}
+
+/// The gamma function (Lanczos approximation, g = 7).
+pub fn gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x));
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
 }

@@ -315,6 +315,20 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
                 .collect();
             return st(out);
         }
+        "has_any_index" => {
+            let text = s(a, 0);
+            let items: Vec<String> = match a.get(1).and_then(Value::as_json) {
+                Some(Json::Array(x)) => x
+                    .iter()
+                    .map(|j| Value::dynamic(j.clone()).to_kusto_string())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let hit = items.iter().position(|i| {
+                crate::matcher::ops::eval(crate::matcher::ops::StrOpKind::Has, &text, i)
+            });
+            Value::Long(hit.map_or(-1, |i| i as i64))
+        }
         "isascii" => Value::Bool(s(a, 0).is_ascii()),
         "isutf8" => Value::Bool(true),
         "parse_url" => parse_url(&s(a, 0)),

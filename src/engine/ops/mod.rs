@@ -91,6 +91,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
             step,
         } => basic::range(&name.name, from, to, step, cx),
         Operator::GetSchema => Ok(basic::getschema(&input)),
+        Operator::Partition { by, sub, .. } => partition(&input, by, sub, cx),
         Operator::Render { .. } => return Ok(input),
         Operator::Error if op.name == "scan" => {
             Err(Error::new("the `scan` operator is not supported yet"))
@@ -101,6 +102,57 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         ))),
     };
     r.map(Rc::new).map_err(|e| e.or_at(span))
+}
+
+/// `partition by Col ( ops )`: runs `ops` on each group of rows with the same `Col`
+/// (groups in first-appearance order) and unions the results.
+fn partition(t: &Rc<Table>, by: &Expr, sub: &[PipeOp], cx: &Ctx) -> Result<Table> {
+    let (keys, _) = basic::column_values(t, by, cx)?;
+    let mut order: Vec<super::value::Key> = Vec::new();
+    let mut groups: std::collections::HashMap<super::value::Key, Vec<usize>> = Default::default();
+    for (i, k) in keys.iter().enumerate() {
+        let k = k.key();
+        if !groups.contains_key(&k) {
+            order.push(k.clone());
+        }
+        groups.entry(k).or_default().push(i);
+    }
+    let mut parts = Vec::new();
+    for k in &order {
+        let rows = groups[k].iter().map(|&i| t.rows[i].clone()).collect();
+        let mut cur = Rc::new(Table {
+            cols: t.cols.clone(),
+            rows,
+        });
+        let mut scx = cx.clone();
+        for op in sub {
+            cur = apply(cur, op, &mut scx)?;
+        }
+        parts.push(cur);
+    }
+    let mut out = match parts.first() {
+        Some(p) => Table::new(p.cols.clone()),
+        None => Table::new(t.cols.clone()),
+    };
+    for p in parts {
+        for c in &p.cols {
+            if out.col(&c.name).is_none() {
+                out.cols.push(c.clone());
+                for r in &mut out.rows {
+                    r.push(super::value::Value::Null);
+                }
+            }
+        }
+        let map: Vec<Option<usize>> = out.cols.iter().map(|c| p.col(&c.name)).collect();
+        for r in &p.rows {
+            out.rows.push(
+                map.iter()
+                    .map(|m| m.map_or(super::value::Value::Null, |c| r[c].clone()))
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn invoke(input: Rc<Table>, call: &Expr, cx: &Ctx) -> Result<Table> {
