@@ -279,7 +279,11 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
         }
         "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
             let (x, y) = (arg(name, args, 0)?, arg(name, args, 1)?);
-            let cond = if name.ends_with("if") { Some(arg(name, args, 2)?) } else { None };
+            let cond = if name.ends_with("if") {
+                Some(arg(name, args, 2)?)
+            } else {
+                None
+            };
             let mut pairs = Vec::new();
             for &i in group {
                 let row = Row::new(t, i);
@@ -288,7 +292,9 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
                 {
                     continue;
                 }
-                if let (Some(a), Some(b)) = (eval(x, &row, cx)?.as_f64(), eval(y, &row, cx)?.as_f64()) {
+                if let (Some(a), Some(b)) =
+                    (eval(x, &row, cx)?.as_f64(), eval(y, &row, cx)?.as_f64())
+                {
                     pairs.push((a, b));
                 }
             }

@@ -122,13 +122,16 @@ fn real_op(op: BinOp, x: f64, y: f64) -> f64 {
     }
 }
 
-/// Comparison. With a null on either side `!=` is true and every other comparison
-/// false (null-values docs: `val == int(null)` is false, `val != int(null)` true, and
-/// `where ival != 5` keeps the null row). A string compared with a datetime is read as
-/// a datetime.
+/// Comparison, with nulls as the null-values docs show them: a value `==` null is
+/// false and `!=` null is true (so `where ival != 5` keeps the null row); null against
+/// null, and `<`/`>` with a null, are null. A string compared with a datetime is read
+/// as a datetime.
 pub fn compare(op: BinOp, a: &Value, b: &Value) -> Value {
     if a.is_null() || b.is_null() {
-        return Value::Bool(op == BinOp::Ne);
+        return match op {
+            BinOp::Eq | BinOp::Ne if a.is_null() != b.is_null() => Value::Bool(op == BinOp::Ne),
+            _ => Value::Null,
+        };
     }
     let (a, b) = coerce_pair(a, b);
     let r = match op {

@@ -167,10 +167,18 @@ pub fn literal(l: &Literal, source: &str) -> Result<Value> {
         LitValue::Timespan(t) => Value::Timespan(*t),
         LitValue::Datetime(Some(t)) => Value::DateTime(*t),
         LitValue::Datetime(None) => {
-            return Err(Error::at(
-                l.span,
-                "datetime literal in a format rulecat cannot read",
-            ));
+            let text = source
+                .get(l.span.start as usize..l.span.end as usize)
+                .unwrap_or_default();
+            match loose_datetime(text) {
+                Some(t) => Value::DateTime(t),
+                None => {
+                    return Err(Error::at(
+                        l.span,
+                        "datetime literal in a format rulecat cannot read",
+                    ));
+                }
+            }
         }
         LitValue::Guid(g) => match value::parse_guid(g) {
             Some(g) => Value::Guid(g),
@@ -188,7 +196,11 @@ fn dyn_json(d: &DynValue, source: &str) -> Result<Json> {
         DynKind::Long(v) => Json::from(*v),
         DynKind::Real(v) => value::real_json(*v),
         DynKind::String(s) => Json::String(s.clone()),
-        DynKind::Array(a) => Json::Array(a.iter().map(|x| dyn_json(x, source)).collect::<Result<_>>()?),
+        DynKind::Array(a) => Json::Array(
+            a.iter()
+                .map(|x| dyn_json(x, source))
+                .collect::<Result<_>>()?,
+        ),
         DynKind::Object(o) => {
             let mut m = serde_json::Map::new();
             for e in o {
@@ -334,7 +346,10 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
         "column_names_of" if args.len() == 1 => {
             let t = exec::tabular(&args[0], cx)?;
             return Ok(Value::dynamic(Json::Array(
-                t.cols.iter().map(|c| Json::String(c.name.clone())).collect(),
+                t.cols
+                    .iter()
+                    .map(|c| Json::String(c.name.clone()))
+                    .collect(),
             )));
         }
         "new_guid" => {
@@ -482,6 +497,10 @@ pub fn us_datetime(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let iso = format!("{y:04}-{m:02}-{d:02}{}{}", if time.is_empty() { "" } else { "T" }, time.trim());
+    let iso = format!(
+        "{y:04}-{m:02}-{d:02}{}{}",
+        if time.is_empty() { "" } else { "T" },
+        time.trim()
+    );
     crate::time::parse(&iso)
 }

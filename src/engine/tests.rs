@@ -324,3 +324,57 @@ fn errors_are_located_not_panics() {
     assert!(err("externaldata(a:string)['https://x'] | take 1").contains("not supported offline"));
     assert!(err("print x = 1 +").starts_with("syntax error"));
 }
+
+#[test]
+fn null_comparisons_follow_the_null_values_docs() {
+    // null-values docs: 5 == int(null) is false, 5 != int(null) true; null > 3 is null;
+    // `where ival != 5` keeps the null row.
+    assert_eq!(
+        q(
+            "datatable(v:int)[5, int(null)] | extend eq = v == int(null), ne = v != int(null), gt = v > 3"
+        ),
+        "v,eq,ne,gt|5,false,true,true|,,,"
+    );
+    assert_eq!(
+        q("datatable(v:int)[5, int(null)] | where v != 5 | count"),
+        "Count|1"
+    );
+}
+
+#[test]
+fn named_arguments_and_defaults() {
+    // user-defined-functions docs: f(c=7, a=12) and f(12, c=7) both give 12-b.default-7.
+    let f = "let f = (a:long, b:string = 'b.default', c:long = 0) { strcat(a, '-', b, '-', c) };";
+    assert_eq!(
+        q(&format!("{f} print x = f(c=7, a=12), y = f(12, c=7)")),
+        "x,y|12-b.default-7,12-b.default-7"
+    );
+}
+
+#[test]
+fn series_and_ipv6_functions() {
+    assert_eq!(
+        q("print series_add(dynamic([1,2,3]), dynamic([10,20,30]))"),
+        "print_0|[11,22,33]"
+    );
+    assert_eq!(
+        q("print series_greater(dynamic([1,5]), 2)"),
+        "print_0|[false,true]"
+    );
+    assert_eq!(
+        q("print series_fill_forward(dynamic([null,1,null,3]))"),
+        "print_0|[null,1,1,3]"
+    );
+    assert_eq!(
+        q("print ipv6_is_match('::ffff:7f00:1', '127.0.0.1'), ipv6_compare('fe80::1', 'fe80::2')"),
+        "print_0,print_1|true,-1"
+    );
+}
+
+#[test]
+fn loose_datetime_forms() {
+    assert_eq!(
+        q("print datetime('12-02-2022'), datetime(2025, 6, 15), todatetime('02/17/2016 08:40:01')"),
+        "print_0,print_1,print_2|2022-12-02 00:00:00.0000000,2025-06-15 00:00:00.0000000,2016-02-17 08:40:01.0000000"
+    );
+}

@@ -60,7 +60,11 @@ fn parse_v6(text: &str) -> Option<(u128, u32)> {
 }
 
 fn mask6(bits: u32) -> u128 {
-    if bits == 0 { 0 } else { u128::MAX << (128 - bits) }
+    if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    }
 }
 
 fn compare_v6(a: &[Value]) -> Option<std::cmp::Ordering> {

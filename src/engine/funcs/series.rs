@@ -3,8 +3,8 @@
 //! elements are null in the result.
 
 use super::real;
-use crate::engine::value::{Json, Value};
 use crate::engine::Result;
+use crate::engine::value::{Json, Value};
 
 fn nums(v: &Value) -> Option<Vec<Option<f64>>> {
     match v.as_json() {
@@ -29,7 +29,9 @@ fn num_json(x: Option<f64>) -> Json {
 
 fn real_json(x: Option<f64>) -> Json {
     match x {
-        Some(f) if f.is_finite() => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        Some(f) if f.is_finite() => {
+            serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+        }
         Some(f) => Json::String(crate::engine::format::real(f)),
         None => Json::Null,
     }
@@ -62,7 +64,15 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         "series_exp" => Some(f64::exp),
         "series_log" => Some(f64::ln),
         "series_sqrt" => Some(f64::sqrt),
-        "series_sign" => Some(|x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 }),
+        "series_sign" => Some(|x: f64| {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }),
         _ => None,
     };
     let first = a.first().and_then(nums);
@@ -71,7 +81,10 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
             return Some(Ok(Value::Null));
         };
         // Functions that keep integers integral print like the docs (`[6.5,0,8.2]`).
-        let keep_int = matches!(name, "series_abs" | "series_ceiling" | "series_floor" | "series_sign");
+        let keep_int = matches!(
+            name,
+            "series_abs" | "series_ceiling" | "series_floor" | "series_sign"
+        );
         let out = xs
             .into_iter()
             .map(|x| {
@@ -104,10 +117,12 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         };
         let n = xs.len().max(ys.len());
         let out = (0..n)
-            .map(|i| match (xs.get(i).copied().flatten(), ys.get(i).copied().flatten()) {
-                (Some(x), Some(y)) => f(x, y),
-                _ => Json::Null,
-            })
+            .map(
+                |i| match (xs.get(i).copied().flatten(), ys.get(i).copied().flatten()) {
+                    (Some(x), Some(y)) => f(x, y),
+                    _ => Json::Null,
+                },
+            )
             .collect();
         return Some(Ok(arr(out)));
     }
@@ -185,7 +200,10 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
                 };
             }
             if known.is_empty() {
-                return Some(Ok(arr(xs.into_iter().map(|_| num_json(constant)).collect())));
+                return Some(Ok(arr(xs
+                    .into_iter()
+                    .map(|_| num_json(constant))
+                    .collect())));
             }
             arr(out.into_iter().map(num_json).collect())
         }

@@ -43,6 +43,10 @@ pub fn agg_default_name(e: &Expr) -> Option<String> {
                 .unwrap_or_default();
             return Some(format!("percentile_{arg}_{p}"));
         }
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+            let y = args.get(1).and_then(expr_name).unwrap_or_default();
+            return Some(format!("{f}_{arg}_{y}"));
+        }
         other => other,
     };
     Some(format!("{prefix}_{arg}"))
