@@ -676,3 +676,39 @@ fn match_reads_standard_input() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("host1"), "{out}{err}");
 }
+
+// ---- 7. no follow-on findings after a syntax error ----
+
+fn lint_codes(path: &str) -> Vec<String> {
+    let (_, out, err) = run_in(repo(), &["lint", path, "--format", "json"]);
+    json(
+        &format!("{out}{err}")
+            .lines()
+            .next()
+            .map(|_| out.clone())
+            .unwrap(),
+    )["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn syntax_errors_do_not_cause_follow_on_findings() {
+    // The use of `lookback` is in the statement the parser skipped.
+    assert_eq!(
+        lint_codes("tests/fixtures/edges/syntax_error_hides_let_use.yaml"),
+        ["K0001"]
+    );
+    // The `let` itself did not parse: its later use is not an unknown column.
+    assert_eq!(
+        lint_codes("tests/fixtures/edges/broken_let_then_use.yaml"),
+        ["K0001"]
+    );
+    // A let that is really unused is still reported next to the syntax error.
+    let mut codes = lint_codes("tests/fixtures/edges/syntax_error_and_unused_let.yaml");
+    codes.sort();
+    assert_eq!(codes, ["K0001", "K0005"]);
+}

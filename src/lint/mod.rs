@@ -74,7 +74,15 @@ impl RuleCtx<'_> {
         code: &'static CodeInfo,
         out: &mut Vec<Diagnostic>,
     ) {
+        let tokens = if self.parsed.is_ok() {
+            Vec::new()
+        } else {
+            kql::lexer::tokenize(&self.rule.query.text)
+        };
         for f in self.analysis.of_kind(kind) {
+            if !self.parsed.is_ok() && self.explained_by_syntax_error(f, &tokens) {
+                continue;
+            }
             let mut d = Diagnostic::new(code, f.message.clone()).at(
                 self.rule.file,
                 self.query_span(f.span),
@@ -83,6 +91,41 @@ impl RuleCtx<'_> {
             d.notes.extend(f.notes.iter().cloned());
             d.help = f.help.clone();
             out.push(d);
+        }
+    }
+}
+
+impl RuleCtx<'_> {
+    /// Whether a finding in a query with syntax errors may be an artefact of the parser's
+    /// recovery, which skips to the next statement or pipe: the skipped text is invisible
+    /// to the analysis. Such findings are not reported; the syntax error (K0001) is, and
+    /// fixing it brings the real answer.
+    ///
+    /// * an unused `let` whose name still occurs after it in the text (the use was in
+    ///   skipped text);
+    /// * an unknown column or undefined name that a `let` in the text declares (the `let`
+    ///   itself did not parse).
+    fn explained_by_syntax_error(
+        &self,
+        f: &crate::analyze::Finding,
+        tokens: &[kql::lexer::Token],
+    ) -> bool {
+        use crate::analyze::FindingKind;
+        use kql::lexer::TokenKind;
+        let text = self.rule.query.text.as_str();
+        let Some(name) = text.get(f.span.start as usize..f.span.end as usize) else {
+            return false;
+        };
+        let ident =
+            |t: &kql::lexer::Token, s: &str| t.kind == TokenKind::Ident && t.text(text) == s;
+        match f.kind {
+            FindingKind::UnusedLet => tokens
+                .iter()
+                .any(|t| t.span.start >= f.span.end && ident(t, name)),
+            FindingKind::UnknownColumn | FindingKind::UndefinedName => tokens
+                .windows(2)
+                .any(|w| ident(&w[0], "let") && ident(&w[1], name)),
+            _ => false,
         }
     }
 }
