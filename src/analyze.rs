@@ -59,12 +59,36 @@ impl Analysis {
 
 /// Analyzes a parsed query against a table catalog.
 pub fn analyze(query: &Query, catalog: &Catalog) -> Analysis {
+    analyze_with_params(query, catalog, &[])
+}
+
+/// Analyzes the body of a function or parser whose parameters (name, KQL type as
+/// written) are in scope as `let`s: `FunctionParams`/`ParserParams` become lets in
+/// Sentinel too. A tabular parameter (`table:(...)`) binds an open row.
+pub fn analyze_with_params(
+    query: &Query,
+    catalog: &Catalog,
+    params: &[(String, String)],
+) -> Analysis {
     let mut a = Analyzer {
         catalog,
         lets: Vec::new(),
         scope: Vec::new(),
         out: Analysis::default(),
     };
+    for (name, ty) in params {
+        let ty = ty.trim();
+        let binding = if ty.starts_with("table") || ty == "(*)" {
+            Binding::Tabular(Row::open())
+        } else {
+            Binding::Scalar(scalar_type_name(ty))
+        };
+        let ident = Ident {
+            name: name.clone(),
+            span: Span { start: 0, end: 0 },
+        };
+        a.bind(&ident, binding, true);
+    }
     a.statements(&query.statements);
     a.report_unused(0);
     a.out.findings.sort_by(|x, y| {

@@ -6,6 +6,7 @@ use crate::diagnostics::CodeInfo;
 pub fn all() -> Vec<&'static CodeInfo> {
     let mut v: Vec<&'static CodeInfo> = vec![
         &crate::discover::UNREADABLE,
+        &crate::discover::HIDDEN_RULE_FILE,
         &crate::load::YAML_SYNTAX,
         &crate::load::DUPLICATE_KEY,
         &crate::load::YAML_LIMIT,
@@ -15,6 +16,11 @@ pub fn all() -> Vec<&'static CodeInfo> {
         &crate::schema::MISSING_KEY,
         &crate::schema::WRONG_TYPE,
         &crate::schema::INVALID_VALUE,
+        &crate::schema::NEAR_MISS_KEY,
+        &crate::schema::VALUE_CASE,
+        &crate::load::UNKNOWN_KIND,
+        &crate::load::KIND_MISMATCH,
+        &crate::contract::ENTITY_MAPPING,
         &crate::suppress::INVALID_SUPPRESSION,
         &crate::suppress::UNUSED_SUPPRESSION,
         &crate::compile::UNCOMPILABLE,

@@ -16,6 +16,9 @@
 //!
 //! [overbroad-signer]
 //! accepted = ["Microsoft Corporation"] # signer values accepted as precise enough
+//!
+//! [kinds]                      # kind of file per path glob, instead of detection
+//! "Parsers/**" = "function"
 //! ```
 
 use std::collections::BTreeMap;
@@ -61,6 +64,11 @@ pub struct Config {
     pub vocabulary: Vocabulary,
     #[serde(default, rename = "overbroad-signer")]
     pub overbroad_signer: OverbroadSigner,
+    /// Path glob → kind of file (`hunting-query`, `scheduled`, `function`, `query`, ...),
+    /// relative to this file's folder; the longest matching glob wins. Without an entry
+    /// the kind is detected from the content.
+    #[serde(default)]
+    pub kinds: BTreeMap<String, String>,
     /// Where the configuration was read from (not a key of the file).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -131,8 +139,25 @@ impl Config {
         Ok(c)
     }
 
+    /// The `[kinds]` globs as loader overrides, most specific (longest) glob first.
+    pub fn kind_overrides(&self) -> Result<crate::load::KindOverrides, String> {
+        let mut pairs: Vec<(String, String)> = self
+            .kinds
+            .iter()
+            .map(|(g, k)| (g.clone(), k.clone()))
+            .collect();
+        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        let base = self
+            .source
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        crate::load::KindOverrides::new(&pairs, base)
+    }
+
     /// Every lint named in `[lints]` must exist.
     fn validate(&self) -> Result<(), String> {
+        self.kind_overrides()?;
         for key in self.lints.keys() {
             if crate::codes::find(key).is_none() {
                 let names: Vec<&str> = crate::codes::all().iter().map(|c| c.name).collect();

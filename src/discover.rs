@@ -1,6 +1,7 @@
 //! Stage 1: find the rule files.
 //!
-//! Walks each input path with walkdir: `.yaml`/`.yml` files, hidden folders skipped,
+//! Walks each input path with walkdir: `.yaml`/`.yml` rule files and `.kql`/`.csl` query
+//! files (plus rule files whose name lacks the extension, reported), hidden folders skipped,
 //! symlinks followed with loop detection, `--exclude` globs applied, and the result sorted
 //! so that every later stage sees the files in one deterministic order. Problems (an
 //! unreadable folder, a symlink loop) are reported and the walk goes on.
@@ -37,6 +38,30 @@ declare_code! {
     }
 }
 
+declare_code! {
+    /// A file in a catalog folder that holds a rule but whose name does not end in
+    /// `.yaml` or `.yml` (`...CVE-2022-30190,yaml`, a rule saved without an extension).
+    ///
+    /// ## Why it matters
+    /// Sentinel's content tooling, CI jobs and most linters pick rule files by extension, so
+    /// such a file is silently never deployed or checked. rulecat reports it and checks it
+    /// anyway.
+    ///
+    /// ## Example
+    /// ```text
+    /// Analytic Rules/CVE-2022-30190,yaml     # a comma where the dot should be
+    /// ```
+    ///
+    /// ## How to fix
+    /// Rename the file to end in `.yaml`, or delete it if it is a stray copy.
+    pub static HIDDEN_RULE_FILE = {
+        code: "D0002",
+        name: "hidden-rule-file",
+        level: Warning,
+        summary: "a rule file whose name lacks the .yaml extension",
+    }
+}
+
 /// What discovery found.
 #[derive(Debug, Default)]
 pub struct Discovered {
@@ -44,8 +69,10 @@ pub struct Discovered {
     pub files: Vec<PathBuf>,
     /// Paths that could not be walked, with the reason.
     pub problems: Vec<(PathBuf, String)>,
-    /// How many YAML files `--exclude` removed.
+    /// How many rule files `--exclude` removed.
     pub excluded: usize,
+    /// Files (also in `files`) that hold a rule though their name lacks `.yaml`/`.yml`.
+    pub hidden: Vec<PathBuf>,
 }
 
 /// A usage error: a glob that does not parse, or an input path that does not exist.
@@ -149,14 +176,64 @@ pub fn build_excludes(globs: &[String], what: &str) -> Result<GlobSet, DiscoverE
         .map_err(|e| DiscoverError(format!("invalid exclude globs: {e}")))
 }
 
+/// Whether a walked file is checked: YAML rule files and bare KQL files (`.kql`, `.csl`).
 pub fn is_rule_file(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref(),
-        Some("yaml" | "yml")
-    )
+    is_yaml_file(path) || is_kql_file(path)
+}
+
+pub fn is_yaml_file(path: &Path) -> bool {
+    has_extension(path, &["yaml", "yml"])
+}
+
+/// A file of bare KQL, linted with the query's lints only.
+pub fn is_kql_file(path: &Path) -> bool {
+    has_extension(path, &["kql", "csl"])
+}
+
+fn has_extension(path: &Path, exts: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Whether a file whose name lacks a rule extension holds a rule anyway: its name ends in
+/// `yaml`/`yml` without the dot (`x,yaml`, `x_yml`), or it has no extension, and its first
+/// lines are the top-level keys of a rule (`id:`, `name:`, `query:`, `kind:` ...).
+pub fn is_hidden_rule_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let yamlish = (lower.ends_with("yaml") || lower.ends_with("yml"))
+        && !lower.ends_with(".yaml")
+        && !lower.ends_with(".yml");
+    if !yamlish && path.extension().is_some() {
+        return false;
+    }
+    let mut head = [0u8; 4096];
+    let n = match std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        f.read(&mut head)
+    }) {
+        Ok(n) => n,
+        Err(_) => return false,
+    };
+    let text = String::from_utf8_lossy(&head[..n]);
+    const KEYS: [&str; 8] = [
+        "id:",
+        "name:",
+        "query:",
+        "kind:",
+        "description:",
+        "FunctionName:",
+        "ParserName:",
+        "requiredDataConnectors:",
+    ];
+    let found = text
+        .lines()
+        .filter(|l| KEYS.iter().any(|k| l.starts_with(k)))
+        .count();
+    found >= 2
 }
 
 /// Walks the inputs. A path that does not exist is a usage error (exit 2).
@@ -193,7 +270,21 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    if is_rule_file(e.path()) {
+                    if is_hidden_rule_file(e.path()) {
+                        let before = files.len();
+                        let path = e.into_path();
+                        push(
+                            &mut out,
+                            &mut seen,
+                            &mut files,
+                            path.clone(),
+                            excludes,
+                            Some(input),
+                        );
+                        if files.len() > before {
+                            out.hidden.push(path);
+                        }
+                    } else if is_rule_file(e.path()) {
                         push(
                             &mut out,
                             &mut seen,
@@ -228,6 +319,7 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
     }
     out.files = files.into_iter().collect();
     out.problems.sort();
+    out.hidden.sort();
     Ok(out)
 }
 

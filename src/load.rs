@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::discover::{UNREADABLE, display_path, io_reason};
-use crate::model::Rule;
+use crate::model::{Rule, RuleKind};
 use crate::yaml::{self, Limits, Node, Value};
 
 declare_code! {
@@ -119,12 +119,58 @@ declare_code! {
     }
 }
 
+declare_code! {
+    /// The `kind` key holds a value that is no kind of rule Sentinel knows.
+    ///
+    /// ## Why it matters
+    /// Sentinel decides how to run a rule from its `kind`: `Scheduled`, `NRT`, `Fusion`,
+    /// `MLBehaviorAnalytics` or `MicrosoftSecurityIncidentCreation` (Defender XDR custom
+    /// detections use `CustomDetection`). Any other value is refused at import. rulecat
+    /// reads the file by its other keys so its query is still checked.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Sheduled
+    /// ```
+    ///
+    /// ## How to fix
+    /// Write one of the kinds (the message suggests the closest), or set the kind for the
+    /// file's folder in `rulecat.toml` (`[kinds]`).
+    pub static UNKNOWN_KIND = {
+        code: "S0006",
+        name: "unknown-kind",
+        level: Error,
+        summary: "a `kind` value that is no kind of rule",
+    }
+}
+
+declare_code! {
+    /// The `kind` key contradicts the rest of the file: `kind: Scheduled` in a file with no
+    /// schedule and no trigger, as hunting queries copied from analytics rules often have.
+    ///
+    /// ## Why it matters
+    /// Imported as an analytics rule, the file is refused (no `queryFrequency`,
+    /// `triggerOperator` ...); imported as a hunting query, `kind` is ignored. Either the
+    /// key or the file's folder is wrong. rulecat reads the file by its keys.
+    ///
+    /// ## How to fix
+    /// Remove `kind` from a hunting query, or complete the analytics rule.
+    pub static KIND_MISMATCH = {
+        code: "S0009",
+        name: "kind-mismatch",
+        level: Warning,
+        summary: "a `kind` value the file's keys contradict",
+    }
+}
+
 /// Loader settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Files larger than this are reported and not read.
     pub max_file_size: u64,
     pub limits: Limits,
+    /// Kinds set per path glob (`[kinds]` in `rulecat.toml`), first match wins.
+    pub kinds: KindOverrides,
 }
 
 impl Default for LoadOptions {
@@ -132,19 +178,70 @@ impl Default for LoadOptions {
         LoadOptions {
             max_file_size: 1024 * 1024,
             limits: Limits::default(),
+            kinds: KindOverrides::default(),
         }
     }
 }
 
-/// A rule that loaded and validated.
+/// Path globs that set a file's kind instead of detecting it.
+#[derive(Debug, Clone, Default)]
+pub struct KindOverrides {
+    rules: Arc<Vec<(globset::GlobMatcher, RuleKind)>>,
+    /// Folder the globs are relative to (the configuration file's folder).
+    base: Option<PathBuf>,
+}
+
+impl KindOverrides {
+    /// Builds overrides from `(glob, kind name)` pairs; globs are matched against the
+    /// path relative to `base` (and against the path as given).
+    pub fn new(pairs: &[(String, String)], base: Option<PathBuf>) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        for (glob, kind) in pairs {
+            let k = RuleKind::from_name(kind).ok_or_else(|| {
+                let names: Vec<&str> = RuleKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "[kinds] `{glob}`: unknown kind `{kind}`; kinds are {}",
+                    names.join(", ")
+                )
+            })?;
+            let g = globset::Glob::new(glob)
+                .map_err(|e| format!("[kinds] invalid glob `{glob}`: {e}"))?;
+            rules.push((g.compile_matcher(), k));
+        }
+        Ok(KindOverrides {
+            rules: Arc::new(rules),
+            base,
+        })
+    }
+
+    /// The kind set for `path`, if a glob matches it.
+    pub fn kind_of(&self, path: &Path) -> Option<RuleKind> {
+        let rel = self
+            .base
+            .as_deref()
+            .and_then(|b| path.strip_prefix(b).ok())
+            .or_else(|| path.strip_prefix("./").ok());
+        self.rules
+            .iter()
+            .find(|(g, _)| g.is_match(path) || rel.is_some_and(|r| g.is_match(r)))
+            .map(|(_, k)| *k)
+    }
+}
+
+/// A file that loaded: its kind, its lenient [`Rule`] view, and its query (empty when the
+/// kind has none or the file lacks it).
 #[derive(Debug, Clone)]
 pub struct LoadedRule {
     pub file: FileId,
     pub path: PathBuf,
+    pub kind: RuleKind,
     pub rule: Rule,
-    /// The YAML span tree, for lints that need positions of keys and values.
+    /// The YAML span tree, for lints that need positions of keys and values (an empty
+    /// mapping for bare `.kql` files).
     pub root: Node,
     pub query: QueryText,
+    /// Whether the file has a query string (where its kind keeps it).
+    pub has_query: bool,
 }
 
 /// The outcome of loading one file.
@@ -310,6 +407,12 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         );
         return loaded;
     }
+    if crate::discover::is_kql_file(Path::new(&name))
+        || opts.kinds.kind_of(Path::new(&name)) == Some(RuleKind::Query)
+    {
+        loaded.rule = Some(bare_query(file, &name, &text));
+        return loaded;
+    }
     let root = match yaml::parse(&text, opts.limits) {
         Ok(root) => root,
         Err(e) => {
@@ -330,20 +433,128 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         );
         return loaded;
     }
-    match crate::schema::validate(file, &root) {
-        Ok(rule) => {
-            let query = QueryText::new(&text, &root);
-            loaded.rule = Some(LoadedRule {
-                file,
-                path: PathBuf::from(name),
-                rule,
-                root,
-                query,
-            });
-        }
-        Err(diags) => loaded.diagnostics.extend(diags),
+    let doc = root.to_json();
+    let detected = match opts.kinds.kind_of(Path::new(&name)) {
+        Some(kind) => crate::model::Detected {
+            kind,
+            unknown_kind: None,
+            mismatch: None,
+        },
+        None => RuleKind::detect(&doc),
+    };
+    let kind = detected.kind;
+    let mut schema_diags = crate::schema::validate(file, &root, kind);
+    if let Some(value) = detected.unknown_kind {
+        loaded
+            .diagnostics
+            .push(unknown_kind_diagnostic(file, &root, &value, kind));
     }
+    if let Some(value) = detected.mismatch {
+        // The `kind` key of the hunting query is this finding, not also an unknown key.
+        schema_diags.retain(|d| {
+            !(d.code == &crate::schema::UNKNOWN_KEY
+                && d.message.starts_with("unknown key `kind` in a "))
+        });
+        let span = root
+            .get("kind")
+            .map(|e| e.value.span.clone())
+            .unwrap_or(0..0);
+        loaded.diagnostics.push(
+            Diagnostic::new(
+                &KIND_MISMATCH,
+                format!(
+                    "`kind: {value}`, but the file has none of a scheduled rule's keys (`queryFrequency`, `queryPeriod`, `triggerOperator`, `triggerThreshold`): read as a {}",
+                    kind.describe()
+                ),
+            )
+            .at(file, span, "contradicted by the file's keys")
+            .help("remove `kind` from a hunting query, or add the schedule and trigger of an analytics rule; `[kinds]` in rulecat.toml can set the kind per folder"),
+        );
+    }
+    loaded.diagnostics.extend(schema_diags);
     loaded
+        .diagnostics
+        .extend(crate::contract::check(file, &root, &doc, kind));
+    let query_node = kind.query_pointers().iter().find_map(|p| {
+        root.pointer(p)
+            .filter(|(n, _)| n.as_str().is_some())
+            .map(|(n, _)| n)
+    });
+    let (query, has_query) = match query_node {
+        Some(node) => (QueryText::at(&text, node), true),
+        None => (QueryText::default(), false),
+    };
+    let rule = Rule::from_json(kind, &doc, query.text.clone());
+    loaded.rule = Some(LoadedRule {
+        file,
+        path: PathBuf::from(name),
+        kind,
+        rule,
+        root,
+        query,
+        has_query,
+    });
+    loaded
+}
+
+/// A `.kql`/`.csl` file: the whole text is the query.
+fn bare_query(file: FileId, name: &str, text: &str) -> LoadedRule {
+    let body_start = text.len() - text.trim_start_matches('\u{feff}').len();
+    let query = QueryText {
+        text: text[body_start..].to_string(),
+        segments: vec![(0, body_start)],
+    };
+    let stem = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut rule = Rule::from_json(
+        RuleKind::Query,
+        &serde_json::Value::Null,
+        query.text.clone(),
+    );
+    rule.name = stem;
+    LoadedRule {
+        file,
+        path: PathBuf::from(name),
+        kind: RuleKind::Query,
+        rule,
+        root: Node {
+            value: Value::Map(Vec::new()),
+            span: 0..0,
+        },
+        has_query: true,
+        query,
+    }
+}
+
+fn unknown_kind_diagnostic(
+    file: FileId,
+    root: &Node,
+    value: &str,
+    read_as: RuleKind,
+) -> Diagnostic {
+    let span = root
+        .get("kind")
+        .map(|e| e.value.span.clone())
+        .unwrap_or(0..0);
+    let kinds: Vec<&str> = RuleKind::ALL
+        .iter()
+        .filter_map(|k| k.kind_value())
+        .collect();
+    let mut d = Diagnostic::new(
+        &UNKNOWN_KIND,
+        format!(
+            "`kind: {value}` is not a kind of rule; read as a {} by its keys",
+            read_as.describe()
+        ),
+    )
+    .at(file, span, "not a kind")
+    .note(format!("kinds: {}", kinds.join(", ")));
+    if let Some(best) = crate::suggest::closest(value, kinds.iter().copied()) {
+        d = d.help(format!("did you mean `{best}`?"));
+    }
+    d
 }
 
 fn yaml_error(file: FileId, text: &str, e: yaml::YamlError) -> Diagnostic {
@@ -488,17 +699,27 @@ pub struct QueryText {
 impl QueryText {
     /// Builds the map for the `query` value of a rule's span tree.
     pub fn new(file_text: &str, root: &Node) -> QueryText {
-        let Some(entry) = root.get("query") else {
+        match root.get("query") {
+            Some(entry) => QueryText::at(file_text, &entry.value),
+            None => QueryText::default(),
+        }
+    }
+
+    /// Builds the map for a string value anywhere in the span tree.
+    pub fn at(file_text: &str, node: &Node) -> QueryText {
+        let Some(value) = node.as_str() else {
             return QueryText::default();
         };
-        let Some(value) = entry.value.as_str() else {
-            return QueryText::default();
-        };
-        let start = entry.value.span.start.min(file_text.len());
-        let between = file_text.get(entry.key_span.end..start).unwrap_or("");
-        let is_block = between
-            .trim_start_matches(|c: char| c == ':' || c.is_whitespace())
-            .starts_with(['|', '>']);
+        let start = node.span.start.min(file_text.len());
+        // A block scalar (`key: |`) starts on the line after its indicator; a flow scalar
+        // starts at its value.
+        let line_start = file_text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let on_own_line = file_text[line_start..start].trim().is_empty();
+        let is_block = on_own_line
+            && file_text[..line_start]
+                .trim_end()
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+                .ends_with(['|', '>']);
         let mut segments = Vec::new();
         if is_block {
             let line_start = file_text[..start].rfind('\n').map_or(0, |i| i + 1);

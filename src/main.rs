@@ -39,7 +39,7 @@ enum Command {
     Lint(LintArgs),
     /// Print the generated JSON Schema of a rule file, or check the committed copy.
     #[command(
-        after_help = "Examples:\n  rulecat schema > schema/rule.schema.json\n  rulecat schema --check            # fails when schema/rule.schema.json is stale"
+        after_help = "Examples:\n  rulecat schema scheduled > scheduled.schema.json\n  rulecat schema --check            # fails when a committed schema under schema/ is stale"
     )]
     Schema(SchemaArgs),
     /// Compile the catalog into a deterministic, deduplicated indicator bundle.
@@ -203,26 +203,20 @@ enum Deny {
 
 #[derive(Args)]
 struct SchemaArgs {
-    /// Which schema to print.
-    #[arg(value_enum, default_value_t = SchemaKind::Rule)]
-    kind: SchemaKind,
-    /// Compare both committed schemas with the generated ones; exit 1 when one is stale.
+    /// Which schema to print: a kind of file (hunting-query, scheduled, nrt, fusion,
+    /// ml-behavior-analytics, microsoft-security-incident-creation, function, summary-rule,
+    /// custom-detection, arm-template) or `bundle`.
+    #[arg(default_value = "hunting-query", value_name = "KIND")]
+    kind: String,
+    /// Compare every committed schema with the generated one; exit 1 when one is stale.
     #[arg(long)]
     check: bool,
-    /// Regenerate both committed schemas (atomically).
+    /// Regenerate every committed schema (atomically).
     #[arg(long, conflicts_with = "check")]
     write: bool,
     /// The folder holding the committed schemas.
     #[arg(long, value_name = "DIR", default_value = "schema")]
     dir: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SchemaKind {
-    /// A rule file (schema/rule.schema.json).
-    Rule,
-    /// A bundle written by `rulecat compile` (schema/bundle.schema.json).
-    Bundle,
 }
 
 #[derive(Args)]
@@ -618,10 +612,11 @@ fn match_(args: MatchArgs) -> u8 {
 }
 
 fn schema(args: SchemaArgs) -> u8 {
-    let generated = [
-        ("rule.schema.json", rulecat::schema::rule_schema_text()),
-        ("bundle.schema.json", rulecat::compile::bundle_schema_text()),
-    ];
+    let mut generated: Vec<(&str, String)> = rulecat::schema::kind_schemas()
+        .iter()
+        .map(|s| (s.file, s.text()))
+        .collect();
+    generated.push(("bundle.schema.json", rulecat::compile::bundle_schema_text()));
     if args.check {
         let mut stale = false;
         for (name, text) in &generated {
@@ -651,9 +646,26 @@ fn schema(args: SchemaArgs) -> u8 {
         }
         return EXIT_CLEAN;
     }
-    let text = match args.kind {
-        SchemaKind::Rule => &generated[0].1,
-        SchemaKind::Bundle => &generated[1].1,
+    let text = if args.kind == "bundle" {
+        rulecat::compile::bundle_schema_text()
+    } else {
+        match rulecat::model::RuleKind::from_name(&args.kind).and_then(rulecat::schema::schema_for)
+        {
+            Some(s) => s.text(),
+            None => {
+                let mut names: Vec<&str> = rulecat::model::RuleKind::ALL
+                    .iter()
+                    .filter(|k| rulecat::schema::schema_for(**k).is_some())
+                    .map(|k| k.name())
+                    .collect();
+                names.push("bundle");
+                return fail(format!(
+                    "no schema named `{}`; schemas: {}",
+                    args.kind,
+                    names.join(", ")
+                ));
+            }
+        }
     };
     print!("{text}");
     EXIT_CLEAN

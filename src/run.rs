@@ -126,6 +126,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     )
     .map_err(|e| UsageError(e.0))?;
 
+    let mut load_opts = opts.load.clone();
+    load_opts.kinds = config.kind_overrides().map_err(UsageError)?;
     let (found, loaded) = if stdin {
         let name = opts
             .stdin_filename
@@ -142,7 +144,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
             (found, Vec::new())
         } else {
             found.files.push(PathBuf::from(&name));
-            (found, vec![load::load_stdin(name, 0, &opts.load)])
+            (found, vec![load::load_stdin(name, 0, &load_opts)])
         }
     } else {
         let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
@@ -151,7 +153,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
                 .files
                 .par_iter()
                 .enumerate()
-                .map(|(i, path)| load::load_file(path, i, &opts.load))
+                .map(|(i, path)| load::load_file(path, i, &load_opts))
                 .collect()
         };
         // Generous stacks: parsing hostile YAML must end in a diagnostic, never an overflow.
@@ -178,8 +180,29 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         debug_assert_eq!(id, l.file);
         diagnostics.extend(l.diagnostics);
         match l.rule {
-            Some(r) => rules.push(r),
+            Some(r) => {
+                *summary.kinds.entry(r.kind.name()).or_default() += 1;
+                summary
+                    .file_kinds
+                    .push((sources.get(id).name.clone(), r.kind.name()));
+                rules.push(r)
+            }
             None => summary.skipped += 1,
+        }
+    }
+    for (i, path) in found.files.iter().enumerate() {
+        if found.hidden.binary_search(path).is_ok() {
+            diagnostics.push(
+                Diagnostic::new(
+                    &discover::HIDDEN_RULE_FILE,
+                    format!(
+                        "`{}` holds a rule, but its name does not end in `.yaml`: other tools skip it",
+                        discover::display_path(path)
+                    ),
+                )
+                .at(i, 0..0, "a rule file without the extension")
+                .help("rename it to end in `.yaml`; rulecat checked it anyway"),
+            );
         }
     }
     for (path, reason) in found.problems {

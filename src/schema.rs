@@ -12,37 +12,82 @@ use serde_json::Value as Json;
 
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
-use crate::model::Rule;
+use crate::model::RuleKind;
 use crate::yaml::Node;
 
-/// Where the committed rule schema lives, relative to the repository root.
-pub const RULE_SCHEMA_PATH: &str = "schema/rule.schema.json";
+/// Where the committed schemas live, relative to the repository root.
+pub const SCHEMA_DIR: &str = "schema";
 
 declare_code! {
-    /// A key that the rule format does not define.
+    /// A key that the format of the file's kind does not define, and that resembles none
+    /// of the keys it does define.
     ///
     /// ## Why it matters
-    /// Sentinel ignores or rejects unknown keys, so a misspelled key (`dataType` for
-    /// `dataTypes`, `relevantTechnique`) silently loses the information it carries. A key
-    /// indented at the wrong level (a `dataTypes:` written level with the `- connectorId:`
-    /// item above it) also ends up somewhere it is not defined.
+    /// Sentinel ignores keys it does not know, so whatever the key holds has no effect. It
+    /// may be a tool's own annotation (harmless) or a leftover. A key that is a near miss of
+    /// a known key is reported as `near-miss-key` (an error) instead.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Scheduled
+    /// owner: soc-team          # not a key of an analytics rule
+    /// ```
+    ///
+    /// ## How to fix
+    /// Remove the key, or keep it and set `unknown-key = "allow"` in `rulecat.toml`.
+    pub static UNKNOWN_KEY = {
+        code: "S0001",
+        name: "unknown-key",
+        level: Warning,
+        summary: "a key the rule format does not define",
+    }
+}
+
+declare_code! {
+    /// A value that Sentinel accepts, written in another case than its canonical spelling
+    /// (`severity: high`, `aggregationKind: singleAlert`).
+    ///
+    /// ## Why it matters
+    /// Sentinel reads these values case-insensitively, so the rule works; but tools that
+    /// compare values exactly (dashboards, scripts, other linters) see `high` and `High` as
+    /// two severities. The fix is certain.
+    ///
+    /// ## How to fix
+    /// `rulecat lint --fix` writes the canonical spelling.
+    pub static VALUE_CASE = {
+        code: "S0008",
+        name: "value-case",
+        level: Note,
+        summary: "an accepted value not in its canonical case",
+    }
+}
+
+declare_code! {
+    /// An unknown key that is a near miss of a key the format defines: a misspelling
+    /// (`datatypes` for `dataTypes`, `identifies` for `identifier`) or a known key indented
+    /// at the wrong level.
+    ///
+    /// ## Why it matters
+    /// Sentinel reads the key it knows and ignores this one, so the value is lost without a
+    /// word: a connector without its data types, an entity mapping without its identifier.
+    /// That is why this is an error while a key that resembles nothing (`unknown-key`) is
+    /// a warning. Both levels can be changed in `rulecat.toml` (`[lints]`).
     ///
     /// ## Example
     /// ```yaml
     /// requiredDataConnectors:
-    /// - connectorId: MicrosoftThreatProtection
-    ///   dataType:            # unknown key: the format says `dataTypes`
-    ///   - DeviceNetworkEvents
+    ///   - connectorId: AzureActiveDirectory
+    ///     datatypes:            # Sentinel reads `dataTypes`
+    ///       - SigninLogs
     /// ```
     ///
     /// ## How to fix
-    /// Use the key the schema defines (the diagnostic suggests the closest one), or move it
-    /// to the level where it belongs.
-    pub static UNKNOWN_KEY = {
-        code: "S0001",
-        name: "unknown-key",
+    /// Rename the key as suggested, or indent it under the item it belongs to.
+    pub static NEAR_MISS_KEY = {
+        code: "S0005",
+        name: "near-miss-key",
         level: Error,
-        summary: "a key the rule format does not define",
+        summary: "an unknown key that is a near miss of a known one",
     }
 }
 
@@ -50,15 +95,19 @@ declare_code! {
     /// A required key is missing.
     ///
     /// ## Why it matters
-    /// Every hunting query needs `id`, `name`, `description`, `requiredDataConnectors`,
-    /// `tactics`, `relevantTechniques` and `query`; Sentinel's own validation rejects a rule
-    /// without them, and every data connector needs `connectorId` and `dataTypes`.
+    /// Each kind has the keys Sentinel requires: a hunting query `id`, `name` and `query`;
+    /// a scheduled analytics rule also `description`, `kind`, `severity`,
+    /// `requiredDataConnectors`, `queryFrequency`, `queryPeriod`, `triggerOperator` and
+    /// `triggerThreshold`; a function `FunctionName` (or `ParserName`) and its query.
+    /// Sentinel's own validation rejects a file without them, and every data connector needs
+    /// `connectorId` and `dataTypes`.
     ///
     /// ## Example
     /// ```yaml
     /// id: 1525a733-192f-41f2-96ba-d3f631ca00d0
-    /// name: Remote Management and Monitoring tool - Action1 - File Signature
-    /// # no description, tactics, ...
+    /// kind: Scheduled
+    /// name: Remote Management and Monitoring tool - Action1
+    /// # no severity, queryFrequency, ...
     /// ```
     ///
     /// ## How to fix
@@ -117,43 +166,86 @@ declare_code! {
     }
 }
 
-/// The generated rule schema as JSON.
-pub fn rule_schema() -> Json {
-    let schema = schemars::schema_for!(Rule);
-    serde_json::to_value(schema).expect("schema serializes")
+/// The schema files committed under `schema/`, one per kind of file (the query-less
+/// analytics kinds share one), generated from [`crate::model`].
+pub fn kind_schemas() -> &'static [KindSchema] {
+    &KIND_SCHEMAS
 }
 
-/// The schema as committed: pretty JSON with a final newline.
-pub fn rule_schema_text() -> String {
-    let mut s = serde_json::to_string_pretty(&rule_schema()).expect("schema serializes");
-    s.push('\n');
-    s
+/// One kind's schema: its file name under `schema/`, the kinds it validates, the JSON.
+pub struct KindSchema {
+    pub file: &'static str,
+    pub kinds: &'static [RuleKind],
+    pub json: Json,
+    validator: jsonschema::Validator,
 }
 
-static RULE_SCHEMA: LazyLock<Json> = LazyLock::new(rule_schema);
-
-static VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    jsonschema::validator_for(&RULE_SCHEMA).expect("the generated rule schema compiles")
-});
-
-/// Validates a loaded YAML tree against the rule schema. On success returns the typed rule.
-pub fn validate(file: FileId, root: &Node) -> Result<Rule, Vec<Diagnostic>> {
-    let json = root.to_json();
-    let mut diags: Vec<Diagnostic> = VALIDATOR
-        .iter_errors(&json)
-        .flat_map(|e| to_diagnostics(file, root, &json, &e))
-        .collect();
-    if diags.is_empty() {
-        match serde_json::from_value::<Rule>(json) {
-            Ok(rule) => return Ok(rule),
-            Err(e) => {
-                diags.push(
-                    Diagnostic::new(&WRONG_TYPE, format!("the rule does not fit the model: {e}"))
-                        .at(file, root.span.clone(), "in this document"),
-                )
-            }
+impl KindSchema {
+    fn new<T: schemars::JsonSchema>(file: &'static str, kinds: &'static [RuleKind]) -> KindSchema {
+        let json = serde_json::to_value(schemars::schema_for!(T)).expect("schema serializes");
+        let validator = jsonschema::validator_for(&json).expect("a generated rule schema compiles");
+        KindSchema {
+            file,
+            kinds,
+            json,
+            validator,
         }
     }
+
+    /// The schema as committed: pretty JSON with a final newline.
+    pub fn text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.json).expect("schema serializes");
+        s.push('\n');
+        s
+    }
+}
+
+static KIND_SCHEMAS: LazyLock<Vec<KindSchema>> = LazyLock::new(|| {
+    use crate::model::{analytics, function, hunting, other};
+    vec![
+        KindSchema::new::<hunting::HuntingQuery>(
+            "hunting-query.schema.json",
+            &[RuleKind::HuntingQuery],
+        ),
+        KindSchema::new::<analytics::ScheduledRule>(
+            "scheduled.schema.json",
+            &[RuleKind::Scheduled],
+        ),
+        KindSchema::new::<analytics::NrtRule>("nrt.schema.json", &[RuleKind::Nrt]),
+        KindSchema::new::<analytics::BuiltinRule>(
+            "builtin-analytics.schema.json",
+            &[
+                RuleKind::Fusion,
+                RuleKind::MlBehaviorAnalytics,
+                RuleKind::MicrosoftSecurityIncidentCreation,
+            ],
+        ),
+        KindSchema::new::<function::FunctionFile>("function.schema.json", &[RuleKind::Function]),
+        KindSchema::new::<other::SummaryRule>("summary-rule.schema.json", &[RuleKind::SummaryRule]),
+        KindSchema::new::<other::CustomDetection>(
+            "custom-detection.schema.json",
+            &[RuleKind::CustomDetection],
+        ),
+        KindSchema::new::<other::ArmTemplate>("arm-template.schema.json", &[RuleKind::ArmTemplate]),
+    ]
+});
+
+/// The schema that validates `kind` (`None` for bare queries).
+pub fn schema_for(kind: RuleKind) -> Option<&'static KindSchema> {
+    KIND_SCHEMAS.iter().find(|s| s.kinds.contains(&kind))
+}
+
+/// Validates a loaded YAML tree against its kind's schema. An empty result means valid.
+pub fn validate(file: FileId, root: &Node, kind: RuleKind) -> Vec<Diagnostic> {
+    let Some(schema) = schema_for(kind) else {
+        return Vec::new();
+    };
+    let json = root.to_json();
+    let mut diags: Vec<Diagnostic> = schema
+        .validator
+        .iter_errors(&json)
+        .flat_map(|e| to_diagnostics(&schema.json, file, root, &json, &e))
+        .collect();
     drop_explained_missing_keys(&mut diags);
     diags.sort_by(|a, b| {
         let sa = a.primary().map(|l| l.span.start);
@@ -161,7 +253,7 @@ pub fn validate(file: FileId, root: &Node) -> Result<Rule, Vec<Diagnostic>> {
         sa.cmp(&sb).then_with(|| a.message.cmp(&b.message))
     });
     diags.dedup_by(|a, b| a.message == b.message && a.labels == b.labels);
-    Err(diags)
+    diags
 }
 
 /// A missing `relevantTechniques` next to an unknown `relevantTechnique` (did you mean
@@ -170,7 +262,7 @@ fn drop_explained_missing_keys(diags: &mut Vec<Diagnostic>) {
     let suggested: Vec<(usize, String)> = diags
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.code == &UNKNOWN_KEY)
+        .filter(|(_, d)| d.code == &UNKNOWN_KEY || d.code == &NEAR_MISS_KEY)
         .filter_map(|(i, d)| {
             let h = d.help.as_deref()?;
             let name = h.strip_prefix("did you mean `")?.strip_suffix("`?")?;
@@ -217,6 +309,7 @@ pub fn display_path(pointer: &str) -> String {
 }
 
 fn to_diagnostics(
+    schema: &Json,
     file: FileId,
     root: &Node,
     json: &Json,
@@ -229,12 +322,12 @@ fn to_diagnostics(
     };
     let value_span = node.span.clone();
     let path = display_path(&ptr);
-    let sub_schema = schema_at(&RULE_SCHEMA, e.schema_path().as_str());
+    let sub_schema = schema_at(schema, e.schema_path().as_str());
     let instance = json.pointer(&ptr).unwrap_or(&Json::Null);
     match e.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
-            .map(|key| unknown_key(file, root, node, &ptr, key))
+            .map(|key| unknown_key(schema, file, root, node, &ptr, key))
             .collect(),
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or("?");
@@ -259,12 +352,16 @@ fn to_diagnostics(
         }
         ValidationErrorKind::AnyOf { context }
             if let Some(branch) = context.iter().find(|errs| {
+                // The branch whose type fits the value here: its errors are deeper, or
+                // constraints other than the type.
                 !errs.is_empty()
                     && errs.iter().all(|e| {
-                        !matches!(
-                            e.kind(),
-                            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
-                        )
+                        e.instance_path().as_str() != ptr
+                            || !matches!(
+                                e.kind(),
+                                ValidationErrorKind::Type { .. }
+                                    | ValidationErrorKind::AnyOf { .. }
+                            )
                     })
             }) =>
         {
@@ -272,13 +369,13 @@ fn to_diagnostics(
             // a pattern): report that, not "expected a string, found a string".
             branch
                 .iter()
-                .flat_map(|e| to_diagnostics(file, root, json, e))
+                .flat_map(|e| to_diagnostics(schema, file, root, json, e))
                 .collect()
         }
         ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
             let expected = match (e.kind(), sub_schema) {
                 (ValidationErrorKind::Type { kind }, _) => describe_type_kind(kind),
-                (_, Some(s)) => describe_schema(&RULE_SCHEMA, s),
+                (_, Some(s)) => describe_schema(schema, s),
                 _ => "another type".into(),
             };
             let found = node.value.kind();
@@ -316,6 +413,34 @@ fn to_diagnostics(
                         .collect()
                 })
                 .unwrap_or_default();
+            // Sentinel reads these enums case-insensitively (Json.NET): another case is
+            // accepted, and only a style matter.
+            if let Some(s) = instance.as_str()
+                && let Some(canon) = opts.iter().find(|o| o.eq_ignore_ascii_case(s))
+            {
+                // A quoted scalar's span covers its quotes: keep them.
+                let edit_span = if value_span.len() == s.len() + 2 {
+                    value_span.start + 1..value_span.end.saturating_sub(1)
+                } else {
+                    value_span.clone()
+                };
+                return vec![
+                    Diagnostic::new(
+                        &VALUE_CASE,
+                        format!(
+                            "{path}: `{s}` is accepted, but the canonical spelling is `{canon}`"
+                        ),
+                    )
+                    .at(file, value_span, format!("write `{canon}`"))
+                    .with_fix(
+                        format!("replace `{s}` with `{canon}`"),
+                        vec![crate::diagnostics::Edit {
+                            span: edit_span,
+                            replacement: canon.clone(),
+                        }],
+                    ),
+                ];
+            }
             let mut d = Diagnostic::new(
                 &INVALID_VALUE,
                 format!(
@@ -336,6 +461,16 @@ fn to_diagnostics(
             let what = match pattern.as_str() {
                 r"^[0-9]+\.[0-9]+\.[0-9]+$" => "MAJOR.MINOR.PATCH, e.g. `1.0.0`".to_string(),
                 r"^[0-9]+[mhd]$" => "a number followed by m, h or d, e.g. `14d`".to_string(),
+                r"^([0-9]+[mhd]|([0-9]+\.)?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)$" => {
+                    "a duration: a number followed by m, h or d (`14d`), or `d.hh:mm:ss`"
+                        .to_string()
+                }
+                r"^([0-9]+[mhd]|([0-9]+\.)?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?|P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$" => {
+                    "a duration: `5h`, `1d`, `d.hh:mm:ss` or ISO 8601 `PT5H`".to_string()
+                }
+                r"^[A-Za-z_][A-Za-z0-9_]*$" => {
+                    "a KQL name: a letter or `_`, then letters, digits or `_`".to_string()
+                }
                 p => format!("the pattern `{p}`"),
             };
             vec![
@@ -420,7 +555,14 @@ fn show(v: &Json) -> String {
     }
 }
 
-fn unknown_key(file: FileId, root: &Node, node: &Node, ptr: &str, key: &str) -> Diagnostic {
+fn unknown_key(
+    schema: &Json,
+    file: FileId,
+    root: &Node,
+    node: &Node,
+    ptr: &str,
+    key: &str,
+) -> Diagnostic {
     let key_span = node
         .get(key)
         .map(|e| e.key_span.clone())
@@ -430,37 +572,72 @@ fn unknown_key(file: FileId, root: &Node, node: &Node, ptr: &str, key: &str) -> 
     } else {
         display_path(ptr)
     };
-    let mut d = Diagnostic::new(&UNKNOWN_KEY, format!("unknown key `{key}` in {where_}")).at(
-        file,
-        key_span.clone(),
-        "not a key of this mapping",
-    );
-    let known = known_properties(ptr);
+    let what = if ptr.is_empty() {
+        format!("a {}", kind_noun(schema))
+    } else {
+        where_.clone()
+    };
+    let known = known_properties(schema, ptr);
+    let label = "not a key of this mapping";
     if let Some(best) = crate::suggest::closest(key, known.iter().map(String::as_str)) {
-        d = d.help(format!("did you mean `{best}`?"));
-    } else if let Some((parent_key, item_key)) = misplaced_under_list(root, ptr, key) {
-        d = d
-            .note(format!(
-                "`{key}` is a key of each `{parent_key}` item, but here it is indented level with the `{parent_key}` key, so YAML reads it as a separate key of {where_}"
-            ))
-            .help(format!(
-                "indent `{key}:` (and its list) 2 spaces further, under the `{item_key}:` of the `- ` item above it"
-            ));
-    } else if !known.is_empty() {
+        return Diagnostic::new(
+            &NEAR_MISS_KEY,
+            format!("unknown key `{key}` in {what}: a near miss of `{best}`"),
+        )
+        .at(file, key_span, label)
+        .note(format!(
+            "Sentinel ignores `{key}`, so what it holds is lost; `{best}` is the key it reads"
+        ))
+        .help(format!("did you mean `{best}`?"));
+    }
+    if let Some((parent_key, item_key)) = misplaced_under_list(schema, root, ptr, key) {
+        return Diagnostic::new(
+            &NEAR_MISS_KEY,
+            format!("`{key}` in {what} belongs to each `{parent_key}` item"),
+        )
+        .at(file, key_span, "indented at the wrong level")
+        .note(format!(
+            "`{key}` is a key of each `{parent_key}` item, but here it is indented level with the `{parent_key}` key, so YAML reads it as a separate key of {where_}"
+        ))
+        .help(format!(
+            "indent `{key}:` (and its list) 2 spaces further, under the `{item_key}:` of the `- ` item above it"
+        ));
+    }
+    let mut d = Diagnostic::new(&UNKNOWN_KEY, format!("unknown key `{key}` in {what}"))
+        .at(file, key_span, label);
+    if !known.is_empty() {
         d = d.note(format!("known keys here: {}", known.join(", ")));
     }
     d
 }
 
+/// "hunting query" for the hunting-query schema: the schema's title, in words.
+fn kind_noun(schema: &Json) -> String {
+    schema
+        .get("title")
+        .and_then(Json::as_str)
+        .map(|t| {
+            t.trim_start_matches("Sentinel / Defender XDR ")
+                .trim_start_matches("Sentinel ")
+                .to_string()
+        })
+        .unwrap_or_else(|| "rule".into())
+}
+
 /// For an unknown key that is a property of the items of an earlier list-valued sibling
 /// (`dataTypes` written level with `requiredDataConnectors`), returns that sibling's name
 /// and the first key of its items.
-fn misplaced_under_list(root: &Node, ptr: &str, key: &str) -> Option<(String, String)> {
+fn misplaced_under_list(
+    schema: &Json,
+    root: &Node,
+    ptr: &str,
+    key: &str,
+) -> Option<(String, String)> {
     let (parent, _) = root.pointer(ptr)?;
     for entry in parent.as_map()? {
         if let crate::yaml::Value::Seq(items) = &entry.value.value {
             let item_ptr = format!("{ptr}/{}/0", escape(&entry.key));
-            if known_properties(&item_ptr).iter().any(|k| k == key) {
+            if known_properties(schema, &item_ptr).iter().any(|k| k == key) {
                 let first_key = items
                     .first()
                     .and_then(|i| i.as_map())
@@ -479,8 +656,8 @@ fn escape(key: &str) -> String {
 }
 
 /// Property names the schema defines for the object at an instance pointer.
-pub fn known_properties(instance_ptr: &str) -> Vec<String> {
-    let mut schema = resolve(&RULE_SCHEMA, &RULE_SCHEMA);
+pub fn known_properties(root: &Json, instance_ptr: &str) -> Vec<String> {
+    let mut schema = resolve(root, root);
     for tok in instance_ptr.split('/').skip(1) {
         let next = if let Some(props) = schema.get("properties").and_then(Json::as_object)
             && let Some(p) = props.get(tok)
@@ -492,12 +669,12 @@ pub fn known_properties(instance_ptr: &str) -> Vec<String> {
             None
         };
         let Some(next) = next else { return Vec::new() };
-        schema = resolve(&RULE_SCHEMA, next);
+        schema = resolve(root, next);
         // Option<T> is `anyOf: [T, null]` or `type: [.., null]`; step into the object branch.
         if let Some(any) = schema.get("anyOf").and_then(Json::as_array)
             && let Some(obj) = any
                 .iter()
-                .map(|s| resolve(&RULE_SCHEMA, s))
+                .map(|s| resolve(root, s))
                 .find(|s| s.get("properties").is_some() || s.get("items").is_some())
         {
             schema = obj;
@@ -618,10 +795,33 @@ mod tests {
 
     #[test]
     fn known_properties_follow_refs_and_items() {
-        assert!(known_properties("").contains(&"query".to_string()));
-        let dc = known_properties("/requiredDataConnectors/0");
+        let hunting = &schema_for(RuleKind::HuntingQuery).unwrap().json;
+        assert!(known_properties(hunting, "").contains(&"query".to_string()));
+        let dc = known_properties(hunting, "/requiredDataConnectors/0");
         assert_eq!(dc, vec!["connectorId".to_string(), "dataTypes".to_string()]);
-        assert!(known_properties("/metadata").contains(&"author".to_string()));
+        assert!(known_properties(hunting, "/metadata").contains(&"author".to_string()));
+        let scheduled = &schema_for(RuleKind::Scheduled).unwrap().json;
+        let top = known_properties(scheduled, "");
+        for k in [
+            "triggerOperator",
+            "entityMappings",
+            "customDetails",
+            "queryPeriod",
+        ] {
+            assert!(top.contains(&k.to_string()), "{k} in {top:?}");
+        }
+        let grouping = known_properties(scheduled, "/incidentConfiguration/groupingConfiguration");
+        assert!(
+            grouping.contains(&"matchingMethod".to_string()),
+            "{grouping:?}"
+        );
+    }
+
+    #[test]
+    fn every_kind_but_bare_queries_has_a_schema() {
+        for k in RuleKind::ALL {
+            assert_eq!(schema_for(k).is_some(), k != RuleKind::Query, "{k}");
+        }
     }
 
     #[test]

@@ -82,9 +82,21 @@ fn bad_files_do_not_stop_the_others() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let n = fixture_names().len();
     assert_eq!(v["summary"]["files"], n + 4);
-    // The four catalog rules and the CRLF/BOM/tab fixture load.
-    assert_eq!(v["summary"]["rules"], 5);
-    assert_eq!(v["summary"]["skipped"], n - 1);
+    // A file that is a YAML mapping loads whatever its schema problems (its query is still
+    // checked): the four catalog rules and six fixtures. The other twelve are not YAML
+    // mappings (syntax errors, limits, empty, lists...).
+    assert_eq!(v["summary"]["rules"], 10);
+    assert_eq!(v["summary"]["skipped"], n - 6);
+    assert_eq!(v["summary"]["kinds"]["hunting-query"], 9);
+    assert_eq!(v["summary"]["kinds"]["scheduled"], 1);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 10);
+    let scheduled: Vec<&str> = files
+        .iter()
+        .filter(|f| f["kind"] == "scheduled")
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(scheduled, ["tests/fixtures/load/missing_keys.yaml"]);
 }
 
 #[test]
@@ -266,12 +278,27 @@ fn deny_warnings_fails_on_warnings() {
 
 #[test]
 fn schema_command_and_committed_schemas_agree() {
-    let (code, stdout, _) = run(&["schema"]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for s in rulecat::schema::kind_schemas() {
+        let kind = s.kinds[0].name();
+        let (code, stdout, _) = run(&["schema", kind]);
+        assert_eq!(code, 0, "{kind}");
+        let path = format!("{}/{}", rulecat::schema::SCHEMA_DIR, s.file);
+        let committed = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            stdout == committed,
+            "{path} is stale: run `cargo run -- schema --write`"
+        );
+        std::fs::write(dir.path().join(s.file), &committed).unwrap();
+        names.push(s.file);
+    }
+    assert!(names.contains(&"scheduled.schema.json"), "{names:?}");
+    let (code, default, _) = run(&["schema"]);
     assert_eq!(code, 0);
-    let committed = std::fs::read_to_string(rulecat::schema::RULE_SCHEMA_PATH).unwrap();
     assert!(
-        stdout == committed,
-        "schema/rule.schema.json is stale: run `cargo run -- schema --write`"
+        default.contains("hunting query"),
+        "the default is the hunting-query schema"
     );
     let (_, bundle, _) = run(&["schema", "bundle"]);
     let committed_bundle = std::fs::read_to_string(rulecat::compile::BUNDLE_SCHEMA_PATH).unwrap();
@@ -281,19 +308,22 @@ fn schema_command_and_committed_schemas_agree() {
     );
     let (code, _, _) = run(&["schema", "--check"]);
     assert_eq!(code, 0);
+    let (code, _, stderr) = run(&["schema", "no-such-kind"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("schemas: hunting-query, scheduled"),
+        "{stderr}"
+    );
     // A stale file fails the check.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rule.schema.json"),
-        committed.replace("hunting", "HUNTING"),
-    )
-    .unwrap();
+    let nrt = dir.path().join("nrt.schema.json");
+    let text = std::fs::read_to_string(&nrt).unwrap();
+    std::fs::write(&nrt, text.replace("NRT", "nrt")).unwrap();
     std::fs::write(dir.path().join("bundle.schema.json"), &committed_bundle).unwrap();
     let (code, _, stderr) = run(&["schema", "--check", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("rule.schema.json` is stale"), "{stderr}");
+    assert!(stderr.contains("nrt.schema.json` is stale"), "{stderr}");
     assert!(
-        stderr.contains("bundle.schema.json` is up to date"),
+        stderr.contains("scheduled.schema.json` is up to date"),
         "{stderr}"
     );
 }

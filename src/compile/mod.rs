@@ -163,7 +163,12 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
     let mut units = Vec::new();
     let mut diags = Vec::new();
     let mut indicator_uses = 0;
+    let mut rule_files = 0;
     for (i, (loaded, analyzed)) in checked.rules.iter().zip(&checked.analyzed).enumerate() {
+        if !loaded.kind.is_detection() || !loaded.has_query {
+            continue;
+        }
+        rule_files += 1;
         let mut interner = lower::Interner::default();
         match lower::lower(&analyzed.parsed.query, &mut interner) {
             Ok(logic) => {
@@ -210,7 +215,6 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
             }
         }
     }
-    let rule_files = checked.rules.len();
 
     // Every indicator once, sorted, with the rules that use it.
     let mut users: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
@@ -243,8 +247,8 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
             CompiledRule {
                 id: r.id.clone(),
                 name: r.name.clone(),
-                tactics: r.tactics.as_slice().to_vec(),
-                techniques: r.relevant_techniques.as_slice().to_vec(),
+                tactics: r.tactics.clone(),
+                techniques: r.relevant_techniques.clone(),
                 sources,
                 content_hash: u.hash,
                 logic: u.logic,

@@ -18,7 +18,7 @@ pub struct Ident {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Query {
     pub statements: Vec<Statement>,
     pub span: Span,

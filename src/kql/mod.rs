@@ -23,7 +23,7 @@ pub use span::Span;
 
 /// The result of [`parse`]: a tree (always, even with errors), the syntax errors
 /// sorted by position, and the spans of `//` comments.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Parsed {
     pub query: ast::Query,
     pub errors: Vec<SyntaxError>,

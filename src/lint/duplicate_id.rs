@@ -46,7 +46,11 @@ fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
     let keys: Vec<Option<String>> = ctx
         .rules
         .iter()
-        .map(|r| Some(r.rule.rule.id.trim().to_ascii_lowercase()))
+        .map(|r| {
+            // Files without an id (functions, bare queries) cannot collide.
+            let id = r.rule.rule.id.trim();
+            (!id.is_empty()).then(|| id.to_ascii_lowercase())
+        })
         .collect();
     report_conflicts(
         ctx,

@@ -60,7 +60,20 @@ fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
     let keys: Vec<Option<String>> = ctx
         .rules
         .iter()
-        .map(|r| normalize(&r.rule.rule.name))
+        .map(|r| {
+            // Names are listed per kind: an analytics rule and a hunting query may share
+            // one (a hunt often becomes a rule). Bare queries are named by their file.
+            let kind = r.rule.kind;
+            if kind == crate::model::RuleKind::Query {
+                return None;
+            }
+            let family = if kind.is_analytics() {
+                "analytics"
+            } else {
+                kind.name()
+            };
+            normalize(&r.rule.rule.name).map(|n| format!("{family}\u{0}{n}"))
+        })
         .collect();
     report_conflicts(
         ctx,
@@ -70,8 +83,13 @@ fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 &CODE,
                 format!(
-                    "name `{}` is also used by a different rule in {}",
+                    "name `{}` is also used by a different {} in {}",
                     ctx.rules[i].rule.rule.name.trim(),
+                    if ctx.rules[i].rule.kind.is_analytics() {
+                        "analytics rule"
+                    } else {
+                        ctx.rules[i].rule.kind.describe()
+                    },
                     file_list(names)
                 ),
             )

@@ -212,11 +212,40 @@ pub fn analyze_all(rules: &[LoadedRule]) -> Vec<Analyzed> {
     rules
         .par_iter()
         .map(|r| {
+            if !r.has_query {
+                return Analyzed {
+                    parsed: kql::Parsed::default(),
+                    analysis: Analysis::default(),
+                };
+            }
             let parsed = kql::parse(&r.query.text);
-            let analysis = crate::analyze::analyze(&parsed.query, catalog);
+            let params: Vec<(String, String)> = r
+                .rule
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.ty.clone()))
+                .collect();
+            let analysis = crate::analyze::analyze_with_params(&parsed.query, catalog, &params);
             Analyzed { parsed, analysis }
         })
         .collect()
+}
+
+/// Whether a per-rule lint applies to a file: a bare `.kql` file gets the query's lints
+/// (K, Q) and the file's style lints (F) only; a file without a query gets no query lint.
+pub fn applies(code: &CodeInfo, rule: &LoadedRule) -> bool {
+    let query_lint = code.code.starts_with('K')
+        || code.code.starts_with('Q')
+        || code.name == "connector-mismatch";
+    if query_lint && !rule.has_query {
+        return false;
+    }
+    if rule.kind == crate::model::RuleKind::Query {
+        return (query_lint && code.name != "title-filter-mismatch")
+            || code.code.starts_with('F')
+            || code.name == "placeholder-text";
+    }
+    true
 }
 
 /// Runs every lint over the loaded rules.
@@ -243,7 +272,9 @@ pub fn run(
         .flat_map_iter(|ctx| {
             let mut d = Vec::new();
             for lint in LINTS {
-                if let Some(check) = lint.check_rule {
+                if let Some(check) = lint.check_rule
+                    && applies(lint.info, ctx.rule)
+                {
                     check(ctx, &mut d);
                 }
             }

@@ -15,7 +15,15 @@ struct Report<'a> {
     tool: &'static str,
     tool_version: &'static str,
     summary: &'a Summary,
+    /// Every file that loaded, with the kind it was read as.
+    files: Vec<JsonFile<'a>>,
     diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    file: &'a str,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -90,6 +98,11 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summar
         tool: "rulecat",
         tool_version: env!("CARGO_PKG_VERSION"),
         summary,
+        files: summary
+            .file_kinds
+            .iter()
+            .map(|(file, kind)| JsonFile { file, kind })
+            .collect(),
         diagnostics,
     };
     let mut s = serde_json::to_string_pretty(&report).expect("report serializes");

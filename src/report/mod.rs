@@ -49,6 +49,12 @@ pub struct Summary {
     /// `--format github`, as an `::error`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub denied: Option<String>,
+    /// How many files were read as each kind (`hunting-query`, `scheduled`, ...).
+    pub kinds: std::collections::BTreeMap<&'static str, usize>,
+    /// Each loaded file's display name and the kind it was read as (the JSON report's
+    /// `files`).
+    #[serde(skip)]
+    pub file_kinds: Vec<(String, &'static str)>,
 }
 
 impl Summary {

@@ -1,68 +1,7 @@
-//! The rule model: Sentinel / Defender XDR hunting queries as they are written upstream.
-//!
-//! The JSON Schema in `schema/rule.schema.json` is generated from these types (schemars),
-//! so the model and the schema cannot drift apart. Field docs become schema descriptions,
-//! which editors show on hover.
+//! Types shared by several rule kinds: data connectors, entity mappings, tags, metadata.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-/// A hunting query rule (one YAML file).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(
-    title = "Sentinel / Defender XDR hunting query",
-    description = "A hunting query rule as Azure-Sentinel's `Hunting Queries` folder writes it. Generated from rulecat's rule model."
-)]
-pub struct Rule {
-    /// Unique, stable identifier: a hyphenated UUID. Never change it once published.
-    pub id: String,
-    /// Display name, shown in the hunting blade.
-    #[schemars(length(min = 1))]
-    pub name: String,
-    /// What the query hunts for and why.
-    pub description: String,
-    /// Data connectors, and the tables (data types) the query reads from each.
-    pub required_data_connectors: Vec<DataConnector>,
-    /// MITRE ATT&CK tactics, Sentinel spelling (e.g. `CommandAndControl`). A single string or a list.
-    pub tactics: OneOrMany<String>,
-    /// MITRE ATT&CK technique ids (e.g. `T1219`, `T1059.001`). A single string or a list.
-    pub relevant_techniques: OneOrMany<String>,
-    /// The KQL query.
-    #[schemars(length(min = 1))]
-    pub query: String,
-    /// Content version, `MAJOR.MINOR.PATCH`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
-    pub version: Option<String>,
-    /// Rule kind; hunting queries usually omit it (analytics rules use `Scheduled` or `NRT`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Severity (analytics rules; some hunting queries carry it too).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<RuleSeverity>,
-    /// Lifecycle status, e.g. `Available`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// How often an analytics rule runs (ISO 8601-like `5m`, `1h`, `1d`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9]+[mhd]$"))]
-    pub query_frequency: Option<String>,
-    /// How far back the query looks (`5m`, `1h`, `14d`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9]+[mhd]$"))]
-    pub query_period: Option<String>,
-    /// Free-form tags: strings, or objects such as `{Id: ..., Version: ...}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// Solution metadata used by Content Hub.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
-    /// Entities the query's output columns map to (at most 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 10))]
-    pub entity_mappings: Option<Vec<EntityMapping>>,
-}
 
 /// One required data connector.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
