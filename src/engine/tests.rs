@@ -378,3 +378,36 @@ fn loose_datetime_forms() {
         "print_0,print_1,print_2|2022-12-02 00:00:00.0000000,2025-06-15 00:00:00.0000000,2016-02-17 08:40:01.0000000"
     );
 }
+
+#[test]
+fn hostile_inputs_do_not_panic() {
+    let max = "9223372036854775807";
+    let queries = [
+        format!("print datetime_add('year', {max}, datetime(2020-01-01))"),
+        format!("print datetime_add('day', {max}, datetime(2020-01-01))"),
+        format!("print startofday(datetime(2020-01-01), {max}), endofweek(datetime(2020-01-01), {max})"),
+        format!("print startofmonth(datetime(2020-01-01), {max}), startofyear(datetime(2020-01-01), -{max})"),
+        "print datetime_diff('nanosecond', datetime(9999-12-31), datetime(0001-01-01))".to_string(),
+        "print bin(datetime(9999-12-31), 1tick), bin(-9223372036854775807, 3)".to_string(),
+        format!("print {max} + 1, -{max} - 2, {max} * 2, (-{max} - 1) / -1, (-{max} - 1) % -1"),
+        format!("print abs(-{max} - 1), toint(1e30), tolong(1e300), round(1e300, 15)"),
+        format!("print range(1, {max}, 4611686018427387904), array_slice(dynamic([1,2]), -{max}, {max})"),
+        format!("print substring('abc', {max}, {max}), substring('abc', -{max}), strrep('ab', {max})"),
+        format!("print 1d * 1e300, 1d / 0, datetime(2020-01-01) + {max}d"),
+        format!("print make_timespan({max}, {max}), make_datetime({max}, 1, 1), unixtime_seconds_todatetime(1e300)"),
+        format!("print tohex({max}, {max}), indexof('abc', 'b', {max}), array_index_of(dynamic([1]), 1, -{max})"),
+        format!("print array_shift_left(dynamic([1,2,3]), {max}), array_rotate_right(dynamic([1,2,3]), -{max} - 1)"),
+        format!("print format_datetime(datetime(2020-01-01), 'yyyyyyyyyyyyyyyyyyy'), format_timespan(-{max}tick, 'd.hh')"),
+        "print extract('(', 1, 'x'), replace_regex('a', '[', 'b'), 'a' matches regex '('".to_string(),
+        format!("range x from 1 to 3 step 1 | take {max} | mv-expand y = range(1, 3) limit {max}"),
+        format!("print x = dynamic([1,2]) | mv-expand x | serialize | extend p = prev(x, {max}), n = next(x, -{max} - 1)"),
+        "print parse_path('C:'), parse_path('\\\\\\\\server'), parse_url('a://'), parse_path('é:x')".to_string(),
+        format!("print series_fill_linear(dynamic([null, null])), gamma(-{max}), percentile_x = 1"),
+        format!("datatable(a:long)[1, 2] | summarize percentile(a, {max}), percentiles_array(a, -1, 1e300)"),
+        format!("print bin_at(datetime(2020-01-01), 1d, datetime(0001-01-01)), bin_at({max}, 7, -{max})"),
+    ];
+    for q in &queries {
+        let r = std::panic::catch_unwind(|| run(q, &db()));
+        assert!(r.is_ok(), "panicked: {q}");
+    }
+}

@@ -302,7 +302,8 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
             match arr(a.first()?) {
                 Some(x) => {
                     let n = x.len() as i64;
-                    let k = long(a, 1).unwrap_or(0);
+                    // Clamped so that shifting and negating cannot overflow.
+                    let k = long(a, 1).unwrap_or(0).clamp(-(n + 1), n + 1);
                     let k = if name.ends_with("right") { -k } else { k };
                     let fill = a.get(2).map_or(Json::Null, Value::to_json);
                     let out = (0..n)

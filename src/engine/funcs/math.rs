@@ -62,11 +62,11 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
                 | (Value::Timespan(t), Value::Timespan(s), Value::Timespan(t0))
                     if *s > 0 =>
                 {
-                    let b = t0 + (t - t0).div_euclid(*s) * s;
-                    if matches!(v, Value::DateTime(_)) {
-                        Value::DateTime(b)
-                    } else {
-                        Value::Timespan(b)
+                    let (t, t0, s) = (i128::from(*t), i128::from(*t0), i128::from(*s));
+                    match i64::try_from(t0 + (t - t0).div_euclid(s) * s) {
+                        Ok(b) if matches!(v, Value::DateTime(_)) => Value::DateTime(b),
+                        Ok(b) => Value::Timespan(b),
+                        Err(_) => Value::Null,
                     }
                 }
                 _ => match (v.as_f64(), size.as_f64(), at.as_f64()) {
@@ -225,24 +225,28 @@ pub fn bin(v: &Value, size: &Value) -> Result<Value> {
             if *s <= 0 {
                 return Ok(Value::Null);
             }
-            let n = t + NET_EPOCH_OFFSET;
-            Value::DateTime(n.div_euclid(*s) * s - NET_EPOCH_OFFSET)
+            let n = i128::from(*t) + i128::from(NET_EPOCH_OFFSET);
+            let s = i128::from(*s);
+            i64::try_from(n.div_euclid(s) * s - i128::from(NET_EPOCH_OFFSET))
+                .map_or(Value::Null, Value::DateTime)
         }
         (Value::Timespan(t), Value::Timespan(s)) => {
             if *s <= 0 {
                 return Ok(Value::Null);
             }
-            Value::Timespan(t.div_euclid(*s) * s)
+            i64::try_from(i128::from(*t).div_euclid(i128::from(*s)) * i128::from(*s))
+                .map_or(Value::Null, Value::Timespan)
         }
         (Value::Int(_) | Value::Long(_), Value::Int(_) | Value::Long(_)) => {
             let (x, s) = (v.as_i64().unwrap_or(0), size.as_i64().unwrap_or(0));
             if s <= 0 {
                 return Ok(Value::Null);
             }
-            let b = x.div_euclid(s) * s;
-            match v {
-                Value::Int(_) => Value::Int(b as i32),
-                _ => Value::Long(b),
+            let b = i128::from(x).div_euclid(i128::from(s)) * i128::from(s);
+            match (v, i64::try_from(b)) {
+                (_, Err(_)) => Value::Null,
+                (Value::Int(_), Ok(b)) => i32::try_from(b).map_or(Value::Null, Value::Int),
+                (_, Ok(b)) => Value::Long(b),
             }
         }
         _ => match (v.as_f64(), size.as_f64()) {

@@ -107,7 +107,11 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         "reverse" => return st(s(a, 0).chars().rev().collect::<String>()),
         "strrep" => {
             let n = long(a, 1).unwrap_or(1).clamp(0, 1 << 16) as usize;
-            return st(vec![s(a, 0); n].join(&s(a, 2)));
+            let (text, delim) = (s(a, 0), s(a, 2));
+            if n.saturating_mul(text.len() + delim.len()) > 1 << 26 {
+                return Some(Err(Error::new("strrep(): the result would exceed 64 MB")));
+            }
+            return st(vec![text; n].join(&delim));
         }
         "strcmp" => Value::Long(match s(a, 0).cmp(&s(a, 1)) {
             std::cmp::Ordering::Less => -1,

@@ -18,13 +18,25 @@ fn day_start(t: i64) -> i64 {
     t.div_euclid(TICKS_PER_DAY) * TICKS_PER_DAY
 }
 
+/// Ticks of a civil date (saturating: years far outside 1..9999 give the i64 bounds,
+/// which [`dt_value`] turns into null).
 fn from_ymd(y: i64, m: i64, d: i64) -> i64 {
-    days_from_civil(y, m, d) * TICKS_PER_DAY
+    let y = y.clamp(-3_000_000, 3_000_000);
+    days_from_civil(y, m, d).saturating_mul(TICKS_PER_DAY)
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)
+}
+
+/// [`add_months`] for any month count: months that leave the datetime range give a
+/// value outside it (the caller turns it into null).
+fn add_months128(t: i64, months: i64) -> i128 {
+    if months.abs() > 200_000 {
+        return if months > 0 { i128::MAX } else { i128::MIN };
+    }
+    i128::from(add_months(t, months))
 }
 
 /// Adds months, clamping the day to the month's length.
@@ -33,7 +45,7 @@ fn add_months(t: i64, months: i64) -> i64 {
     let total = y * 12 + (i64::from(m) - 1) + months;
     let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
     let nd = i64::from(d).min(days_in_month(ny, nm));
-    from_ymd(ny, nm, nd) + t.rem_euclid(TICKS_PER_DAY)
+    from_ymd(ny, nm, nd).saturating_add(t.rem_euclid(TICKS_PER_DAY))
 }
 
 /// Day of week, Sunday = 0.
@@ -61,36 +73,53 @@ fn dt(v: &Value) -> Option<i64> {
         Value::Str(t) => crate::time::parse(t),
         _ => None,
     }
+    .filter(|t| (MIN_T..=MAX_T).contains(t))
+}
+
+/// Kusto's datetime range: 0001-01-01 to 9999-12-31 23:59:59.9999999.
+const MIN_T: i64 = -62_135_596_800 * TICKS_PER_SECOND;
+const MAX_T: i64 = 253_402_300_800 * TICKS_PER_SECOND - 1;
+
+/// A datetime computed in wide arithmetic: null outside Kusto's range.
+fn dt_value(t: i128) -> Value {
+    if (i128::from(MIN_T)..=i128::from(MAX_T)).contains(&t) {
+        Value::DateTime(t as i64)
+    } else {
+        Value::Null
+    }
+}
+
+/// Offsets in months, days or years: beyond ±1,000,000 they leave the datetime range.
+fn clamp_offset(n: i64) -> i64 {
+    n.clamp(-1_000_000, 1_000_000)
 }
 
 pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
     let t0 = dt(&arg(a, 0));
-    let off = long(a, 1).unwrap_or(0);
-    let d = |f: &dyn Fn(i64) -> i64| t0.map_or(Value::Null, |t| Value::DateTime(f(t)));
+    let off = clamp_offset(long(a, 1).unwrap_or(0));
+    let d = |f: &dyn Fn(i64) -> i128| t0.map_or(Value::Null, |t| dt_value(f(t)));
+    let (o, day) = (i128::from(off), i128::from(TICKS_PER_DAY));
+    let ds = |t: i64| i128::from(day_start(t) - weekday(t) * TICKS_PER_DAY);
     let v = match name {
-        "now" => Value::DateTime(cx.db.now + ts(a, 0).unwrap_or(0)),
+        "now" => dt_value(i128::from(cx.db.now) + i128::from(ts(a, 0).unwrap_or(0))),
         "ago" => match ts(a, 0) {
-            Some(x) => Value::DateTime(cx.db.now - x),
+            Some(x) => dt_value(i128::from(cx.db.now) - i128::from(x)),
             None => Value::Null,
         },
-        "startofday" => d(&|t| day_start(t) + off * TICKS_PER_DAY),
-        "endofday" => d(&|t| day_start(t) + (off + 1) * TICKS_PER_DAY - 1),
-        "startofweek" => {
-            d(&|t| day_start(t) - weekday(t) * TICKS_PER_DAY + off * 7 * TICKS_PER_DAY)
-        }
-        "endofweek" => {
-            d(&|t| day_start(t) - weekday(t) * TICKS_PER_DAY + (off + 1) * 7 * TICKS_PER_DAY - 1)
-        }
+        "startofday" => d(&|t| i128::from(day_start(t)) + o * day),
+        "endofday" => d(&|t| i128::from(day_start(t)) + (o + 1) * day - 1),
+        "startofweek" => d(&|t| ds(t) + o * 7 * day),
+        "endofweek" => d(&|t| ds(t) + (o + 1) * 7 * day - 1),
         "startofmonth" => d(&|t| {
             let (y, m, _) = ymd(t);
-            add_months(from_ymd(y, i64::from(m), 1), off)
+            add_months128(from_ymd(y, i64::from(m), 1), off)
         }),
         "endofmonth" => d(&|t| {
             let (y, m, _) = ymd(t);
-            add_months(from_ymd(y, i64::from(m), 1), off + 1) - 1
+            add_months128(from_ymd(y, i64::from(m), 1), off + 1) - 1
         }),
-        "startofyear" => d(&|t| from_ymd(ymd(t).0 + off, 1, 1)),
-        "endofyear" => d(&|t| from_ymd(ymd(t).0 + off + 1, 1, 1) - 1),
+        "startofyear" => d(&|t| i128::from(from_ymd(ymd(t).0 + off, 1, 1))),
+        "endofyear" => d(&|t| i128::from(from_ymd(ymd(t).0 + off + 1, 1, 1)) - 1),
         "dayofweek" => t0.map_or(Value::Null, |t| Value::Timespan(weekday(t) * TICKS_PER_DAY)),
         "dayofmonth" => t0.map_or(Value::Null, |t| Value::Int(ymd(t).2 as i32)),
         "dayofyear" => t0.map_or(Value::Null, |t| {
@@ -107,12 +136,12 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
             let part = s(a, 0).to_ascii_lowercase();
             let n = long(a, 1);
             match (dt(&arg(a, 2)), n) {
-                (Some(t), Some(n)) => Value::DateTime(match part.as_str() {
-                    "year" => add_months(t, 12 * n),
-                    "quarter" => add_months(t, 3 * n),
-                    "month" => add_months(t, n),
+                (Some(t), Some(n)) => dt_value(match part.as_str() {
+                    "year" => add_months128(t, clamp_offset(n).saturating_mul(12)),
+                    "quarter" => add_months128(t, clamp_offset(n).saturating_mul(3)),
+                    "month" => add_months128(t, clamp_offset(n)),
                     p => match unit_ticks(p) {
-                        Some(u) => t + n * u,
+                        Some(u) => i128::from(t) + i128::from(n) * i128::from(u),
                         None => return Some(Err(Error::new(format!("unknown period `{p}`")))),
                     },
                 }),
@@ -137,7 +166,7 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
                             };
                             (w(x) - w(y)) / 7
                         }
-                        "nanosecond" | "nanoseconds" => (x - y) * 100,
+                        "nanosecond" | "nanoseconds" => (x - y).saturating_mul(100),
                         p => match unit_ticks(p) {
                             Some(u) => x.div_euclid(u) - y.div_euclid(u),
                             None => return Some(Err(Error::new(format!("unknown period `{p}`")))),
@@ -175,7 +204,7 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
         "make_datetime" => {
             let n = |i: usize, dflt: f64| super::real(a, i).unwrap_or(dflt);
             let (y, m, dd) = (n(0, f64::NAN), n(1, 1.0), n(2, 1.0));
-            if y.is_nan()
+            if !(1.0..=9999.0).contains(&y)
                 || !(1.0..=12.0).contains(&m)
                 || dd < 1.0
                 || dd > days_in_month(y as i64, m as i64) as f64
@@ -183,9 +212,9 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
                 Value::Null
             } else {
                 let secs = n(3, 0.0) * 3600.0 + n(4, 0.0) * 60.0 + n(5, 0.0);
-                Value::DateTime(
-                    from_ymd(y as i64, m as i64, dd as i64)
-                        + (secs * TICKS_PER_SECOND as f64).round() as i64,
+                dt_value(
+                    i128::from(from_ymd(y as i64, m as i64, dd as i64))
+                        + i128::from((secs * TICKS_PER_SECOND as f64).round() as i64),
                 )
             }
         }
