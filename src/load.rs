@@ -672,20 +672,88 @@ fn misindented_key(file: FileId, text: &str, offset: usize) -> Option<Diagnostic
         .unwrap_or("")
         .trim();
     let key_span = start + indent..start + indent + key.len();
-    Some(
-        Diagnostic::new(
-            &YAML_SYNTAX,
-            format!("`{key}:` is indented level with the `- ` of the list item above it"),
-        )
-        .at(file, key_span, format!("`{key}` starts in the same column as the `-`"))
-        .note(
-            "a key in the same column as a list's `- ` can belong neither to the list item nor to the mapping that holds the list, so the YAML does not parse",
-        )
-        .help(format!(
-            "indent `{key}:` (and everything under it) by {} more spaces so it lines up with `{item_key}:` and belongs to that item",
-            2
-        )),
+    let shift = item_line.len() - item_line[2..].trim_start().len();
+    let mut d = Diagnostic::new(
+        &YAML_SYNTAX,
+        format!("`{key}:` is indented level with the `- ` of the list item above it"),
     )
+    .at(file, key_span, format!("`{key}` starts in the same column as the `-`"))
+    .note(
+        "a key in the same column as a list's `- ` can belong neither to the list item nor to the mapping that holds the list, so the YAML does not parse",
+    )
+    .help(format!(
+        "indent `{key}:` (and everything under it) by {shift} more spaces so it lines up with `{item_key}:` and belongs to that item"
+    ));
+    if let Some(edits) = reindent_edits(text, start, indent, shift) {
+        d = d.with_fix(
+            format!("indent `{key}:` and its block by {shift} spaces under `{item_key}:`"),
+            edits,
+        );
+    }
+    Some(d)
+}
+
+/// The edits that move the key line at `start` (indented `indent`) and its block right by
+/// `shift` spaces: the lines below it indented further, and a `- ` list written at the
+/// key's own indentation. Offered only when the result is a key of the list item: the
+/// edited text must get past this line when parsed again (the fix is certain).
+fn reindent_edits(
+    text: &str,
+    start: usize,
+    indent: usize,
+    shift: usize,
+) -> Option<Vec<crate::diagnostics::Edit>> {
+    let pad = " ".repeat(shift);
+    let mut edits = vec![crate::diagnostics::Edit {
+        span: start..start,
+        replacement: pad.clone(),
+    }];
+    let mut pos = text[start..].find('\n').map(|i| start + i + 1)?;
+    let mut own_list = true;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+        let line = text[pos..end].trim_end_matches(['\n', '\r']);
+        let t = line.trim_start_matches(' ');
+        let ind = line.len() - t.len();
+        if t.is_empty() || t.starts_with('#') {
+            pos = end;
+            continue;
+        }
+        // A `- item` list at the key's own indentation belongs to the key (plain items only,
+        // not the next `- key: value` item of the outer list).
+        let same_level_item = ind == indent
+            && own_list
+            && t.starts_with("- ")
+            && !t[2..].contains(": ")
+            && !t.trim_end().ends_with(':');
+        if ind > indent || same_level_item {
+            edits.push(crate::diagnostics::Edit {
+                span: pos..pos,
+                replacement: pad.clone(),
+            });
+            own_list = own_list && (same_level_item || ind > indent);
+            pos = end;
+            continue;
+        }
+        break;
+    }
+    // Certain only if the fixed text parses past the key (or parses).
+    let mut fixed = String::with_capacity(text.len() + edits.len() * shift);
+    let mut last = 0;
+    for e in &edits {
+        fixed.push_str(&text[last..e.span.start]);
+        fixed.push_str(&e.replacement);
+        last = e.span.end;
+    }
+    fixed.push_str(&text[last..]);
+    match yaml::parse(&fixed, Limits::default()) {
+        Ok(_) => Some(edits),
+        Err(e) => {
+            // Another mistake further down is fine: the next round fixes or reports it.
+            let after = e.offset.unwrap_or(0);
+            (after >= pos + shift * edits.len()).then_some(edits)
+        }
+    }
 }
 
 /// The KQL query text with a map from each byte of it back to its byte in the file.

@@ -573,7 +573,13 @@ fn unknown_key(
         display_path(ptr)
     };
     let what = if ptr.is_empty() {
-        format!("a {}", kind_noun(schema))
+        let noun = kind_noun(schema);
+        let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u', 'N', 'M']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {noun}")
     } else {
         where_.clone()
     };

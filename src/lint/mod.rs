@@ -240,8 +240,15 @@ pub fn applies(code: &CodeInfo, rule: &LoadedRule) -> bool {
     if query_lint && !rule.has_query {
         return false;
     }
+    // Connectors are declared by rules that have the key (hunting queries may omit it;
+    // functions, detections exported from Defender XDR and templates never have it).
+    if code.name == "connector-mismatch" && rule.root.get("requiredDataConnectors").is_none() {
+        return false;
+    }
     if rule.kind == crate::model::RuleKind::Query {
-        return (query_lint && code.name != "title-filter-mismatch")
+        return (query_lint
+            && code.name != "title-filter-mismatch"
+            && code.name != "connector-mismatch")
             || code.code.starts_with('F')
             || code.name == "placeholder-text";
     }

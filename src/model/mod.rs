@@ -197,9 +197,19 @@ impl RuleKind {
         }
         let kind = if has("$schema") && has("resources") {
             RuleKind::ArmTemplate
-        } else if ["FunctionName", "ParserName", "FunctionQuery", "ParserQuery"]
-            .iter()
-            .any(|k| has(k))
+        } else if [
+            "FunctionName",
+            "ParserName",
+            "FunctionQuery",
+            "ParserQuery",
+            "FunctionAlias",
+            "FunctionParams",
+            "ParserParams",
+            "Function",
+            "Parser",
+        ]
+        .iter()
+        .any(|k| has(k))
         {
             RuleKind::Function
         } else if has("destinationTable") || has("binSize") {
