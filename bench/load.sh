@@ -35,7 +35,7 @@ CATALOG=$DATA/catalog
 SCHEMA=schema/rule.schema.json
 TARGET=${CARGO_TARGET_DIR:-target}
 RULECAT=$TARGET/release/rulecat
-GEN=$TARGET/release/gen-catalog
+GEN=$TARGET/release/examples/gen-catalog
 VENV=$DATA/venv
 CJ=$VENV/bin/check-jsonschema
 OUT=$DATA/results
@@ -50,7 +50,7 @@ ensure_timing_tools
 
 # ---- build and generate ---------------------------------------------------------------
 log "building release binaries"
-cargo build --release --quiet --bin rulecat --bin gen-catalog
+cargo build --release --quiet --bin rulecat --example gen-catalog
 log "generating $COUNT rules (seed $SEED) into $CATALOG"
 GEN_SUMMARY=$("$GEN" --count "$COUNT" --seed "$SEED" --out "$CATALOG")
 echo "$GEN_SUMMARY" >&2

@@ -42,7 +42,7 @@ OUT=$DATA/results
 TARGET=${CARGO_TARGET_DIR:-target}
 # RULECAT=path times another rulecat binary (e.g. a build with a candidate change).
 RULECAT=${RULECAT:-$TARGET/release/rulecat}
-GEN=$TARGET/release/gen-telemetry
+GEN=$TARGET/release/examples/gen-telemetry
 VENV=bench-data/venv
 PY=$VENV/bin/python
 mkdir -p "$OUT"
@@ -63,7 +63,7 @@ fi
 
 # ---- build, data, bundles ---------------------------------------------------------------------
 log "building release binaries"
-cargo build --release --quiet --bin rulecat --bin gen-telemetry
+cargo build --release --quiet --bin rulecat --example gen-telemetry
 
 TABLES="DeviceNetworkEvents DeviceFileCertificateInfo"
 for table in $TABLES; do

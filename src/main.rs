@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use rulecat::diagnostics::Severity;
 use rulecat::load::LoadOptions;
@@ -63,6 +63,31 @@ enum Command {
         after_help = "Examples:\n  rulecat query q.kql --table DeviceEvents=events.jsonl\n  echo 'print x = 1' | rulecat query -\n  rulecat query q.kql --table T=t.csv --now 2026-11-27T00:00:00Z --format json"
     )]
     Query(QueryArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  rulecat completions bash > ~/.local/share/bash-completion/completions/rulecat\n  rulecat completions zsh > \"${fpath[1]}/_rulecat\"\n  rulecat completions fish > ~/.config/fish/completions/rulecat.fish\n  rulecat completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  rulecat manpage | man -l -\n  rulecat manpage --dir /usr/local/share/man/man1   # rulecat.1, rulecat-lint.1, ..."
+    )]
+    Manpage(ManpageArgs),
+}
+
+#[derive(Args)]
+struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Args)]
+struct ManpageArgs {
+    /// Write rulecat.1 and a page for each subcommand (rulecat-lint.1, ...) into this
+    /// folder instead of printing rulecat.1.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -241,6 +266,8 @@ fn main() -> ExitCode {
         Command::Match(args) => match_(args),
         Command::Explain(args) => explain(args),
         Command::Query(args) => query(args),
+        Command::Completions(args) => completions(args),
+        Command::Manpage(args) => manpage(args),
     };
     ExitCode::from(code)
 }
@@ -313,6 +340,7 @@ fn check_options(
     opts.exclude = select.exclude.clone();
     opts.force_exclude = select.force_exclude && !select.no_force_exclude;
     opts.config = config;
+    opts.progress = true;
     opts
 }
 
@@ -710,4 +738,39 @@ fn unindent_docs(docs: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+fn completions(args: CompletionsArgs) -> u8 {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "rulecat", &mut std::io::stdout());
+    EXIT_CLEAN
+}
+
+fn manpage(args: ManpageArgs) -> u8 {
+    let cmd = Cli::command();
+    match args.dir {
+        Some(dir) => {
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                return fail(format!("cannot create `{}`: {e}", dir.display()));
+            }
+            match clap_mangen::generate_to(cmd, &dir) {
+                Ok(()) => EXIT_CLEAN,
+                Err(e) => fail(format!(
+                    "cannot write man pages into `{}`: {e}",
+                    dir.display()
+                )),
+            }
+        }
+        None => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                return fail(format!("cannot render the man page: {e}"));
+            }
+            use std::io::Write;
+            match std::io::stdout().write_all(&out) {
+                Ok(()) => EXIT_CLEAN,
+                Err(e) => fail(format!("cannot write the man page: {e}")),
+            }
+        }
+    }
 }

@@ -25,6 +25,9 @@ pub struct CheckOptions {
     pub baseline: Option<PathBuf>,
     /// Apply the exclusion globs to files named explicitly too (`--force-exclude`).
     pub force_exclude: bool,
+    /// Show a progress bar on stderr while loading and checking files (only when stderr is a
+    /// terminal and there are enough files for it to matter).
+    pub progress: bool,
     /// With the path `-` (one rule read from standard input): the path it stands for, used
     /// in messages, for finding `rulecat.toml` and for excludes (`--stdin-filename`).
     pub stdin_filename: Option<PathBuf>,
@@ -40,6 +43,7 @@ impl CheckOptions {
             config: None,
             baseline: None,
             force_exclude: false,
+            progress: false,
             stdin_filename: None,
         }
     }
@@ -77,6 +81,26 @@ impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Files below this count load in well under a second: no progress bar.
+const PROGRESS_MIN_FILES: usize = 200;
+
+/// A progress bar over `len` files on stderr, when asked for and stderr is a terminal.
+fn progress_bar(wanted: bool, len: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !wanted || len < PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(len as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "loading rules [{bar:30}] {pos}/{len} files {per_sec} eta {eta}",
+        )
+        .ok()?
+        .progress_chars("=> "),
+    );
+    Some(pb)
 }
 
 pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
@@ -148,12 +172,19 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         }
     } else {
         let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
+        let pb = progress_bar(opts.progress, found.files.len());
         let load_all = || -> Vec<load::Loaded> {
             found
                 .files
                 .par_iter()
                 .enumerate()
-                .map(|(i, path)| load::load_file(path, i, &load_opts))
+                .map(|(i, path)| {
+                    let l = load::load_file(path, i, &load_opts);
+                    if let Some(pb) = &pb {
+                        pb.inc(1);
+                    }
+                    l
+                })
                 .collect()
         };
         // Generous stacks: parsing hostile YAML must end in a diagnostic, never an overflow.
@@ -164,6 +195,9 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
             Ok(pool) => pool.install(load_all),
             Err(_) => load_all(),
         };
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
         (found, loaded)
     };
 

@@ -593,7 +593,7 @@ mod tests {
         let fresh = generate::generate(&tsv).unwrap();
         assert!(
             fresh == CATALOG_TEXT,
-            "schema/catalog/tables.txt is stale: run `cargo run --bin gen-tables`"
+            "schema/catalog/tables.txt is stale: run `cargo run --example gen-tables`"
         );
     }
 

@@ -11,7 +11,7 @@ now() = --now) and prints each rule's summarize output.
     python3 tests/telemetry/expected.py --write         # regenerate expected.json
     python3 tests/telemetry/expected.py DIR_OR_FILE...  # evaluate arbitrary files
 
-The `has` reading used here (and in src/bin/gen-telemetry.rs): a case-insensitive
+The `has` reading used here (and in examples/gen-telemetry.rs): a case-insensitive
 match of the operand's literal text that starts and ends on a term boundary
 (a non-alphanumeric character or the end of the value). So a dash or underscore
 in the data does not match a space in the operand ('Zoho-Assist' does not have

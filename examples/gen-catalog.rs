@@ -2,7 +2,7 @@
 //! for benchmarks.
 //!
 //! ```text
-//! cargo run --release --bin gen-catalog -- --count 10000 --out bench-data/catalog --seed 42
+//! cargo run --release --example gen-catalog -- --count 10000 --out bench-data/catalog --seed 42
 //! ```
 //!
 //! The output is a pure function of `--count` and `--seed`: every rule draws from its own

@@ -4,7 +4,7 @@
 //! `schema/catalog/defender-xdr-additions.txt`. See `src/tables/generate.rs`.
 //!
 //! ```text
-//! cargo run --bin gen-tables [-- --reference ../shared/reference/log-analytics-tables] [--out schema/catalog/tables.txt] [--check]
+//! cargo run --example gen-tables [-- --reference ../shared/reference/log-analytics-tables] [--out schema/catalog/tables.txt] [--check]
 //! ```
 
 use std::path::PathBuf;
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         let current = std::fs::read_to_string(&args.out).unwrap_or_default();
         if current != text {
             eprintln!(
-                "gen-tables: {} is stale; run `cargo run --bin gen-tables`",
+                "gen-tables: {} is stale; run `cargo run --example gen-tables`",
                 args.out.display()
             );
             return ExitCode::from(1);
