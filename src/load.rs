@@ -431,6 +431,17 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
             )
             .at(file, root.span.clone(), "expected `key: value` lines here"),
         );
+        // Raw KQL saved as `.yaml` parses as one plain string: check it as the bare query it
+        // is, so its KQL is not lost with the file.
+        if let Value::String(s) = &root.value
+            && s.contains('|')
+            && !body.trim_start().starts_with(['\'', '"'])
+        {
+            if let Some(d) = loaded.diagnostics.last_mut() {
+                d.notes.push("the file's text looks like a KQL query, so it was checked as a bare query (as a `.kql` file is)".into());
+            }
+            loaded.rule = Some(bare_query(file, &name, &text));
+        }
         return loaded;
     }
     let doc = root.to_json();

@@ -282,3 +282,23 @@ fn a_list_at_the_keys_own_indentation_moves_with_it() {
     let v = json_of(&[path.to_str().unwrap()]);
     assert_eq!(v["summary"]["rules"], 1, "{v:#}");
 }
+
+#[test]
+fn raw_kql_saved_as_yaml_is_reported_and_checked_as_a_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.yaml");
+    std::fs::write(
+        &path,
+        "// a query saved without its rule\nSigninLogs\n| where ResultTyp == 0\n",
+    )
+    .unwrap();
+    let v = json_of(&[path.to_str().unwrap()]);
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["Y0005", "K0003"], "{v:#}");
+    assert_eq!(v["files"][0]["kind"], "query");
+}
