@@ -590,7 +590,7 @@ impl<'c> Analyzer<'c> {
         match e {
             Expr::Literal(l) => literal_type(l),
             Expr::Name(id) => self.name(id, row),
-            Expr::Star(_) | Expr::Error(_) | Expr::Wildcard(_) => None,
+            Expr::Star(_) | Expr::Error(_) | Expr::Wildcard(_) | Expr::TypeOf { .. } => None,
             Expr::Paren { inner, .. } => {
                 if self.is_tabular(inner) {
                     self.tabular(inner);
@@ -819,6 +819,19 @@ impl<'c> Analyzer<'c> {
         }
     }
 
+    /// The arguments of an `evaluate`/`invoke` call: subqueries and scalars.
+    fn plugin_args(&mut self, call: &Expr, row: &Row) {
+        if let Expr::Call { args, .. } = call {
+            for a in args {
+                if self.is_tabular(a) {
+                    self.tabular(a);
+                } else {
+                    self.scalar(a, row);
+                }
+            }
+        }
+    }
+
     fn param<'p>(params: &'p [OpParam], name: &str) -> Option<&'p Expr> {
         params
             .iter()
@@ -912,7 +925,7 @@ impl<'c> Analyzer<'c> {
                 out
             }
             Operator::Distinct { cols, .. } => {
-                if cols.iter().any(|c| matches!(c, Expr::Star(_))) {
+                if cols.iter().any(|c| matches!(c.expr, Expr::Star(_))) {
                     return row;
                 }
                 let mut out = Row {
@@ -920,10 +933,7 @@ impl<'c> Analyzer<'c> {
                     table: row.table.clone(),
                     ..Row::default()
                 };
-                for (i, c) in cols.iter().enumerate() {
-                    let ty = self.scalar(c, &row);
-                    out.add(default_name(c, "Column", i), ty);
-                }
+                self.named_exprs(cols, &row, &mut out, "Column");
                 out
             }
             Operator::Top { count, by } => {
@@ -941,8 +951,12 @@ impl<'c> Analyzer<'c> {
                 self.scalar(count, &Row::none());
                 row
             }
-            Operator::Count => Row {
-                cols: vec![("Count".into(), Some(ColumnType::Long))],
+            Operator::Count { name } => Row {
+                cols: vec![(
+                    name.as_ref()
+                        .map_or_else(|| "Count".into(), |n| n.name.clone()),
+                    Some(ColumnType::Long),
+                )],
                 open: false,
                 table: None,
             },
@@ -1106,16 +1120,19 @@ impl<'c> Analyzer<'c> {
                     table: None,
                 }
             }
-            Operator::Evaluate { call, .. } | Operator::Invoke { call } => {
-                if let Expr::Call { args, .. } = call {
-                    for a in args {
-                        if self.is_tabular(a) {
-                            self.tabular(a);
-                        } else {
-                            self.scalar(a, &row);
-                        }
-                    }
+            Operator::Evaluate { call, schema, .. } => {
+                self.plugin_args(call, &row);
+                match schema {
+                    // `evaluate f(...) : (a:string, ...)` declares its output.
+                    Some(s) => Row {
+                        open: s.open,
+                        ..decl_row(&s.columns)
+                    },
+                    None => Row::open(),
                 }
+            }
+            Operator::Invoke { call } => {
+                self.plugin_args(call, &row);
                 Row::open()
             }
             Operator::TopNested { .. }
@@ -1450,6 +1467,31 @@ mod tests {
                 (FindingKind::UndefinedName, "Time_strat".into()),
             ]
         );
+    }
+
+    #[test]
+    fn real_content_forms_shape_the_row() {
+        // `distinct a = b` and `count as Name` name their output columns.
+        let f = findings(
+            "DeviceProcessEvents | distinct Dev = DeviceName, FileName | where Dev != '' and FileName != '' and AccountName != ''",
+        );
+        assert_eq!(f, vec![(FindingKind::UnknownColumn, "AccountName".into())]);
+        let f = findings("DeviceProcessEvents | count as Total | where Total > 1 and Count > 1");
+        assert_eq!(f, vec![(FindingKind::UnknownColumn, "Count".into())]);
+        // `evaluate f() : (schema)` declares the plugin's output; `*` leaves it open.
+        let f = findings(
+            "DeviceEvents | evaluate bag_unpack(AdditionalFields) : (Reason:string) | where Reason != '' and Other != ''",
+        );
+        assert_eq!(f, vec![(FindingKind::UnknownColumn, "Other".into())]);
+        let f = findings(
+            "DeviceEvents | evaluate bag_unpack(AdditionalFields) : (*, Reason:string) | where Other != ''",
+        );
+        assert_eq!(f, vec![]);
+        // A type as an argument is not a column.
+        let f = findings(
+            "DeviceEvents | extend R = extractjson('$.R', AdditionalFields, typeof(string))",
+        );
+        assert_eq!(f, vec![]);
     }
 
     #[test]

@@ -131,6 +131,12 @@ pub fn eval(e: &Expr, row: &Row, cx: &Ctx) -> Result<Value> {
             *span,
             "`externaldata` reads external storage: not supported offline",
         )),
+        // A type as a value (`extractjson(p, x, typeof(long))`): its name.
+        Expr::TypeOf { ty, .. } => Ok(Value::str(
+            ty.as_ref()
+                .map_or("dynamic", |t| t.name.as_str())
+                .to_string(),
+        )),
         Expr::Error(span) => Err(Error::at(*span, "expression could not be read")),
     }
 }
@@ -418,14 +424,6 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
                 Some(v) => Ok(v.clone()),
                 None => eval(&args[1], row, cx),
             };
-        }
-        "typeof" => {
-            return Ok(Value::str(
-                args.first()
-                    .and_then(Expr::as_name)
-                    .unwrap_or("dynamic")
-                    .to_string(),
-            ));
         }
         "iff" | "iif" if args.len() == 3 => {
             let c = eval(&args[0], row, cx)?;

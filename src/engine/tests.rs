@@ -411,3 +411,20 @@ fn hostile_inputs_do_not_panic() {
         assert!(r.is_ok(), "panicked: {q}");
     }
 }
+
+#[test]
+fn forms_from_real_content() {
+    // `count as Name`, `distinct Name = expr`, `mvexpand` (the deprecated spelling).
+    assert_eq!(q("datatable(a:long)[1, 2, 2] | count as Total"), "Total|3");
+    assert_eq!(
+        q("datatable(a:long)[1, 2, 2] | distinct b = a * 10"),
+        "b|10|20"
+    );
+    assert_eq!(
+        q("datatable(d:dynamic)[dynamic([1, 2])] | mvexpand d to typeof(long)"),
+        "d|1|2"
+    );
+    // `typeof(T)` as a value, and `x.[i]` as `x[i]`.
+    assert_eq!(q("print t = typeof(string)"), "t|string");
+    assert_eq!(q("print v = dynamic([5, 6]).[1]"), "v|6");
+}

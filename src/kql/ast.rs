@@ -85,6 +85,15 @@ pub enum ParamType {
     },
 }
 
+/// `: (Col:type, ..., *)` after an `evaluate` plugin call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvaluateSchema {
+    pub columns: Vec<ColumnDecl>,
+    /// A `*` among the columns.
+    pub open: bool,
+    pub span: Span,
+}
+
 /// `name:type` in `datatable(...)`, `externaldata(...)`, tabular parameters.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ColumnDecl {
@@ -211,6 +220,17 @@ pub enum Expr {
     /// A tabular operator that starts a query: `print`, `union`, `range`, `search`,
     /// `find`, `evaluate`.
     TabularOp(Box<PipeOp>),
+    /// `typeof(string)`, `typeof(a:string, b:long)`, `typeof(*)`: a type given
+    /// as a value (`extractjson(p, x, typeof(long))`, `mv-expand x to typeof(long)`).
+    TypeOf {
+        /// The one type of `typeof(T)` (Kusto accepts any name there).
+        ty: Option<Ident>,
+        /// The columns of a tabular `typeof(a:string, ...)`.
+        columns: Vec<ColumnDecl>,
+        /// A `*` among the columns: any further columns.
+        open: bool,
+        span: Span,
+    },
     /// Placeholder for an expression that could not be parsed (an error was
     /// reported), or a typed literal whose content rulecat cannot read but Kusto
     /// parses (`int(abc)`, `time(abc)`: only Kusto's semantic check rejects them;
@@ -500,7 +520,8 @@ pub enum Operator {
     /// `distinct a, b` / `distinct *`
     Distinct {
         params: Vec<OpParam>,
-        cols: Vec<Expr>,
+        /// `*` is a column whose expression is [`Expr::Star`].
+        cols: Vec<NamedExpr>,
     },
     /// `top N by expr [asc|desc] [nulls first|last]`
     Top { count: Expr, by: SortKey },
@@ -519,8 +540,8 @@ pub enum Operator {
     },
     /// `take N` / `limit N`
     Take { count: Expr },
-    /// `count`
-    Count,
+    /// `count [as Name]`
+    Count { name: Option<Ident> },
     /// `parse` / `parse-where` (`filter` is true for `parse-where`).
     Parse {
         filter: bool,
@@ -557,7 +578,13 @@ pub enum Operator {
         by: Vec<NamedExpr>,
     },
     /// `evaluate plugin(args)`
-    Evaluate { params: Vec<OpParam>, call: Expr },
+    /// `evaluate [params] plugin(args) [: (Col:type, ...)]`: the optional
+    /// schema of the plugin's output (`*` in it: any further columns).
+    Evaluate {
+        params: Vec<OpParam>,
+        call: Expr,
+        schema: Option<EvaluateSchema>,
+    },
     /// `invoke f(args)`
     Invoke { call: Expr },
     /// `as [hint.materialized=true] Name`
@@ -570,8 +597,14 @@ pub enum Operator {
     SampleDistinct { count: Expr, of: Expr },
     /// `getschema`
     GetSchema,
-    /// `render chart [with (k=v, ...)]`
-    Render { chart: Ident, with: Vec<OpParam> },
+    /// `render chart [with (k=v, ...)]`; the deprecated forms `render chart
+    /// kind=k title=t accumulate=b` are in `with` too, `with 'x'` and `by a, b`
+    /// (columns) in `legacy`.
+    Render {
+        chart: Ident,
+        with: Vec<OpParam>,
+        legacy: Vec<OpParam>,
+    },
     /// `search [kind=...] [in (T1, T2)] pred`
     Search {
         params: Vec<OpParam>,
@@ -779,7 +812,8 @@ impl Expr {
             | Expr::Member { span, .. }
             | Expr::Index { span, .. }
             | Expr::Datatable { span, .. }
-            | Expr::ExternalData { span, .. } => *span,
+            | Expr::ExternalData { span, .. }
+            | Expr::TypeOf { span, .. } => *span,
             Expr::Pipeline(p) => p.span,
             Expr::TabularOp(op) => op.span,
         }

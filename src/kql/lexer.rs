@@ -101,6 +101,18 @@ pub(crate) fn is_ident_continue(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The non-ASCII characters Kusto skips as whitespace (Kusto.Language's
+/// `TextFacts.IsWhitespace`): Unicode spaces, the zero-width space and the
+/// byte order mark. Other format characters (`U+200C`, `U+2060`...) and the
+/// line separators `U+0085`, `U+2028`, `U+2029` are not whitespace to Kusto.
+pub(crate) fn is_unicode_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{a0}' | '\u{1680}' | '\u{180e}' | '\u{2000}'
+            ..='\u{200b}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
+    )
+}
+
 fn utf8_len(b: u8) -> usize {
     match b {
         0xF0..=0xFF => 4,
@@ -125,7 +137,7 @@ pub(crate) fn lex_into(text: &str, out: &mut Vec<Token>) {
         let start = i;
         let kind;
         match c {
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0c => {
                 i += 1;
                 continue;
             }
@@ -375,7 +387,7 @@ pub(crate) fn lex_into(text: &str, out: &mut Vec<Token>) {
                 let len = utf8_len(c).min(n - i);
                 let ch = text[i..i + len].chars().next();
                 i += len;
-                if ch.is_some_and(char::is_whitespace) || ch == Some('\u{feff}') {
+                if ch.is_some_and(is_unicode_space) {
                     continue;
                 }
                 kind = TokenKind::Unknown;

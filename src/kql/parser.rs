@@ -187,6 +187,8 @@ const KNOWN_OPS: &[&str] = &[
     "parse-kv",
     "mv-expand",
     "mv-apply",
+    "mvexpand",
+    "mvapply",
     "make-series",
     "evaluate",
     "invoke",
@@ -463,6 +465,115 @@ fn is_type_name(w: &str) -> bool {
             | "uniqueid"
             | "dynamic"
     )
+}
+
+/// The types `typeof(T)` takes (Kusto.Language's `ScanParamTypeExtended`).
+fn is_typeof_type(w: &str) -> bool {
+    matches!(
+        w,
+        "bool"
+            | "boolean"
+            | "date"
+            | "datetime"
+            | "decimal"
+            | "double"
+            | "dynamic"
+            | "guid"
+            | "int"
+            | "int64"
+            | "int8"
+            | "long"
+            | "real"
+            | "string"
+            | "time"
+            | "timespan"
+            | "uniqueid"
+            | "float"
+            | "int16"
+            | "int32"
+            | "uint"
+            | "uint8"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "ulong"
+    )
+}
+
+/// Keywords Kusto also accepts as names (`SyntaxFacts`' `canBeIdentifier`
+/// keywords): not reserved, but not a plain identifier where Kusto wants one
+/// (`count as count`, `typeof(count)`).
+fn is_soft_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "__partitionby"
+            | "access"
+            | "alias"
+            | "best_effort"
+            | "bin"
+            | "bool"
+            | "consume"
+            | "count"
+            | "database"
+            | "dataformat"
+            | "datetime_pattern"
+            | "default"
+            | "distinct"
+            | "edges"
+            | "entity_group"
+            | "evaluate"
+            | "extend"
+            | "facet"
+            | "filter"
+            | "fork"
+            | "from"
+            | "getschema"
+            | "graph"
+            | "guid"
+            | "id"
+            | "inline_external_table"
+            | "join"
+            | "let"
+            | "limit"
+            | "lookup"
+            | "mvapply"
+            | "mvexpand"
+            | "nodes"
+            | "null"
+            | "nulls"
+            | "on"
+            | "optional"
+            | "order"
+            | "output"
+            | "pack"
+            | "parse"
+            | "partition"
+            | "pattern"
+            | "plotly"
+            | "query_parameters"
+            | "range"
+            | "reduce"
+            | "regex"
+            | "render"
+            | "restrict"
+            | "scan"
+            | "serialize"
+            | "sort"
+            | "step"
+            | "summarize"
+            | "take"
+            | "top"
+            | "typeof"
+            | "uuid"
+            | "view"
+            | "with"
+            | "with_node_id"
+    )
+}
+
+/// A word Kusto lexes as an identifier: neither reserved nor a soft keyword.
+fn is_plain_identifier(w: &str) -> bool {
+    !is_reserved_word(w) && !is_soft_keyword(w)
 }
 
 /// Reserved words Kusto still accepts as the declared name in `Name = expr`
@@ -1578,13 +1689,26 @@ impl<'a> Parser<'a> {
             }
             "distinct" => {
                 let params = self.op_params(&[])?;
-                let mut cols = vec![if self.at(K::Star) && !self.star_operand_ok() {
-                    Expr::Star(self.bump().span)
-                } else {
-                    self.expr_required("a column or `*` after `distinct`")?
-                }];
-                while self.eat(K::Comma).is_some() {
-                    cols.push(self.expr_required("a column after `,`")?);
+                let mut cols = Vec::new();
+                loop {
+                    if self.at(K::Star) && !self.star_operand_ok() {
+                        let t = self.bump();
+                        cols.push(NamedExpr {
+                            names: Vec::new(),
+                            expr: Expr::Star(t.span),
+                            span: t.span,
+                        });
+                    } else {
+                        let what = if cols.is_empty() {
+                            "a column or `*` after `distinct`"
+                        } else {
+                            "a column after `,`"
+                        };
+                        cols.push(self.named_expr(what)?);
+                    }
+                    if self.eat(K::Comma).is_none() {
+                        break;
+                    }
                 }
                 Operator::Distinct { params, cols }
             }
@@ -1622,7 +1746,19 @@ impl<'a> Parser<'a> {
                     count: self.expr_required(&format!("a row count after `{name}`"))?,
                 }
             }
-            "count" => Operator::Count,
+            "count" => {
+                // `count as Name` (Name must be a plain identifier).
+                let name = if self.eat_word("as").is_some() {
+                    let t = self.tok();
+                    if t.kind != K::Ident || !is_plain_identifier(self.text(t)) {
+                        return self.expected("a name after `as`");
+                    }
+                    Some(self.name("a name after `as`")?)
+                } else {
+                    None
+                };
+                Operator::Count { name }
+            }
             "parse" | "parse-where" => self.parse_op(name)?,
             "parse-kv" => {
                 let source = self.expr_required("an expression after `parse-kv`")?;
@@ -1639,7 +1775,8 @@ impl<'a> Parser<'a> {
                     with,
                 }
             }
-            "mv-expand" => {
+            // `mvexpand`/`mvapply`: the deprecated spellings Kusto still accepts.
+            "mv-expand" | "mvexpand" => {
                 let params = self.op_params(&["bagexpansion", "with_itemindex", "kind"])?;
                 let items = self.mv_items(name)?;
                 let limit = self.opt_limit()?;
@@ -1649,7 +1786,7 @@ impl<'a> Parser<'a> {
                     limit,
                 }
             }
-            "mv-apply" => {
+            "mv-apply" | "mvapply" => {
                 let params = self.op_params(&["with_itemindex", "kind", "bagexpansion"])?;
                 let items = self.mv_items(name)?;
                 let limit = self.opt_limit()?;
@@ -1677,7 +1814,17 @@ impl<'a> Parser<'a> {
                     );
                     return Err(());
                 }
-                Operator::Evaluate { params, call }
+                let schema = if self.at(K::Colon) {
+                    self.bump();
+                    Some(self.evaluate_schema()?)
+                } else {
+                    None
+                };
+                Operator::Evaluate {
+                    params,
+                    call,
+                    schema,
+                }
             }
             "invoke" => {
                 if self.kind() != K::Ident {
@@ -1714,12 +1861,15 @@ impl<'a> Parser<'a> {
             "getschema" => Operator::GetSchema,
             "render" => {
                 let chart = self.name("a chart type after `render`")?;
-                let with = if self.eat_word("with").is_some() {
-                    self.with_props()?
-                } else {
-                    Vec::new()
-                };
-                Operator::Render { chart, with }
+                let (mut with, legacy) = self.render_legacy_props()?;
+                if self.eat_word("with").is_some() {
+                    with.extend(self.with_props()?);
+                }
+                Operator::Render {
+                    chart,
+                    with,
+                    legacy,
+                }
             }
             "search" => {
                 let params = self.op_params(&["kind"])?;
@@ -1984,6 +2134,99 @@ impl<'a> Parser<'a> {
             }
             _ => self.expected(&format!("a value after `{pname}=`")),
         }
+    }
+
+    /// The deprecated properties after `render chart`, in any order and
+    /// repeated: `kind=k`, `title=t`, `accumulate=b` (returned first, as the
+    /// `with (...)` properties they are), `with 'x'` (no `=`, no `(`) and
+    /// `by Col, Col` (returned second).
+    fn render_legacy_props(&mut self) -> PResult<(Vec<OpParam>, Vec<OpParam>)> {
+        let (mut props, mut legacy) = (Vec::new(), Vec::new());
+        loop {
+            let t = self.tok();
+            if t.kind != K::Ident {
+                break;
+            }
+            let w = self.text(t);
+            let name = Ident {
+                name: w.to_string(),
+                span: t.span,
+            };
+            match w {
+                "kind" | "title" | "accumulate" if self.nth(1).kind == K::Eq => {
+                    self.bump();
+                    self.bump();
+                    let value = if w == "title" {
+                        if !self.can_start_expr() {
+                            return self.expected("a title after `title=`");
+                        }
+                        self.postfix()?
+                    } else {
+                        self.param_value(w)?
+                    };
+                    props.push(OpParam {
+                        span: self.span_from(t.span),
+                        name,
+                        value,
+                    });
+                }
+                "with" if self.nth(1).kind != K::LParen => {
+                    self.bump();
+                    let value = self.param_value(w)?;
+                    legacy.push(OpParam {
+                        span: self.span_from(t.span),
+                        name,
+                        value,
+                    });
+                }
+                "by" => {
+                    self.bump();
+                    loop {
+                        let col = self.name("a column after `by`")?;
+                        legacy.push(OpParam {
+                            span: self.span_from(t.span),
+                            name: name.clone(),
+                            value: Expr::Name(col),
+                        });
+                        if !(self.at(K::Comma) && self.nth(1).kind == K::Ident)
+                            || matches!(
+                                self.text(self.nth(1)),
+                                "kind" | "title" | "accumulate" | "with" | "by"
+                            )
+                        {
+                            break;
+                        }
+                        self.bump();
+                    }
+                }
+                _ => break,
+            }
+        }
+        Ok((props, legacy))
+    }
+
+    /// The schema after `evaluate plugin(...) :`: `( [*,] Col:type, ... )`,
+    /// a trailing comma allowed.
+    fn evaluate_schema(&mut self) -> PResult<EvaluateSchema> {
+        let open = self.expect(K::LParen, "`(` and the output schema after `:`")?;
+        self.eat(K::Comma);
+        let star = self.eat(K::Star).is_some();
+        if star {
+            self.eat(K::Comma);
+        }
+        let mut columns = Vec::new();
+        while !self.at(K::RParen) {
+            columns.push(self.column_decl()?);
+            if self.eat(K::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect_close(open)?;
+        Ok(EvaluateSchema {
+            columns,
+            open: star,
+            span: self.span_from(open.span),
+        })
     }
 
     /// `with ( name = value, ... )`
@@ -2324,25 +2567,14 @@ impl<'a> Parser<'a> {
             let expr = self.named_expr(&what)?;
             let to_type = if self.at_word("to") && self.is_word(self.nth(1), "typeof") {
                 self.bump();
-                self.bump();
-                let open = self.expect(K::LParen, "`(` after `typeof`")?;
-                // `typeof()` is accepted by Kusto.
-                let ty = if self.at(K::RParen) {
-                    None
-                } else {
-                    // Kusto does not check this name.
-                    let t = self.tok();
-                    if t.kind != K::Ident {
-                        return self.expected("a type name");
-                    }
+                if self.nth(1).kind != K::LParen {
                     self.bump();
-                    Some(Ident {
-                        name: self.text(t).to_string(),
-                        span: t.span,
-                    })
-                };
-                self.expect_close(open)?;
-                ty
+                    return self.expected("`(` after `typeof`");
+                }
+                match self.typeof_literal()? {
+                    Expr::TypeOf { ty, .. } => ty,
+                    _ => None,
+                }
             } else {
                 None
             };
@@ -2889,9 +3121,16 @@ impl<'a> Parser<'a> {
                                 span: n.span,
                             }
                         }
-                        K::LBracket if self.nth(2).kind == K::String => {
+                        K::LBracket
+                            if self.nth(2).kind == K::String && self.nth(3).kind == K::RBracket =>
+                        {
                             self.bump();
                             self.bump_bracket_name()?
+                        }
+                        // `x.[0]`, `x.['a' + b]`: Kusto reads `.[expr]` as `[expr]`.
+                        K::LBracket => {
+                            self.bump();
+                            continue;
                         }
                         _ => {
                             self.bump();
@@ -2961,16 +3200,6 @@ impl<'a> Parser<'a> {
             return Ok(args);
         }
         loop {
-            if self.kind() == K::Ident
-                && self.nth(1).kind == K::Eq
-                && !is_reserved_word(self.text(self.tok()))
-            {
-                self.bump();
-                self.bump();
-                if !self.can_start_expr() {
-                    return self.expected("an argument value after `=`");
-                }
-            }
             if self.at(K::Star) && matches!(self.nth(1).kind, K::Comma | K::RParen) {
                 // `count(*)`, `arg_max(T, *)`
                 args.push(Expr::Star(self.bump().span));
@@ -2980,20 +3209,21 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let sub = needs_arg && args.is_empty();
-            if !(self.can_start_expr() || (sub && self.at_source_operator())) {
-                let what = if args.is_empty() {
-                    "an argument or `)`"
-                } else {
-                    "an argument after `,`"
-                };
-                return self.expected(what);
-            }
-            // Only `toscalar(...)` and the like take a subquery.
-            args.push(if sub {
-                self.pipe_expr(Ctx::Nested)?
+            let what = if args.is_empty() {
+                "an argument or `)`"
             } else {
-                self.expr()?
-            });
+                "an argument after `,`"
+            };
+            // Only `toscalar(...)` and the like take a subquery; any other
+            // argument may be named: `f(x, name = value)`, `f((a, b) = g())`.
+            if sub {
+                if !(self.can_start_expr() || self.at_source_operator()) {
+                    return self.expected(what);
+                }
+                args.push(self.pipe_expr(Ctx::Nested)?);
+            } else {
+                args.push(self.named_expr(what)?.expr);
+            }
             if self.eat(K::Comma).is_none() {
                 break;
             }
@@ -3074,6 +3304,9 @@ impl<'a> Parser<'a> {
                 let w = self.text(t);
                 let n = self.nth(1);
                 if n.kind == K::LParen {
+                    if w == "typeof" {
+                        return self.typeof_literal();
+                    }
                     if lexer::is_raw_literal_word(w) && n.span.start == t.span.end {
                         return self.typed_literal();
                     }
@@ -3230,6 +3463,46 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// `typeof(T)` (one type, or any name) or `typeof(a:string, *, ...)`
+    /// (columns; `typeof()` is accepted), at `typeof` followed by `(`.
+    fn typeof_literal(&mut self) -> PResult<Expr> {
+        let kw = self.bump();
+        let open = self.bump();
+        let (t, n) = (self.tok(), self.nth(1));
+        let mut ty = None;
+        let mut columns = Vec::new();
+        let mut open_schema = false;
+        if t.kind == K::Ident
+            && (is_typeof_type(self.text(t))
+                || (n.kind == K::RParen && is_plain_identifier(self.text(t))))
+        {
+            self.bump();
+            ty = Some(Ident {
+                name: self.text(t).to_string(),
+                span: t.span,
+            });
+        } else if !self.at(K::RParen) {
+            loop {
+                if self.at(K::Star) {
+                    self.bump();
+                    open_schema = true;
+                } else {
+                    columns.push(self.column_decl()?);
+                }
+                if self.eat(K::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect_close(open)?;
+        Ok(Expr::TypeOf {
+            ty,
+            columns,
+            open: open_schema,
+            span: self.span_from(kw.span),
+        })
     }
 
     fn dynamic_literal(&mut self) -> PResult<Expr> {

@@ -604,18 +604,21 @@ fn tabular_operators() {
         matches!(first_op("T | as hint.materialized=true X"), Operator::As { name, .. } if name.name == "X")
     );
     assert!(
-        matches!(first_op("T | render timechart with (title='x')"), Operator::Render { chart, with } if chart.name == "timechart" && with.len() == 1)
+        matches!(first_op("T | render timechart with (title='x')"), Operator::Render { chart, with, .. } if chart.name == "timechart" && with.len() == 1)
     );
     assert!(matches!(
         first_op("T | lookup kind=inner T2 on A"),
         Operator::Lookup { .. }
     ));
     assert!(
-        matches!(first_op("T | distinct *"), Operator::Distinct { cols, .. } if matches!(cols[0], Expr::Star(_)))
+        matches!(first_op("T | distinct *"), Operator::Distinct { cols, .. } if matches!(cols[0].expr, Expr::Star(_)))
     );
     assert!(matches!(first_op("T | take 5"), Operator::Take { .. }));
     assert!(matches!(first_op("T | limit 5"), Operator::Take { .. }));
-    assert!(matches!(first_op("T | count"), Operator::Count));
+    assert!(matches!(
+        first_op("T | count"),
+        Operator::Count { name: None }
+    ));
     assert!(matches!(first_op("T | getschema"), Operator::GetSchema));
     assert!(matches!(
         first_op("T | serialize"),
@@ -1222,4 +1225,97 @@ fn nesting_just_below_the_big_stack_threshold() {
         "))".repeat(6)
     );
     ok(&q);
+}
+
+/// Forms found in real content that Kusto.Language accepts (tests/kql_differential.rs
+/// runs them against it): each keeps a useful tree.
+#[test]
+fn real_content_forms() {
+    // Kusto's whitespace: Unicode spaces, the zero-width space and the BOM.
+    ok("T\u{a0}|\u{200b}where x == 1\u{3000}|\u{180e}take 1\u{feff}");
+    // ...but not the format characters Kusto does not skip, nor VT or U+2028.
+    for bad in ["T\u{200c}| take 1", "T\u{0b}| take 1", "T\u{2028}| take 1"] {
+        assert_eq!(one_err(bad).span.start, 1, "{bad:?}");
+    }
+
+    // `x.[0]` is `x[0]`; `x.['k']` is still a member.
+    match extend_expr("T | extend a = x.[0].b") {
+        Expr::Member { target, member, .. } => {
+            assert_eq!(member.name, "b");
+            assert!(matches!(*target, Expr::Index { .. }));
+        }
+        other => panic!("expected a member of an index, got {other:?}"),
+    }
+    assert!(matches!(
+        extend_expr("T | extend a = x.['k']"),
+        Expr::Member { member, .. } if member.name == "k"
+    ));
+    assert!(matches!(
+        extend_expr("T | extend a = x.['a' + 'b']"),
+        Expr::Index { .. }
+    ));
+
+    // `typeof(...)` is a type, whatever the keyword.
+    match extend_expr("T | extend a = extractjson('$.a', x, typeof(string))") {
+        Expr::Call { args, .. } => assert!(matches!(
+            &args[2],
+            Expr::TypeOf { ty: Some(t), .. } if t.name == "string"
+        )),
+        other => panic!("expected a call, got {other:?}"),
+    }
+    assert!(matches!(
+        extend_expr("T | extend a = typeof(a:string, *)"),
+        Expr::TypeOf { ty: None, columns, open: true, .. } if columns.len() == 1
+    ));
+    assert!(!errs("print typeof(count)").is_empty());
+
+    // The deprecated operator spellings.
+    assert!(matches!(
+        first_op("T | mvexpand x to typeof(long) limit 5"),
+        Operator::MvExpand { items, limit: Some(_), .. }
+            if items[0].to_type.as_ref().is_some_and(|t| t.name == "long")
+    ));
+    assert!(matches!(
+        first_op("T | mvapply x on (take 1)"),
+        Operator::MvApply { .. }
+    ));
+
+    // Named arguments keep their value; `kind` must be bracketed there.
+    match extend_expr("T | extend a = f(x, name = 1)") {
+        Expr::Call { args, .. } => assert!(matches!(lit(&args[1]), LitValue::Long(1))),
+        other => panic!("expected a call, got {other:?}"),
+    }
+    assert_eq!(one_err("T | extend a = f(x, kind = 1)").span.start, 20);
+
+    // `distinct` names its columns; `*` anywhere.
+    assert!(matches!(
+        first_op("T | distinct a = b, c, *"),
+        Operator::Distinct { cols, .. }
+            if cols[0].names[0].name == "a" && matches!(cols[2].expr, Expr::Star(_))
+    ));
+
+    // `count as Name`, not a keyword.
+    assert!(matches!(
+        first_op("T | count as Total"),
+        Operator::Count { name: Some(n) } if n.name == "Total"
+    ));
+    assert!(!errs("T | count as count").is_empty());
+
+    // `evaluate f() : (schema)`.
+    assert!(matches!(
+        first_op("T | evaluate bag_unpack(x) : (*, a:string,)"),
+        Operator::Evaluate { schema: Some(s), .. } if s.open && s.columns.len() == 1
+    ));
+    assert!(!errs("T | evaluate bag_unpack(x) : (a:string, *)").is_empty());
+
+    // The deprecated `render` properties.
+    match first_op("T | render areachart kind=stacked title='x' by A, B with 'y'") {
+        Operator::Render { with, legacy, .. } => {
+            let names: Vec<_> = with.iter().map(|p| p.name.name.as_str()).collect();
+            assert_eq!(names, ["kind", "title"]);
+            let names: Vec<_> = legacy.iter().map(|p| p.name.name.as_str()).collect();
+            assert_eq!(names, ["by", "by", "with"]);
+        }
+        other => panic!("expected render, got {other:?}"),
+    }
 }

@@ -105,7 +105,12 @@ fn walk_params<'a, V: Visitor<'a> + ?Sized>(v: &mut V, params: &'a [Param]) {
 pub fn walk_expr<'a, V: Visitor<'a> + ?Sized>(v: &mut V, e: &'a Expr) {
     v.visit_expr(e);
     match e {
-        Expr::Literal(_) | Expr::Name(_) | Expr::Star(_) | Expr::Wildcard(_) | Expr::Error(_) => {}
+        Expr::Literal(_)
+        | Expr::Name(_)
+        | Expr::Star(_)
+        | Expr::Wildcard(_)
+        | Expr::TypeOf { .. }
+        | Expr::Error(_) => {}
         Expr::Paren { inner, .. } => walk_expr(v, inner),
         Expr::Unary { operand, .. } => walk_expr(v, operand),
         Expr::Binary { lhs, rhs, .. } | Expr::StringOp { lhs, rhs, .. } => {
@@ -196,7 +201,7 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
         | Operator::ProjectKeep { .. }
         | Operator::ProjectRename { .. }
         | Operator::ProjectReorder { .. }
-        | Operator::Count
+        | Operator::Count { .. }
         | Operator::GetSchema
         | Operator::Error => {}
         Operator::Summarize {
@@ -208,9 +213,7 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
         }
         Operator::Distinct { params, cols } => {
             walk_op_params(v, params);
-            for c in cols {
-                walk_expr(v, c);
-            }
+            walk_named(v, cols);
         }
         Operator::Top { count, by } => {
             walk_expr(v, count);
@@ -312,7 +315,7 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
             }
             walk_named(v, by);
         }
-        Operator::Evaluate { params, call } => {
+        Operator::Evaluate { params, call, .. } => {
             walk_op_params(v, params);
             walk_expr(v, call);
         }
@@ -322,7 +325,10 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
             walk_expr(v, count);
             walk_expr(v, of);
         }
-        Operator::Render { with, .. } => walk_op_params(v, with),
+        Operator::Render { with, legacy, .. } => {
+            walk_op_params(v, with);
+            walk_op_params(v, legacy);
+        }
         Operator::Search {
             params,
             tables,

@@ -226,27 +226,23 @@ pub fn take(t: &Table, count: &Expr, cx: &Ctx) -> Result<Table> {
     })
 }
 
-pub fn count(t: &Table) -> Table {
+/// `count [as Name]`.
+pub fn count(t: &Table, name: Option<&Ident>) -> Table {
     Table {
-        cols: vec![Col::new("Count", Ty::Long)],
+        cols: vec![Col::new(
+            name.map_or("Count", |n| n.name.as_str()),
+            Ty::Long,
+        )],
         rows: vec![vec![Value::Long(t.rows.len() as i64)]],
     }
 }
 
-pub fn distinct(t: &Table, cols: &[Expr], cx: &Ctx) -> Result<Table> {
-    let all = cols.iter().any(|c| matches!(c, Expr::Star(_)));
+pub fn distinct(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
+    let all = cols.iter().any(|c| matches!(c.expr, Expr::Star(_)));
     let src = if all {
         t.clone()
     } else {
-        let nes: Vec<NamedExpr> = cols
-            .iter()
-            .map(|e| NamedExpr {
-                names: Vec::new(),
-                expr: e.clone(),
-                span: e.span(),
-            })
-            .collect();
-        project(t, &nes, cx)?
+        project(t, cols, cx)?
     };
     let mut seen = std::collections::HashSet::new();
     let mut out = Table::new(src.cols.clone());

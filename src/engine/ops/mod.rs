@@ -30,7 +30,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         Operator::ProjectReorder { cols } => basic::project_reorder(&input, cols),
         Operator::Extend { cols } | Operator::Serialize { cols } => basic::extend(&input, cols, cx),
         Operator::Take { count } | Operator::Sample { count } => basic::take(&input, count, cx),
-        Operator::Count => Ok(basic::count(&input)),
+        Operator::Count { name } => Ok(basic::count(&input, name.as_ref())),
         Operator::Distinct { cols, .. } => basic::distinct(&input, cols, cx),
         Operator::Sort { keys, .. } => sort::sort(&input, keys, None, cx),
         Operator::Top { count, by } => {
