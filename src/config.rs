@@ -19,14 +19,22 @@
 //!
 //! [kinds]                      # kind of file per path glob, instead of detection
 //! "Parsers/**" = "function"
+//!
+//! [knowledge]                  # remote-management facts added to or overriding the built-in
+//! file = "rmm-tools.toml"      # ones (knowledge/rmm.toml's format, relative to this file)
+//! [[knowledge.tool]]           # or inline: a tool with a built-in tool's name replaces
+//! name = "Zoho Assist"         # the fields it gives
+//! signers = ["ZOHO Corporation Private Limited"]
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::diagnostics::Severity;
+use crate::knowledge::{Knowledge, Tool};
 
 pub const FILE_NAME: &str = "rulecat.toml";
 
@@ -69,6 +77,11 @@ pub struct Config {
     /// the kind is detected from the content.
     #[serde(default)]
     pub kinds: BTreeMap<String, String>,
+    #[serde(default)]
+    pub knowledge: KnowledgeConfig,
+    /// The built-in knowledge with `[knowledge]` applied, when it adds anything.
+    #[serde(skip)]
+    resolved_knowledge: Option<Arc<Knowledge>>,
     /// Where the configuration was read from (not a key of the file).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -101,6 +114,17 @@ pub struct OverbroadSigner {
     pub accepted: Vec<String>,
 }
 
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// A file of tools in `knowledge/rmm.toml`'s format, relative to `rulecat.toml`.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Tools given inline; later entries win over the file's.
+    #[serde(default)]
+    pub tool: Vec<Tool>,
+}
+
 /// A configuration that cannot be used (exit code 2).
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -129,13 +153,18 @@ impl Config {
             .map_err(|e| ConfigError(format!("cannot read `{}`: {e}", path.display())))?;
         let mut c = Config::parse(&text)
             .map_err(|e| ConfigError(format!("invalid `{}`: {e}", path.display())))?;
+        c.resolve_knowledge(path.parent())
+            .map_err(|e| ConfigError(format!("invalid `{}`: {e}", path.display())))?;
         c.source = Some(path.to_path_buf());
         Ok(c)
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         c.validate()?;
+        if c.knowledge.file.is_none() {
+            c.resolve_knowledge(None)?;
+        }
         Ok(c)
     }
 
@@ -170,6 +199,33 @@ impl Config {
         Ok(())
     }
 
+    /// Applies `[knowledge]`: reads `file` (relative to `base`) and the inline tools.
+    fn resolve_knowledge(&mut self, base: Option<&Path>) -> Result<(), String> {
+        let mut extra = Vec::new();
+        if let Some(f) = &self.knowledge.file {
+            let path = base.map_or_else(|| f.clone(), |b| b.join(f));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("[knowledge] file `{}`: {e}", path.display()))?;
+            let k = Knowledge::parse(&text)
+                .map_err(|e| format!("[knowledge] file `{}`: {e}", path.display()))?;
+            extra.extend(k.tools);
+        }
+        extra.extend(self.knowledge.tool.iter().cloned());
+        if let Some(t) = extra.iter().find(|t| t.name.trim().is_empty()) {
+            return Err(format!("[knowledge]: a tool without a name ({t:?})"));
+        }
+        self.resolved_knowledge = (!extra.is_empty())
+            .then(|| Arc::new(crate::knowledge::builtin().with_overrides(&extra)));
+        Ok(())
+    }
+
+    /// The remote-management knowledge in force: the built-in facts with `[knowledge]`.
+    pub fn knowledge(&self) -> &Knowledge {
+        self.resolved_knowledge
+            .as_deref()
+            .unwrap_or_else(|| crate::knowledge::builtin())
+    }
+
     /// The configured level of a code, if any (by name or by code).
     pub fn level(&self, code: &crate::diagnostics::CodeInfo) -> Option<Level> {
         self.lints
@@ -196,5 +252,33 @@ mod tests {
         assert!(e.contains("did you mean `unused-let`"), "{e}");
         let e = Config::parse("[lints]\nunused-let = \"loud\"\n").unwrap_err();
         assert!(e.contains("unknown variant"), "{e}");
+        let e = Config::parse("[knowledge]\ntools = 1\n").unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn knowledge_overrides_and_additions() {
+        let c = Config::parse(
+            "[[knowledge.tool]]\nname = \"zoho assist\"\nsigners = [\"Zoho Test Signer Ltd\"]\n\
+             [[knowledge.tool]]\nname = \"InHouseRemote\"\ndomains = [\"inhouse.example\"]\n",
+        )
+        .unwrap();
+        let k = c.knowledge();
+        let zoho = k.tool_named("ZohoAssist").unwrap();
+        assert_eq!(
+            k.tools[zoho].signers,
+            vec!["Zoho Test Signer Ltd".to_string()]
+        );
+        assert!(
+            !k.tools[zoho].domains.is_empty(),
+            "fields not given are kept"
+        );
+        assert!(k.tool_named("InHouseRemote").is_some());
+        assert!(
+            Config::default()
+                .knowledge()
+                .tool_named("InHouseRemote")
+                .is_none()
+        );
     }
 }

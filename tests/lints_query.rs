@@ -50,6 +50,22 @@ fn findings(path: &Path, lint: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// The help text of every diagnostic of `lint` when linting `path`.
+fn findings_help(path: &Path, lint: &str) -> Vec<String> {
+    let out = rulecat()
+        .args(["lint", path.to_str().unwrap(), "--format", "json"])
+        .output()
+        .expect("rulecat runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["name"] == lint)
+        .map(|d| d["help"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -123,6 +139,42 @@ fn indicator_shape_fixtures() {
 #[test]
 fn title_filter_mismatch_fixtures() {
     check_lint("title-filter-mismatch");
+}
+
+#[test]
+fn copied_signer_fixtures() {
+    check_lint("copied-signer");
+}
+
+#[test]
+fn foreign_domain_fixtures() {
+    check_lint("foreign-domain");
+}
+
+#[test]
+fn indicator_coverage_fixtures() {
+    check_lint("indicator-coverage");
+}
+
+/// A misspelling repeated in every file of a catalog is reported once per file (however
+/// many rules repeat it), and `--fix` corrects every occurrence, keeping each one's case.
+#[test]
+fn repeated_misspelling_is_reported_per_file_and_fixed_everywhere() {
+    let dir = Path::new(FIXTURES).join("spelling/fail_repeated_catalog");
+    let found = findings(&dir, "spelling");
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .all(|(l, m)| *l == 4 && m.contains("`persistance`")),
+        "{found:#?}"
+    );
+    for f in entries(&dir) {
+        let after = fixed(&f);
+        assert!(after.contains("maintain persistence or"), "{after}");
+        assert!(after.contains("Persistence is the goal"), "{after}");
+        fixed_is_clean(&after, "spelling");
+    }
 }
 
 #[test]
@@ -207,8 +259,10 @@ fn duplicate_fix_deletes_the_element_and_its_separator() {
     fixed_is_clean(&after, "duplicate-list-value");
 }
 
-/// On the bundled catalog, the query content lints find exactly the two real upstream
-/// problems: the `Montioring` typo (with a fix) and Zoho's overbroad signer.
+/// On the bundled catalog, the query content lints find exactly the real upstream
+/// problems: the `Montioring` typo (with a fix), Zoho's overbroad signer (with the exact
+/// subject), the Zoho domain list's redundant `assist.zoho.com.au` (which
+/// `'assist.zoho.com'` already matches) and the Zoho domains the list misses.
 #[test]
 fn bundled_catalog_findings() {
     let ours = [
@@ -218,6 +272,9 @@ fn bundled_catalog_findings() {
         "indicator-shape",
         "title-filter-mismatch",
         "query-window",
+        "copied-signer",
+        "foreign-domain",
+        "indicator-coverage",
     ];
     let catalog = Path::new("catalog");
     let mut found = Vec::new();
@@ -226,7 +283,7 @@ fn bundled_catalog_findings() {
             found.push((lint, line, message));
         }
     }
-    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found.len(), 4, "{found:#?}");
     assert_eq!(found[0].0, "spelling");
     assert_eq!(found[0].1, 2);
     assert!(found[0].2.contains("`Montioring`"), "{}", found[0].2);
@@ -237,6 +294,18 @@ fn bundled_catalog_findings() {
         "{}",
         found[1].2
     );
+    let help = findings_help(catalog, "overbroad-signer");
+    assert!(
+        help[0].contains("Signer == 'ZOHO Corporation Private Limited'"),
+        "{help:?}"
+    );
+    assert_eq!(found[2].0, "indicator-shape");
+    assert!(
+        found[2].2.contains("`'assist.zoho.com.au'`"),
+        "{}",
+        found[2].2
+    );
+    assert_eq!(found[3].0, "indicator-coverage");
 
     // `--fix` applies every lint's fixes (other lints fix this file's scalar tactics and
     // trailing whitespace too): check the name line.

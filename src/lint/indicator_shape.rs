@@ -1,10 +1,11 @@
-use super::rmm::{self, field_name, string_lit};
+use super::rmm::{self, field_name, is_domain_field, string_lit};
 use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind};
 use crate::kql::visit;
+use crate::matcher::ops::{self, StrOpKind as MatchOp};
 
 declare_code! {
     /// A value in a domain filter that does not have the shape of a domain.
@@ -16,9 +17,12 @@ declare_code! {
     /// - a full URL or a path where a domain is expected (`'https://x.com/path'`,
     ///   `'x.com/download'`);
     /// - a label with no dot (`'dameware'`) in an otherwise-domain list;
-    /// - an entry a broader entry of the same `has_any` list already matches: `has_any`
-    ///   matches whole terms, so `'zoho.com'` already matches `assist.zoho.com` (but not
-    ///   `zohocdn.com`, and `'assist.zoho.com'` does not cover `'assist.zoho.com.au'`);
+    /// - an entry that another entry of the same `has_any` list already matches: every
+    ///   value the entry matches, the other matches too. This follows KQL's `has`
+    ///   semantics as rulecat's matcher implements them (one implementation): a `has`
+    ///   phrase matches on term boundaries, so `'zoho.com'` matches `assist.zoho.com`
+    ///   (but not `zohocdn.com`), and `'assist.zoho.com'` matches `assist.zoho.com.au`,
+    ///   making `'assist.zoho.com.au'` redundant next to it;
     /// - whitespace inside a value (`' islonline.org'`).
     ///
     /// ## Why it matters
@@ -54,27 +58,6 @@ pub static LINT: Lint = Lint {
     check_rule: Some(check),
     check_catalog: None,
 };
-
-/// Fields that hold a host or domain. `Url` holds full URLs, so only term matches
-/// (`has`, `has_any`) on it expect domains.
-fn is_domain_field(name: &str, term_op: bool) -> bool {
-    (term_op && name == "Url")
-        || matches!(
-            name,
-            "RemoteUrl"
-                | "UrlDomain"
-                | "RemoteDnsCanonicalName"
-                | "QueryTarget"
-                | "DnsQuery"
-                | "DomainName"
-                | "Domain"
-                | "DestinationHostName"
-                | "RequestURL"
-        )
-        || name.ends_with("UrlDomain")
-        || name.ends_with("DnsQuery")
-        || name.ends_with("CanonicalName")
-}
 
 /// Free-text and file fields where URLs, paths and plain words are normal.
 fn is_free_text_field(name: &str) -> bool {
@@ -225,14 +208,13 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
             continue;
         }
         if op == ListOp::HasAny && looks_like_domain(value) {
-            let lower = value.to_ascii_lowercase();
+            // `has_any` entry `value` is redundant when a different entry `p` matches every
+            // value `value` matches: `value` itself, with its term boundaries, has `p`.
             let parent = elems.iter().enumerate().find(|&(j, &(p, _))| {
-                j != i && looks_like_domain(p) && {
-                    let p = p.to_ascii_lowercase();
-                    lower.len() > p.len()
-                        && lower.ends_with(&p)
-                        && lower.as_bytes()[lower.len() - p.len() - 1] == b'.'
-                }
+                j != i
+                    && looks_like_domain(p)
+                    && !p.eq_ignore_ascii_case(value)
+                    && ops::eval(MatchOp::Has, value, p)
             });
             if let Some((_, &(p, pspan))) = parent {
                 out.push(
@@ -240,12 +222,12 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
                         &CODE,
                         format!("`'{value}'` is already matched by `'{p}'` in the same `has_any` list"),
                     )
-                    .at(ctx.rule.file, ctx.query_span(span), "redundant subdomain")
-                    .secondary(ctx.rule.file, ctx.query_span(pspan), "the parent domain, listed here")
+                    .at(ctx.rule.file, ctx.query_span(span), "redundant entry")
+                    .secondary(ctx.rule.file, ctx.query_span(pspan), "the broader entry, listed here")
                     .note(format!(
-                        "`has_any` matches whole terms: `'{p}'` matches every host under it, including `{value}`"
+                        "`has` matches `'{p}'` on term boundaries, so every value containing `{value}` also matches `'{p}'`"
                     ))
-                    .help(format!("remove `'{value}'`, or replace `'{p}'` with the subdomains that were meant")),
+                    .help(format!("remove `'{value}'`, or replace `'{p}'` with the entries that were meant")),
                 );
             }
         }

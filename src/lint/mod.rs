@@ -39,7 +39,10 @@ mod tab_indent;
 mod trailing_whitespace;
 // -- end rule, catalog and style lints --
 // -- query content lints (Q codes, spelling) --
+mod copied_signer;
 mod duplicate_list_value;
+mod foreign_domain;
+mod indicator_coverage;
 mod indicator_shape;
 mod overbroad_signer;
 mod query_window;
@@ -191,6 +194,9 @@ pub static LINTS: &[&Lint] = &[
     &indicator_shape::LINT,
     &title_filter_mismatch::LINT,
     &query_window::LINT,
+    &copied_signer::LINT,
+    &foreign_domain::LINT,
+    &indicator_coverage::LINT,
     // -- end query content lints --
 ];
 

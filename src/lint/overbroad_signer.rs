@@ -1,12 +1,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::rmm::{self, field_name, string_lit};
+use super::rmm::{self, TitleSubject, field_name, string_lit};
 use super::{CatalogCtx, Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
+use crate::knowledge::{self, Knowledge};
 use crate::kql::Span;
-use crate::kql::ast::{BinOp, Expr, ListOp, LogicalOp, Operator, Pipeline, StrOpKind};
+use crate::kql::ast::{BinOp, Expr, ListOp, LogicalOp, Operator, Pipeline, StrOpKind as AstStrOp};
 use crate::kql::visit;
+use crate::matcher::ops::StrOpKind;
 
 declare_code! {
     /// A certificate-signer or version-info filter too broad to tell the rule's product
@@ -15,19 +17,22 @@ declare_code! {
     /// ## What it finds
     /// `has`, `contains`, `startswith` or `has_any` on `Signer`, `Issuer`,
     /// `*VersionInfoCompanyName` or `*VersionInfoProductName` with a bare vendor term (one
-    /// word, no legal suffix such as `Inc.`, `LLC`, `GmbH`), when the rule or catalog gives
-    /// evidence that the term covers more than the product the rule is about:
-    /// - the title's product extends the term (`Zoho` in a `ZohoAssist` rule, `Kaseya` in
-    ///   a `KaseyaVSA` rule);
-    /// - the term is a vendor known to sign several products (Zoho, ConnectWise,
-    ///   GoTo/LogMeIn, Kaseya, Microsoft, Ivanti, N-able, BeyondTrust, Datto, ...);
-    /// - the same term filters rules about different products in the catalog;
+    /// word, no legal suffix such as `Inc.`, `LLC`, `GmbH`), when there is evidence that the
+    /// term covers more than the tool the rule is about:
+    /// - by the knowledge file (`knowledge/rmm.toml`, derived from LOLRMM), the term selects
+    ///   the signing subjects or companies of other tools than the title's (`Zoho` selects
+    ///   `ZOHO Corporation Private Limited`, which signs Zoho Assist, ManageEngine and
+    ///   Site24x7), matched with KQL's own `has` semantics;
+    /// - the same term filters rules about different tools in the catalog;
     /// - the rule's own comment says it returns more than the product.
     ///
-    /// A filter narrowed by a product condition in the same `where` (or the same pipeline,
-    /// or a joined leg), such as `InitiatingProcessVersionInfoProductName has 'Zoho Assist'`,
-    /// is not reported. Values listed in `[overbroad-signer] accepted` in `rulecat.toml`
-    /// never are.
+    /// Never reported: a filter narrowed in the same `where` (or the same pipeline, or a
+    /// joined leg) by a product, binary, path, hash or domain condition (a company filter
+    /// next to `ProductName has 'Zoho Assist'`, a product filter next to a company filter);
+    /// a term that is the title's own subject (a rule titled `ConnectWise` that filters on
+    /// `ConnectWise` is about everything ConnectWise ships); values listed in
+    /// `[overbroad-signer] accepted` in `rulecat.toml`. The help suggests the exact subject
+    /// from the knowledge file (`Signer == 'ZOHO Corporation Private Limited'`).
     ///
     /// ## Why it matters
     /// A hunting rule for one remote-management tool that matches every binary its vendor
@@ -74,6 +79,8 @@ pub static LINT: Lint = Lint {
 struct Filter {
     field: String,
     op: &'static str,
+    /// The operator's matching semantics (`has_any` elements match like `has`).
+    op_kind: StrOpKind,
     value: String,
     /// The filter expression (for `has_any`, the element).
     span: Span,
@@ -81,6 +88,7 @@ struct Filter {
 }
 
 fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let k = cat.config.knowledge();
     let accepted: BTreeSet<String> = cat
         .config
         .overbroad_signer
@@ -88,40 +96,49 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .map(|a| a.trim().to_lowercase())
         .collect();
-    let per_rule: Vec<Vec<Filter>> = cat
+    let per_rule: Vec<(TitleSubject, Vec<Filter>)> = cat
         .rules
         .iter()
         .map(|r| {
-            filters(r)
+            let fs: Vec<Filter> = filters(r)
                 .into_iter()
                 .filter(|f| !accepted.contains(&f.value.trim().to_lowercase()))
-                .collect()
+                .collect();
+            let subject = if fs.is_empty() {
+                TitleSubject::None
+            } else {
+                rmm::title_subject(k, &r.rule.rule.name)
+            };
+            (subject, fs)
         })
         .collect();
 
-    // Catalog evidence: normalized value -> (title product, file) of every rule using it.
+    // Catalog evidence: normalized value -> (title's tool, rule) of every rule using it.
     let mut users: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (r, fs) in cat.rules.iter().zip(&per_rule) {
-        let Some(tp) = rmm::title_product(&r.rule.rule.name) else {
+    for (r, (subject, fs)) in cat.rules.iter().zip(&per_rule) {
+        let Some(shown) = subject.shown() else {
             continue;
         };
         for f in fs {
-            if rmm::names_product(&f.value, &tp) {
+            if rmm::names_tool(k, &f.value, subject.tool(), shown) {
+                let key = subject
+                    .tool()
+                    .map_or_else(|| rmm::norm(shown), |t| format!("#{t}"));
                 users
                     .entry(rmm::norm(&f.value))
                     .or_default()
-                    .entry(rmm::norm(&tp))
-                    .or_insert_with(|| format!("{} ({})", tp, r.rule.path.display()));
+                    .entry(key)
+                    .or_insert_with(|| format!("{shown} ({})", r.rule.path.display()));
             }
         }
     }
 
-    for (r, fs) in cat.rules.iter().zip(per_rule) {
+    for (r, (subject, fs)) in cat.rules.iter().zip(&per_rule) {
         for f in fs {
             if f.narrowed {
                 continue;
             }
-            if let Some(d) = diagnose(r, &f, &users) {
+            if let Some(d) = diagnose(k, r, subject, f, &users) {
                 out.push(d);
             }
         }
@@ -129,7 +146,9 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn diagnose(
+    k: &Knowledge,
     r: &RuleCtx<'_>,
+    subject: &TitleSubject,
     f: &Filter,
     users: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Option<Diagnostic> {
@@ -138,29 +157,37 @@ fn diagnose(
     if nv.len() < 2 {
         return None;
     }
-    let tp = rmm::title_product(&r.rule.rule.name);
-    let product = tp.as_deref().and_then(rmm::product_named);
-    let product_display = product.map(|p| p.name.to_string()).or_else(|| tp.clone());
-    let multi = rmm::multi_signer(v);
-    let mut evidence = Vec::new();
-
-    // (a) the title's product extends the vendor term.
-    if let Some(tp) = &tp {
-        let ntp = rmm::norm(tp);
-        if ntp != nv && ntp.starts_with(&nv) {
-            evidence.push(format!(
-                "the title names `{tp}`, which extends the vendor term `{v}`: the filter matches the vendor, not the product"
-            ));
+    let shown = subject.shown();
+    let own = subject.tool();
+    let hits = rmm::subject_owners(k, f.op_kind, v);
+    // The tools the term's subjects belong to, one per product (LOLRMM lists some
+    // products twice), and those other than the title's own product.
+    let mut products: Vec<usize> = Vec::new();
+    for t in hits.iter().flat_map(|h| h.tools.iter().copied()) {
+        if !products.iter().any(|&p| rmm::same_product(k, p, t)) {
+            products.push(t);
         }
     }
-    // (c) a vendor known to sign several products.
-    if let Some(m) = multi {
+    let others: Vec<usize> = products
+        .iter()
+        .copied()
+        .filter(|&t| own.is_none_or(|o| !rmm::same_product(k, o, t)))
+        .collect();
+    let mut evidence = Vec::new();
+    // The vendor signs more than the title's one product, or the term matches the
+    // signing subjects of several tools.
+    if (own.is_some() && !others.is_empty()) || products.len() >= 2 {
+        let names: Vec<&str> = products.iter().map(|&t| k.tools[t].name.as_str()).collect();
+        let subjects: Vec<String> = hits.iter().map(|h| format!("`{}`", h.subject)).collect();
         evidence.push(format!(
-            "`{v}` selects the signer `{}`, which signs several products",
-            m.subject
+            "by the knowledge file, `{v}` selects {} ({}), which belong{} to {}",
+            subjects.join(", "),
+            if subjects.len() == 1 { "a signing subject" } else { "signing subjects" },
+            if subjects.len() == 1 { "s" } else { "" },
+            names.join(", ")
         ));
     }
-    // (d) the rule's own comment.
+    // The rule's own comment.
     for c in &r.parsed.comments {
         let text = r
             .rule
@@ -179,26 +206,30 @@ fn diagnose(
                 "any binary",
             ]
             .iter()
-            .any(|k| lower.contains(k))
+            .any(|w| lower.contains(w))
         {
             evidence.push(format!("the rule's own comment says so: `{}`", text.trim()));
             break;
         }
     }
-    // (b) catalog-wide: the same value filters rules about different products.
+    // Catalog-wide: the same value filters rules about different tools.
     if let Some(u) = users.get(&nv)
         && u.len() >= 2
     {
-        let own = tp.as_deref().map(rmm::norm).unwrap_or_default();
-        let others: Vec<&str> = u
+        let own_key = match (own, shown) {
+            (Some(t), _) => format!("#{t}"),
+            (None, Some(s)) => rmm::norm(s),
+            _ => String::new(),
+        };
+        let other_rules: Vec<&str> = u
             .iter()
-            .filter(|(k, _)| **k != own)
+            .filter(|(key, _)| **key != own_key)
             .map(|(_, d)| d.as_str())
             .collect();
-        if !others.is_empty() {
+        if !other_rules.is_empty() {
             evidence.push(format!(
-                "the catalog uses the same value for other products: {}",
-                others.join(", ")
+                "the catalog uses the same value for other tools: {}",
+                other_rules.join(", ")
             ));
         }
     }
@@ -206,32 +237,45 @@ fn diagnose(
         return None;
     }
 
-    let shown = format!("{} {} '{}'", f.field, f.op, v);
-    let message = match multi {
-        Some(m) => format!(
-            "`{shown}` matches every binary {v} signs: {}, ...",
-            m.products.join(", ")
+    let tool_name = own
+        .map(|t| k.tools[t].name.clone())
+        .or_else(|| shown.map(str::to_string));
+    let shown_filter = format!("{} {} '{}'", f.field, f.op, v);
+    let message = match (&tool_name, others.len()) {
+        (Some(p), n) if n > 0 => format!(
+            "`{shown_filter}` matches the binaries of {n} other tool{} whose signer or company it selects, not just {p}",
+            if n == 1 { "" } else { "s" }
         ),
-        None => match &product_display {
-            Some(p) => format!("`{shown}` matches every binary {v} signs, not just {p}"),
-            None => format!("`{shown}` matches every binary {v} signs"),
-        },
+        (Some(p), _) => {
+            format!("`{shown_filter}` is a bare vendor term: too broad to tell {p} apart")
+        }
+        (None, n) if n > 0 => {
+            format!("`{shown_filter}` selects the signers or companies of {n} tools")
+        }
+        (None, _) => {
+            format!("`{shown_filter}` is a bare vendor term: too broad to tell the tool apart")
+        }
     };
-    let label = match &product_display {
+    let label = match &tool_name {
         Some(p) => format!("a bare vendor term: too broad to tell {p} apart"),
-        None => "a bare vendor term: too broad to tell the product apart".to_string(),
+        None => "a bare vendor term: too broad to tell the tool apart".to_string(),
     };
-    let subject = multi.map_or_else(
-        || "'<the exact subject>'".to_string(),
-        |m| format!("'{}'", m.subject),
+    let vendor_field = !rmm::is_product_field(&f.field);
+    let exact = exact_subject(
+        k,
+        own,
+        &hits,
+        matches!(f.field.as_str(), "Signer" | "Issuer"),
     );
-    let product_name = product_display.unwrap_or_else(|| "<product>".to_string());
+    let subject_text =
+        exact.map_or_else(|| "'<the exact subject>'".to_string(), |s| format!("'{s}'"));
+    let product_name = tool_name.clone().unwrap_or_else(|| "<product>".to_string());
     let help = if matches!(f.field.as_str(), "Signer" | "Issuer") {
         format!(
-            "match the exact subject (`{} == {subject}`) and tie it to the product: DeviceFileCertificateInfo has no product-name column, so join on SHA1 with DeviceProcessEvents or DeviceFileEvents and filter there by `ProcessVersionInfoProductName has '{product_name}'` or by FileName/FolderPath",
+            "match the exact subject (`{} == {subject_text}`) and tie it to the product: DeviceFileCertificateInfo has no product-name column, so join on SHA1 with DeviceProcessEvents or DeviceFileEvents and filter there by `ProcessVersionInfoProductName has '{product_name}'` or by FileName/FolderPath",
             f.field
         )
-    } else if rmm::is_product_field(&f.field) {
+    } else if !vendor_field {
         format!(
             "name the product itself: `{} has '{product_name}'`",
             f.field
@@ -239,7 +283,7 @@ fn diagnose(
     } else {
         let prefix = f.field.trim_end_matches("VersionInfoCompanyName");
         format!(
-            "match the exact company (`{} == {subject}`) and add a product condition: `{prefix}VersionInfoProductName has '{product_name}'`",
+            "match the exact company (`{} == {subject_text}`) and add a product condition: `{prefix}VersionInfoProductName has '{product_name}'`",
             f.field
         )
     };
@@ -248,6 +292,39 @@ fn diagnose(
         d = d.note(e);
     }
     Some(d.help(help))
+}
+
+/// The exact subject to suggest: the title tool's own signer (or company) that the term
+/// selects, else its first signer, else the first subject the term selects.
+fn exact_subject<'k>(
+    k: &'k Knowledge,
+    own: Option<usize>,
+    hits: &[knowledge::SubjectHit<'k>],
+    signer_field: bool,
+) -> Option<&'k str> {
+    if let Some(o) = own {
+        let t = &k.tools[o];
+        let (first, second) = if signer_field {
+            (&t.signers, &t.companies)
+        } else {
+            (&t.companies, &t.signers)
+        };
+        for list in [first, second] {
+            if let Some(s) = list
+                .iter()
+                .find(|s| hits.iter().any(|h| h.subject.eq_ignore_ascii_case(s)))
+            {
+                return Some(s);
+            }
+        }
+        if let Some(s) = first.first() {
+            return Some(s);
+        }
+    }
+    hits.iter()
+        .find(|h| own.is_none_or(|o| h.tools.contains(&o)))
+        .or(hits.first())
+        .map(|h| h.subject)
 }
 
 /// Every signer/company/product filter with a bare vendor term in the rule's query.
@@ -302,10 +379,7 @@ fn visit_pred(e: &Expr, narrowing: &[&Expr], out: &mut Vec<Filter>) {
             if op.negated
                 || !matches!(
                     op.kind,
-                    StrOpKind::Has
-                        | StrOpKind::HasPrefix
-                        | StrOpKind::Contains
-                        | StrOpKind::StartsWith
+                    AstStrOp::Has | AstStrOp::HasPrefix | AstStrOp::Contains | AstStrOp::StartsWith
                 )
             {
                 return;
@@ -317,9 +391,15 @@ fn visit_pred(e: &Expr, narrowing: &[&Expr], out: &mut Vec<Filter>) {
                 out.push(Filter {
                     field: field.to_string(),
                     op: op.as_str(),
+                    op_kind: match op.kind {
+                        AstStrOp::Contains => StrOpKind::Contains,
+                        AstStrOp::StartsWith => StrOpKind::StartsWith,
+                        AstStrOp::HasPrefix => StrOpKind::HasPrefix,
+                        _ => StrOpKind::Has,
+                    },
                     value: value.to_string(),
                     span: *span,
-                    narrowed: narrowing.iter().any(|n| narrows(n, field, value)),
+                    narrowed: narrowing.iter().any(|n| narrows(n, field)),
                 });
             }
         }
@@ -335,12 +415,13 @@ fn visit_pred(e: &Expr, narrowing: &[&Expr], out: &mut Vec<Filter>) {
             if !rmm::is_signer_field(field) {
                 return;
             }
-            let narrowed = narrowing.iter().any(|n| narrows(n, field, ""));
+            let narrowed = narrowing.iter().any(|n| narrows(n, field));
             for (value, span) in rmm::list_strings(list) {
                 if rmm::is_bare_vendor_term(value) {
                     out.push(Filter {
                         field: field.to_string(),
                         op: "has_any",
+                        op_kind: StrOpKind::Has,
                         value: value.to_string(),
                         span,
                         narrowed,
@@ -352,7 +433,8 @@ fn visit_pred(e: &Expr, narrowing: &[&Expr], out: &mut Vec<Filter>) {
     }
 }
 
-/// Fields whose positive filter ties rows to one product.
+/// Fields whose positive filter ties rows to one product: product names, binaries,
+/// paths, hashes, and the domains a network rule talks to.
 fn is_narrowing_field(name: &str) -> bool {
     rmm::is_product_field(name)
         || name.ends_with("FileName")
@@ -361,38 +443,40 @@ fn is_narrowing_field(name: &str) -> bool {
         || name.ends_with("SHA1")
         || name.ends_with("SHA256")
         || name.ends_with("MD5")
+        || matches!(
+            name,
+            "RemoteUrl" | "RemoteDnsCanonicalName" | "UrlDomain" | "Url"
+        )
+}
+
+/// Whether a filter on `other` narrows a vendor-term filter on `field`: another field that
+/// ties rows to a product, or (for a product-name filter) a company or signer filter.
+fn narrows_field(other: &str, field: &str) -> bool {
+    other != field
+        && (is_narrowing_field(other)
+            || (rmm::is_product_field(field) && rmm::is_signer_field(other)))
 }
 
 /// Whether `e` restricts rows to a product more precisely than the vendor filter on
-/// `field` with `value`.
-fn narrows(e: &Expr, field: &str, value: &str) -> bool {
-    let positive_filter = |lhs: &Expr, rhs_value: Option<&str>| {
-        field_name(lhs).is_some_and(|f| {
-            is_narrowing_field(f)
-                && !(f == field || rhs_value.is_some_and(|v| rmm::norm(v) == rmm::norm(value)))
-        })
-    };
+/// `field`.
+fn narrows(e: &Expr, field: &str) -> bool {
+    let positive_filter = |lhs: &Expr| field_name(lhs).is_some_and(|f| narrows_field(f, field));
     match e.unparen() {
         Expr::Logical {
             op: LogicalOp::And,
             operands,
             ..
-        } => operands.iter().any(|o| narrows(o, field, value)),
+        } => operands.iter().any(|o| narrows(o, field)),
         Expr::Logical {
             op: LogicalOp::Or,
             operands,
             ..
-        } => operands.iter().all(|o| narrows(o, field, value)),
-        Expr::StringOp { op, lhs, rhs, .. } => {
-            !op.negated && positive_filter(lhs, string_lit(rhs).map(|(s, _)| s))
-        }
-        Expr::In { op, lhs, .. } => !op.is_negated() && positive_filter(lhs, None),
+        } => operands.iter().all(|o| narrows(o, field)),
+        Expr::StringOp { op, lhs, .. } => !op.negated && positive_filter(lhs),
+        Expr::In { op, lhs, .. } => !op.is_negated() && positive_filter(lhs),
         Expr::Binary {
-            op: BinOp::Eq,
-            lhs,
-            rhs,
-            ..
-        } => positive_filter(lhs, string_lit(rhs).map(|(s, _)| s)),
+            op: BinOp::Eq, lhs, ..
+        } => positive_filter(lhs),
         // A joined leg: narrowed if the leg filters on a product-identifying field.
         Expr::Pipeline(_) => {
             let mut found = false;
@@ -405,7 +489,7 @@ fn narrows(e: &Expr, field: &str, value: &str) -> bool {
                     } => lhs,
                     _ => return,
                 };
-                if field_name(lhs).is_some_and(is_narrowing_field) {
+                if field_name(lhs).is_some_and(|f| narrows_field(f, field)) {
                     found = true;
                 }
             });

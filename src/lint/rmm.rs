@@ -1,312 +1,224 @@
-//! Facts and text helpers shared by the query content lints: remote-management products
-//! and their vendors, signers that cover several products, term matching with KQL's term
-//! semantics, and small AST helpers (string literals of a list, field names).
+//! Logic shared by the query content lints about remote-management tools: which tool a
+//! rule's title is about, whether a value names a tool, term matching with KQL's term
+//! semantics, and small AST helpers (string literals of a list, field names). The facts
+//! (tools, binaries, domains, signers) are data: [`crate::knowledge`].
 
+use crate::knowledge::{self, Knowledge};
 use crate::kql::Span;
 use crate::kql::ast::{DynKind, DynValue, Expr, LitValue, Literal};
+use crate::matcher::ops::{self, StrOpKind};
 
-/// A remote-management product: how titles and filters name it, and who signs it.
-pub struct Product {
-    /// Display name, e.g. `Zoho Assist`.
-    pub name: &'static str,
-    /// Other spellings and components (binaries, domains, product lines).
-    pub aliases: &'static [&'static str],
-    /// Vendor and signer names.
-    pub vendors: &'static [&'static str],
-    /// The display name is a common word (`Level`): only aliases and vendors are
-    /// evidence that a filter is about this product.
-    pub ambiguous_name: bool,
+/// What a rule's title says the rule is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TitleSubject {
+    /// No tool: the title does not have the `<family> - <tool> - <kind>` shape.
+    None,
+    /// One tool of the knowledge file, with the name the title uses.
+    Tool { tool: usize, shown: String },
+    /// A tool name the knowledge file does not know.
+    Unknown(String),
+    /// Several tools, or all of them (`All Tools`): judged by content, not title.
+    Several,
 }
 
-const fn p(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    vendors: &'static [&'static str],
-) -> Product {
-    Product {
-        name,
-        aliases,
-        vendors,
-        ambiguous_name: false,
+impl TitleSubject {
+    /// The single known tool, if any.
+    pub fn tool(&self) -> Option<usize> {
+        match self {
+            TitleSubject::Tool { tool, .. } => Some(*tool),
+            _ => None,
+        }
+    }
+
+    /// The name the title uses for its single tool (known or not).
+    pub fn shown(&self) -> Option<&str> {
+        match self {
+            TitleSubject::Tool { shown, .. } | TitleSubject::Unknown(shown) => Some(shown),
+            _ => None,
+        }
     }
 }
 
-/// Remote-management products seen in hunting rules (LOLRMM's list, the upstream
-/// `RemoteManagementMonitoring` rules), with their vendors.
-pub static PRODUCTS: &[Product] = &[
-    p(
-        "AnyDesk",
-        &["AnyDesk"],
-        &["AnyDesk Software GmbH", "philandro Software GmbH"],
-    ),
-    p("TeamViewer", &["TeamViewer"], &["TeamViewer Germany GmbH"]),
-    p(
-        "ScreenConnect",
-        &["ConnectWise Control", "ScreenConnect"],
-        &["ConnectWise, LLC", "ConnectWise"],
-    ),
-    p(
-        "ConnectWise Automate",
-        &["LabTech", "LTSvc"],
-        &["ConnectWise, LLC", "ConnectWise"],
-    ),
-    p("Splashtop", &["Splashtop"], &["Splashtop Inc."]),
-    p(
-        "NinjaOne",
-        &["NinjaRMM", "ninjarmm.com", "ninjaone.com"],
-        &["NinjaRMM LLC", "NinjaOne LLC"],
-    ),
-    p("RustDesk", &["RustDesk"], &["Purslane Ltd."]),
-    p(
-        "Zoho Assist",
-        &["ZohoAssist"],
-        &["ZOHO Corporation Private Limited", "Zoho"],
-    ),
-    p(
-        "ManageEngine",
-        &["Desktop Central", "Endpoint Central", "Remote Access Plus"],
-        &["ZOHO Corporation Private Limited", "Zoho"],
-    ),
-    p("Action1", &["Action1"], &["Action1 Corporation"]),
-    p(
-        "Atera",
-        &["AteraAgent", "atera.com"],
-        &["Atera Networks Ltd", "Atera Networks"],
-    ),
-    p(
-        "GoTo",
-        &[
-            "GoTo Resolve",
-            "GoToAssist",
-            "GoToMyPC",
-            "LogMeIn",
-            "LogMeIn Rescue",
-        ],
-        &["GoTo Technologies USA, LLC", "LogMeIn, Inc.", "GoTo"],
-    ),
-    p(
-        "BeyondTrust Remote Support",
-        &["BeyondTrust", "Bomgar", "bomgar-scc"],
-        &["BeyondTrust Corporation", "BeyondTrust"],
-    ),
-    p(
-        "DameWare",
-        &[
-            "DameWare Mini Remote Control",
-            "DameWare Remote Support",
-            "DWRCS",
-        ],
-        &["SolarWinds", "DameWare Development"],
-    ),
-    p(
-        "ISL Online",
-        &["ISL Light", "ISLOnline", "islonline.com"],
-        &["XLAB d.o.o."],
-    ),
-    Product {
-        name: "Level",
-        aliases: &["level.io"],
-        vendors: &["Level Software, Inc.", "Level Software"],
-        ambiguous_name: true,
-    },
-    p("MeshCentral", &["MeshAgent", "Mesh Central"], &[]),
-    p(
-        "Pulseway",
-        &["Pulseway"],
-        &["MMSOFT Design Ltd.", "MMSOFT Design"],
-    ),
-    p("RealVNC", &["VNC Server", "VNC Viewer"], &["RealVNC Ltd"]),
-    p("Radmin", &["Radmin"], &["Famatech Corp.", "Famatech"]),
-    p("Ammyy Admin", &["AmmyyAdmin", "Ammyy"], &["Ammyy LLC"]),
-    p("SimpleHelp", &["SimpleHelp"], &["SimpleHelp Ltd"]),
-    p(
-        "Supremo",
-        &["Supremo"],
-        &["NanoSystems S.r.l.", "NanoSystems"],
-    ),
-    p("Syncro", &["Syncro"], &["Servably, Inc.", "Servably"]),
-    p(
-        "Tactical RMM",
-        &["TacticalRMM"],
-        &["AmidaWare LLC", "AmidaWare"],
-    ),
-    p(
-        "N-able Take Control",
-        &["Take Control", "N-able", "N-central", "N-sight"],
-        &["N-able Technologies Ltd", "N-able", "SolarWinds MSP"],
-    ),
-    p("Kaseya VSA", &["KaseyaVSA"], &["Kaseya"]),
-    p(
-        "Datto RMM",
-        &["Datto", "CentraStage"],
-        &["Datto, Inc.", "Kaseya"],
-    ),
-    p(
-        "Remote Utilities",
-        &["RemoteUtilities"],
-        &["REMOTE UTILITIES PTE. LTD.", "Remote Utilities LLC"],
-    ),
-    p(
-        "Remote Desktop Connection Manager",
-        &["RDCMan"],
-        &["Microsoft Corporation", "Microsoft"],
-    ),
-    p(
-        "Mouse Without Borders",
-        &[],
-        &["Microsoft Corporation", "Microsoft"],
-    ),
-    p(
-        "Quick Assist",
-        &["QuickAssist"],
-        &["Microsoft Corporation", "Microsoft"],
-    ),
-    p(
-        "Chrome Remote Desktop",
-        &["remotedesktop.google.com"],
-        &["Google LLC"],
-    ),
-    p("UltraVNC", &["UltraVNC"], &["uvnc bvba"]),
-    p("TightVNC", &["TightVNC"], &["GlavSoft LLC"]),
-    p("NetSupport Manager", &["NetSupport"], &["NetSupport Ltd"]),
-    p(
-        "Ivanti Remote Control",
-        &["Ivanti Endpoint Manager", "LANDESK"],
-        &["Ivanti, Inc.", "Ivanti"],
-    ),
-    p("Parsec", &["parsec.app"], &["Parsec Cloud, Inc."]),
-    p(
-        "Netop Remote Control",
-        &["Netop"],
-        &["Netop Business Solutions A/S"],
-    ),
-    p("Xeox", &[], &[]),
-];
-
-/// Vendors too generic to be evidence that a filter names a remote-management product.
-const GENERIC_VENDORS: &[&str] = &["microsoft", "microsoftcorporation", "google", "googlellc"];
-
-/// A signer (certificate subject) that covers several products.
-pub struct MultiSigner {
-    /// Bare vendor terms that select it in a `has` filter.
-    pub terms: &'static [&'static str],
-    /// The exact certificate subject.
-    pub subject: &'static str,
-    /// What else it signs.
-    pub products: &'static [&'static str],
+/// The tool a rule's title is about: the middle part of upstream-style titles such as
+/// `Remote Management and Monitoring tool - Splashtop - File Signature`.
+pub fn title_subject(k: &Knowledge, title: &str) -> TitleSubject {
+    let parts: Vec<&str> = title
+        .split(" - ")
+        .flat_map(|p| p.split(" \u{2013} "))
+        .map(str::trim)
+        .collect();
+    if parts.len() < 3 {
+        return TitleSubject::None;
+    }
+    let middle = parts[1..parts.len() - 1].join(" - ");
+    let first = parts[0].to_lowercase();
+    let lower = middle.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words
+        .iter()
+        .any(|w| matches!(*w, "all" | "tools" | "any" | "multiple" | "various"))
+    {
+        return TitleSubject::Several;
+    }
+    let pieces: Vec<&str> = middle
+        .split([',', '/', '&', '+'])
+        .flat_map(|p| p.split(" and "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if pieces.len() >= 2 && pieces.iter().filter(|p| k.tool_named(p).is_some()).count() >= 2 {
+        return TitleSubject::Several;
+    }
+    match k.tool_named(&middle) {
+        Some(tool) => TitleSubject::Tool {
+            tool,
+            shown: middle,
+        },
+        None if first.contains("remote") || first.contains("rmm") => TitleSubject::Unknown(middle),
+        None => TitleSubject::None,
+    }
 }
 
-/// Signers that cover several products (LOLRMM's code-signing data, and vendors known to
-/// sign unrelated software under the same name).
-pub static MULTI_SIGNERS: &[MultiSigner] = &[
-    MultiSigner {
-        terms: &["Zoho"],
-        subject: "ZOHO Corporation Private Limited",
-        products: &["Zoho Assist", "ManageEngine", "Desktop Central", "Site24x7"],
-    },
-    MultiSigner {
-        terms: &["ConnectWise"],
-        subject: "ConnectWise, LLC",
-        products: &[
-            "ScreenConnect (ConnectWise Control)",
-            "ConnectWise Automate (LabTech)",
-            "ConnectWise RMM (Continuum)",
-        ],
-    },
-    MultiSigner {
-        terms: &["GoTo", "LogMeIn"],
-        subject: "GoTo Technologies USA, LLC",
-        products: &[
-            "GoTo Resolve",
-            "GoToAssist",
-            "LogMeIn Rescue",
-            "GoToMyPC",
-            "GoTo Meeting",
-            "LogMeIn Hamachi",
-        ],
-    },
-    MultiSigner {
-        terms: &["Microsoft"],
-        subject: "Microsoft Corporation",
-        products: &[
-            "Windows itself",
-            "mstsc",
-            "Remote Desktop Connection Manager",
-            "Mouse Without Borders",
-            "CrossTec",
-        ],
-    },
-    MultiSigner {
-        terms: &["Ivanti"],
-        subject: "Ivanti, Inc.",
-        products: &[
-            "Ivanti Remote Control",
-            "Ivanti Endpoint Manager",
-            "Ivanti Neurons",
-        ],
-    },
-    MultiSigner {
-        terms: &["RemoteUtilities"],
-        subject: "REMOTE UTILITIES PTE. LTD.",
-        products: &[
-            "Remote Utilities Host",
-            "Remote Utilities Viewer",
-            "Remote Utilities Agent",
-        ],
-    },
-    MultiSigner {
-        terms: &["Kaseya"],
-        subject: "Kaseya Holdings Inc.",
-        products: &["Kaseya VSA", "Datto RMM", "Kaseya BMS", "Unitrends"],
-    },
-    MultiSigner {
-        terms: &["Datto"],
-        subject: "Datto, Inc.",
-        products: &["Datto RMM", "Datto Backup", "Datto File Protection"],
-    },
-    MultiSigner {
-        terms: &["N-able", "NAble", "SolarWinds"],
-        subject: "N-able Technologies Ltd",
-        products: &[
-            "N-able Take Control",
-            "N-central",
-            "N-sight RMM",
-            "DameWare",
-        ],
-    },
-    MultiSigner {
-        terms: &["BeyondTrust", "Bomgar"],
-        subject: "BeyondTrust Corporation",
-        products: &[
-            "BeyondTrust Remote Support",
-            "Privileged Remote Access",
-            "Password Safe",
-        ],
-    },
-    MultiSigner {
-        terms: &["NCH"],
-        subject: "NCH Software",
-        products: &["Debut Video Capture", "Express Invoice", "WavePad"],
-    },
-    MultiSigner {
-        terms: &["AOMEI"],
-        subject: "AOMEI International Network Limited",
-        products: &["AnyViewer", "AOMEI Backupper", "Partition Assistant"],
-    },
-    MultiSigner {
-        terms: &["Barracuda"],
-        subject: "Barracuda Networks, Inc.",
-        products: &[
-            "Barracuda RMM",
-            "Barracuda Backup",
-            "Barracuda CloudGen Access",
-        ],
-    },
-    MultiSigner {
-        terms: &["IDrive"],
-        subject: "IDrive Inc.",
-        products: &["RemotePC", "IDrive Online Backup"],
-    },
+/// Whether a string value names the tool: its name, a name variant or alias (4+ letters),
+/// one of its signers or companies (the value `has` a subject, or a subject `has` the
+/// value), or one of its binaries. `shown` is the title's spelling of the tool.
+pub fn names_tool(k: &Knowledge, value: &str, tool: Option<usize>, shown: &str) -> bool {
+    if mentions(value, shown) {
+        return true;
+    }
+    let ns = norm(shown);
+    if terms(value)
+        .iter()
+        .any(|t| t.len() >= 4 && ns.starts_with(t.as_str()))
+    {
+        return true;
+    }
+    let Some(i) = tool else {
+        return false;
+    };
+    let t = &k.tools[i];
+    let v = value.trim();
+    knowledge::name_variants(t)
+        .iter()
+        .any(|n| norm(n).len() >= 4 && mentions(v, n))
+        || t.signers.iter().chain(&t.companies).any(|s| {
+            !v.is_empty() && (ops::eval(StrOpKind::Has, s, v) || ops::eval(StrOpKind::Has, v, s))
+        })
+        || t.binaries.iter().any(|b| b.eq_ignore_ascii_case(v))
+}
+
+/// The tools whose signers or companies a filter value selects with `op` (KQL semantics),
+/// with the subjects.
+pub fn subject_owners<'k>(
+    k: &'k Knowledge,
+    op: StrOpKind,
+    value: &str,
+) -> Vec<knowledge::SubjectHit<'k>> {
+    if norm(value).len() < 3 {
+        return Vec::new();
+    }
+    k.subjects_matching(op, value)
+}
+
+/// Whether two tools share a signer or company, or a distinctive word of one (`GoTo` in
+/// `GoTo Technologies USA, LLC` and `GoTo, Inc.`): the same vendor.
+pub fn same_vendor(k: &Knowledge, a: usize, b: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    let words = |i: usize| -> std::collections::BTreeSet<String> {
+        let t = &k.tools[i];
+        t.signers
+            .iter()
+            .chain(&t.companies)
+            .flat_map(|s| terms(s))
+            .filter(|w| {
+                w.len() >= 4
+                    && !LEGAL_SUFFIXES.contains(&w.as_str())
+                    && !GENERIC_WORDS.contains(&w.as_str())
+            })
+            .collect()
+    };
+    let wa = words(a);
+    !wa.is_empty() && words(b).iter().any(|w| wa.contains(w))
+}
+
+/// The tools a title's tool name stands for: the tool itself, the tools whose names
+/// start with the title's spelling (`ConnectWise` → `ConnectWise Control`; `NAble` →
+/// both N-able entries), and the tools sharing a signer or company with those (other than
+/// the title's own tool's, so Zoho's other products stay apart from Zoho Assist).
+pub fn family(k: &Knowledge, own: Option<usize>, shown: &str) -> std::collections::BTreeSet<usize> {
+    let mut out: std::collections::BTreeSet<usize> = own.into_iter().collect();
+    if let Some(o) = own {
+        out.extend((0..k.tools.len()).filter(|&t| same_product(k, o, t)));
+    }
+    let ns = norm(shown);
+    if ns.len() < 4 {
+        return out;
+    }
+    let named: Vec<usize> = (0..k.tools.len())
+        .filter(|&t| Some(t) != own)
+        .filter(|&t| {
+            knowledge::name_variants(&k.tools[t])
+                .iter()
+                .any(|n| norm(n).starts_with(&ns))
+        })
+        .collect();
+    for &t in &named {
+        out.insert(t);
+        for s in k.tools[t].signers.iter().chain(&k.tools[t].companies) {
+            for h in k.subjects_matching(StrOpKind::EqualsCi, s) {
+                out.extend(h.tools.iter().copied());
+            }
+        }
+    }
+    out
+}
+
+/// Tools that are one product under two LOLRMM entries (`BeyondTrust` and `BeyondTrust
+/// (Bomgar)`): a shared name variant.
+pub fn same_product(k: &Knowledge, a: usize, b: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    let names = |i: usize| -> std::collections::BTreeSet<String> {
+        knowledge::name_variants(&k.tools[i])
+            .iter()
+            .map(|n| norm(n))
+            .filter(|n| n.len() >= 4)
+            .collect()
+    };
+    let na = names(a);
+    names(b).iter().any(|n| na.contains(n))
+}
+
+/// Words of company names that say nothing about who the company is.
+const GENERIC_WORDS: &[&str] = &[
+    "software",
+    "technologies",
+    "technology",
+    "systems",
+    "solutions",
+    "networks",
+    "network",
+    "remote",
+    "group",
+    "holdings",
+    "international",
+    "development",
+    "consulting",
+    "services",
+    "open",
+    "source",
+    "developer",
+    "computer",
+    "computers",
+    "digital",
+    "global",
+    "labs",
 ];
 
 /// Legal suffixes that make a signer value a full company name, not a bare vendor term.
@@ -390,94 +302,6 @@ pub fn is_bare_vendor_term(value: &str) -> bool {
             .any(|t| LEGAL_SUFFIXES.contains(&t.as_str()))
 }
 
-/// The multi-product signer a bare value selects, if any.
-pub fn multi_signer(value: &str) -> Option<&'static MultiSigner> {
-    let n = norm(value);
-    MULTI_SIGNERS
-        .iter()
-        .find(|s| s.terms.iter().any(|t| norm(t) == n))
-}
-
-/// The known product with this display name or alias (spaces and case ignored).
-pub fn product_named(name: &str) -> Option<&'static Product> {
-    let n = norm(name);
-    PRODUCTS.iter().find(|p| {
-        norm(p.name) == n
-            || p.aliases.iter().any(|a| norm(a) == n)
-            || (!n.is_empty() && p.name.contains(' ') && n.contains(&norm(p.name)))
-    })
-}
-
-/// The names a filter may use for a product: name (unless ambiguous), aliases, vendors
-/// (except generic ones).
-pub fn evidence_names(p: &Product) -> impl Iterator<Item = &'static str> {
-    let name = (!p.ambiguous_name).then_some(p.name);
-    name.into_iter().chain(p.aliases.iter().copied()).chain(
-        p.vendors
-            .iter()
-            .copied()
-            .filter(|v| !GENERIC_VENDORS.contains(&norm(v).as_str())),
-    )
-}
-
-/// Whether two products share a vendor (Zoho Assist and ManageEngine are both Zoho's).
-pub fn same_vendor(a: &Product, b: &Product) -> bool {
-    a.vendors
-        .iter()
-        .any(|va| b.vendors.iter().any(|vb| norm(va) == norm(vb)))
-}
-
-/// The product a rule's title names: the middle part of upstream titles such as
-/// `Remote Management and Monitoring tool - Splashtop - File Signature`, or else a
-/// known product named in the title.
-pub fn title_product(title: &str) -> Option<String> {
-    let parts: Vec<&str> = title
-        .split(" - ")
-        .flat_map(|p| p.split(" \u{2013} "))
-        .map(str::trim)
-        .collect();
-    if parts.len() >= 3 {
-        let middle = parts[1..parts.len() - 1].join(" - ");
-        let first = parts[0].to_lowercase();
-        if !middle.is_empty()
-            && (first.contains("remote")
-                || first.contains("rmm")
-                || product_named(&middle).is_some())
-        {
-            return Some(middle);
-        }
-    }
-    PRODUCTS
-        .iter()
-        .find(|p| {
-            (!p.ambiguous_name && mentions(title, p.name))
-                || p.aliases.iter().any(|a| mentions(title, a))
-        })
-        .map(|p| p.name.to_string())
-}
-
-/// Whether `value` names the product `title_product` (the title's product), directly,
-/// through a known alias or vendor, or as a vendor prefix (`Kaseya` of `KaseyaVSA`).
-pub fn names_product(value: &str, title_product: &str) -> bool {
-    if mentions(value, title_product) {
-        return true;
-    }
-    let tp = norm(title_product);
-    if terms(value)
-        .iter()
-        .any(|t| t.len() >= 4 && tp.starts_with(t.as_str()))
-    {
-        return true;
-    }
-    if let Some(p) = product_named(title_product) {
-        return std::iter::once(p.name)
-            .chain(p.aliases.iter().copied())
-            .chain(p.vendors.iter().copied())
-            .any(|n| mentions(value, n));
-    }
-    false
-}
-
 /// The field a filter tests: the column name of a plain name on the left-hand side.
 pub fn field_name(e: &Expr) -> Option<&str> {
     match e.unparen() {
@@ -547,6 +371,67 @@ fn push_dyn_strings<'a>(d: &'a DynValue, out: &mut Vec<(&'a str, Span)>) {
     }
 }
 
+/// Fields that hold a host or domain. `Url` holds full URLs, so only term matches
+/// (`has`, `has_any`) on it expect domains.
+pub fn is_domain_field(name: &str, term_op: bool) -> bool {
+    (term_op && name == "Url")
+        || matches!(
+            name,
+            "RemoteUrl"
+                | "UrlDomain"
+                | "RemoteDnsCanonicalName"
+                | "QueryTarget"
+                | "DnsQuery"
+                | "DomainName"
+                | "Domain"
+                | "DestinationHostName"
+                | "RequestURL"
+        )
+        || name.ends_with("UrlDomain")
+        || name.ends_with("DnsQuery")
+        || name.ends_with("CanonicalName")
+}
+
+/// Every string a rule's query compares a domain field with (`RemoteUrl has 'x'`,
+/// `RemoteUrl has_any (...)`, `in`, `==`, `endswith`), with its span.
+pub fn domain_values(q: &crate::kql::ast::Query) -> Vec<(&str, Span)> {
+    use crate::kql::ast::{BinOp, StrOpKind};
+    let mut out = Vec::new();
+    crate::kql::visit::for_each_expr(q, |e| match e {
+        Expr::StringOp { op, lhs, rhs, .. } if !op.negated => {
+            let term = matches!(op.kind, StrOpKind::Has);
+            if matches!(
+                op.kind,
+                StrOpKind::Has | StrOpKind::Equals | StrOpKind::EndsWith | StrOpKind::Contains
+            ) && field_name(lhs).is_some_and(|f| is_domain_field(f, term))
+                && let Some(s) = string_lit(rhs)
+            {
+                out.push(s);
+            }
+        }
+        Expr::Binary {
+            op: BinOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => {
+            if field_name(lhs).is_some_and(|f| is_domain_field(f, false))
+                && let Some(s) = string_lit(rhs)
+            {
+                out.push(s);
+            }
+        }
+        Expr::In { op, lhs, list, .. }
+            if !op.is_negated()
+                && field_name(lhs).is_some_and(|f| is_domain_field(f, op.is_term_operator())) =>
+        {
+            out.extend(list_strings(list));
+        }
+        _ => {}
+    });
+    out
+}
+
 /// Certificate and version-info fields that name who made a binary.
 pub fn is_signer_field(name: &str) -> bool {
     matches!(name, "Signer" | "Issuer")
@@ -581,25 +466,50 @@ mod tests {
     }
 
     #[test]
-    fn title_products() {
-        assert_eq!(
-            title_product("Remote Management and Monitoring tool - ZohoAssist - File Signature")
-                .as_deref(),
-            Some("ZohoAssist")
+    fn title_subjects() {
+        let k = crate::knowledge::builtin();
+        let t = title_subject(
+            k,
+            "Remote Management and Monitoring tool - ZohoAssist - File Signature",
         );
         assert_eq!(
-            title_product("Command shell spawned by a remote access tool"),
-            None
+            t.tool().map(|i| k.tools[i].name.as_str()),
+            Some("Zoho Assist")
+        );
+        assert_eq!(t.shown(), Some("ZohoAssist"));
+        assert_eq!(
+            title_subject(k, "Command shell spawned by a remote access tool"),
+            TitleSubject::None
         );
         assert_eq!(
-            title_product("Remote Management and Monitoring tools - Installed Software Inventory"),
-            None
+            title_subject(
+                k,
+                "Remote Management and Monitoring tools - Installed Software Inventory"
+            ),
+            TitleSubject::None
         );
-        assert!(names_product("Kaseya", "KaseyaVSA"));
-        assert!(names_product(
-            "take-control.n-able.com",
-            "N-able Take Control"
+        assert_eq!(
+            title_subject(
+                k,
+                "Remote Management and Monitoring tool - All Tools - Network Connection"
+            ),
+            TitleSubject::Several
+        );
+        assert_eq!(
+            title_subject(
+                k,
+                "Remote Management and Monitoring tool - AnyDesk, TeamViewer - Network Connection"
+            ),
+            TitleSubject::Several
+        );
+        let kaseya = k.tool_named("KaseyaVSA");
+        assert!(names_tool(k, "Kaseya", kaseya, "KaseyaVSA"));
+        let splashtop = k.tool_named("Splashtop");
+        assert!(!names_tool(
+            k,
+            "AnyDesk Software GmbH",
+            splashtop,
+            "Splashtop"
         ));
-        assert!(!names_product("AnyDesk Software GmbH", "Splashtop"));
     }
 }

@@ -1,8 +1,10 @@
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::rmm;
+use rayon::prelude::*;
+
 use super::{CatalogCtx, Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
@@ -18,9 +20,12 @@ declare_code! {
     /// at. Never checked: vendor and product names (AnyDesk, ScreenConnect, NinjaOne,
     /// Zoho, ...), URLs, file paths and file names, identifiers (CamelCase, words with
     /// digits or underscores, short ALLCAPS acronyms), KQL table and column names, text
-    /// in backticks or quotes, words listed in `[vocabulary] words` in `rulecat.toml`, and
-    /// words the catalog itself uses consistently (in three or more rules, more often than
-    /// the dictionary's correction).
+    /// in backticks or quotes, tool, vendor and signer names of the knowledge file
+    /// (`knowledge/rmm.toml`), and words listed in `[vocabulary] words` in `rulecat.toml`.
+    /// A word the dictionary lists is reported however many rules repeat it: copy-paste is
+    /// how misspellings spread through a catalog, so frequency never excuses one. Each
+    /// file gets one finding per misspelled word, whose fix corrects every occurrence in
+    /// that file, so `rulecat lint --fix` repairs the whole catalog at once.
     ///
     /// ## Why it matters
     /// The name is what analysts search for and see in the hunting blade and in alerts: a
@@ -38,8 +43,9 @@ declare_code! {
     ///
     /// ## How to fix
     /// Correct the word; when the dictionary has exactly one correction `rulecat lint
-    /// --fix` applies it, keeping the word's case (`MONTIORING` becomes `MONITORING`). If
-    /// the word is right for your catalog, add it to `[vocabulary] words`.
+    /// --fix` applies it to every occurrence in the file, keeping each one's case
+    /// (`MONTIORING` becomes `MONITORING`). If the word is right for your catalog, add it
+    /// to `[vocabulary] words`.
     pub static CODE = {
         code: "R0001",
         name: "spelling",
@@ -170,21 +176,7 @@ fn builtin_words() -> &'static HashSet<String> {
     static WORDS: OnceLock<HashSet<String>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut s: HashSet<String> = BUILTIN_WORDS.iter().map(|w| w.to_string()).collect();
-        for p in rmm::PRODUCTS {
-            for n in std::iter::once(p.name)
-                .chain(p.aliases.iter().copied())
-                .chain(p.vendors.iter().copied())
-            {
-                s.extend(rmm::terms(n));
-                s.insert(rmm::norm(n));
-            }
-        }
-        for m in rmm::MULTI_SIGNERS {
-            for n in m.terms.iter().chain(m.products) {
-                s.extend(rmm::terms(n));
-                s.insert(rmm::norm(n));
-            }
-        }
+        s.extend(crate::knowledge::builtin().words());
         s
     })
 }
@@ -315,26 +307,8 @@ fn with_case(word: &str, correction: &str) -> Option<String> {
     }
 }
 
-/// Lowercase words of a rule's name, description and query string literals.
-fn rule_vocabulary(r: &RuleCtx<'_>) -> BTreeSet<String> {
-    let mut s: BTreeSet<String> = BTreeSet::new();
-    for t in texts(r) {
-        s.extend(rmm::terms(t.raw));
-    }
-    for (lit, _) in rmm::all_strings(&r.parsed.query) {
-        s.extend(rmm::terms(lit));
-    }
-    s
-}
-
 fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for r in cat.rules {
-        for w in rule_vocabulary(r) {
-            *counts.entry(w).or_default() += 1;
-        }
-    }
-    let configured: HashSet<String> = cat
+    let mut configured: HashSet<String> = cat
         .config
         .vocabulary
         .words
@@ -345,62 +319,101 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             v
         })
         .collect();
-    let count = |w: &str| counts.get(w).copied().unwrap_or(0);
-    for r in cat.rules {
-        for t in texts(r) {
-            for range in words(t.raw) {
-                let word = &t.raw[range.clone()];
-                let lower = word.to_ascii_lowercase();
-                if configured.contains(&lower)
-                    || builtin_words().contains(&lower)
-                    || kql_names().contains(&lower)
-                {
-                    continue;
-                }
-                let Some(fixes) = corrections(&lower) else {
-                    continue;
-                };
-                if fixes.is_empty() {
-                    continue;
-                }
-                // The catalog's own vocabulary: used consistently across rules.
-                let best = fixes[0].to_lowercase();
-                if count(&lower) >= 3 && count(&lower) > count(&best) {
-                    continue;
-                }
-                let suggestions: Vec<String> = fixes
-                    .iter()
-                    .map(|f| with_case(word, f).unwrap_or_else(|| f.to_string()))
-                    .collect();
-                let file_range = t.offset + range.start..t.offset + range.end;
-                let shown = suggestions
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                let mut d = Diagnostic::new(
-                    &CODE,
-                    format!("`{word}` is misspelled in the {}: did you mean {shown}?", t.field),
-                )
-                .at(r.rule.file, file_range.clone(), format!("misspelled word in the {}", t.field))
-                .help(
-                    "correct the spelling; if the word is right for this catalog, add it to `[vocabulary] words` in rulecat.toml",
-                );
-                if fixes.len() == 1
-                    && let Some(fixed) = with_case(word, fixes[0])
-                {
-                    d = d.with_fix(
-                        format!("replace `{word}` with `{fixed}`"),
-                        vec![Edit {
-                            span: file_range,
-                            replacement: fixed,
-                        }],
-                    );
-                }
-                out.push(d);
+    let k = cat.config.knowledge();
+    if !std::ptr::eq(k, crate::knowledge::builtin()) {
+        configured.extend(k.words());
+    }
+    let found: Vec<Vec<Diagnostic>> = cat
+        .rules
+        .par_iter()
+        .map(|r| check_rule(r, &configured))
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
+/// One occurrence of a misspelled word.
+struct Hit {
+    field: &'static str,
+    word: String,
+    range: Range<usize>,
+}
+
+fn check_rule(r: &RuleCtx<'_>, configured: &HashSet<String>) -> Vec<Diagnostic> {
+    // Lowercase word -> its occurrences in this file, in file order.
+    let mut hits: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
+    for t in texts(r) {
+        for range in words(t.raw) {
+            let word = &t.raw[range.clone()];
+            let lower = word.to_ascii_lowercase();
+            if configured.contains(&lower)
+                || builtin_words().contains(&lower)
+                || kql_names().contains(&lower)
+            {
+                continue;
             }
+            if corrections(&lower).is_none_or(|f| f.is_empty()) {
+                continue;
+            }
+            hits.entry(lower).or_default().push(Hit {
+                field: t.field,
+                word: word.to_string(),
+                range: t.offset + range.start..t.offset + range.end,
+            });
         }
     }
+    let mut out = Vec::new();
+    for (lower, occ) in hits {
+        let Some(fixes) = corrections(&lower) else {
+            continue;
+        };
+        let first = &occ[0];
+        let word = first.word.as_str();
+        let suggestions: Vec<String> = fixes
+            .iter()
+            .map(|f| with_case(word, f).unwrap_or_else(|| f.to_string()))
+            .collect();
+        let shown = suggestions
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let mut d = Diagnostic::new(
+            &CODE,
+            format!("`{word}` is misspelled in the {}: did you mean {shown}?", first.field),
+        )
+        .at(
+            r.rule.file,
+            first.range.clone(),
+            format!("misspelled word in the {}", first.field),
+        )
+        .help(
+            "correct the spelling; if the word is right for this catalog, add it to `[vocabulary] words` in rulecat.toml",
+        );
+        if occ.len() > 1 {
+            d = d.note(format!(
+                "`{lower}` occurs {} times in this file; the fix corrects each",
+                occ.len()
+            ));
+        }
+        if fixes.len() == 1 {
+            let edits: Option<Vec<Edit>> = occ
+                .iter()
+                .map(|h| {
+                    with_case(&h.word, fixes[0]).map(|fixed| Edit {
+                        span: h.range.clone(),
+                        replacement: fixed,
+                    })
+                })
+                .collect();
+            if let Some(edits) = edits
+                && let Some(fixed) = with_case(word, fixes[0])
+            {
+                d = d.with_fix(format!("replace `{word}` with `{fixed}`"), edits);
+            }
+        }
+        out.push(d);
+    }
+    out
 }
 
 #[cfg(test)]

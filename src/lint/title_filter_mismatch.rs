@@ -2,18 +2,23 @@ use super::rmm;
 use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
+use crate::knowledge::{self, Knowledge};
+use crate::matcher::ops::StrOpKind;
 
 declare_code! {
     /// The product the rule's title names appears nowhere in its filters, while another
     /// remote-management product's name does.
     ///
     /// ## What it finds
-    /// Rules titled after one product (the middle part of upstream titles such as
-    /// `Remote Management and Monitoring tool - Splashtop - File Signature`, or a known
-    /// product named in the title) whose string literals never name that product, its
-    /// aliases or its vendor (case and spaces ignored: `ZohoAssist` is `Zoho Assist`),
-    /// but do name a different known product or vendor, e.g. `'AnyDesk Software GmbH'`.
-    /// A title without a product, or filters that name no known product, give no finding.
+    /// Rules titled after one tool (the middle part of upstream titles such as
+    /// `Remote Management and Monitoring tool - Splashtop - File Signature`) whose string
+    /// literals never name that tool (its names, aliases, binaries, signers or companies in
+    /// the knowledge file `knowledge/rmm.toml`; case and spaces ignored: `ZohoAssist` is
+    /// `Zoho Assist`), but do name a different tool: one of its signers or companies
+    /// (`'AnyDesk Software GmbH'`) or its exact name. A title without a tool, a tool of the
+    /// same vendor, or filters that name no known tool give no finding; rules titled for
+    /// several tools or for all of them (`All Tools`) are judged by their content, never by
+    /// the title.
     ///
     /// ## Why it matters
     /// This is the copy-paste slip of rule families written from a template: the rule
@@ -53,49 +58,40 @@ pub static LINT: Lint = Lint {
 };
 
 fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let k = ctx.config.knowledge();
     let title = &ctx.rule.rule.name;
-    let Some(tp) = rmm::title_product(title) else {
+    let subject = rmm::title_subject(k, title);
+    let Some(tp) = subject.shown() else {
         return;
     };
-    let own = rmm::product_named(&tp);
+    let own = subject.tool();
     let strings = rmm::all_strings(&ctx.parsed.query);
-    if strings.iter().any(|(s, _)| rmm::names_product(s, &tp)) {
+    if strings.iter().any(|(s, _)| rmm::names_tool(k, s, own, tp)) {
         return;
     }
-    let mut found = None;
-    'outer: for &(s, span) in &strings {
-        for p in rmm::PRODUCTS {
-            if own.is_some_and(|o| std::ptr::eq(o, p) || rmm::same_vendor(o, p))
-                || rmm::names_product(p.name, &tp)
-                || rmm::mentions(title, p.name)
-            {
-                continue;
-            }
-            if let Some(n) = rmm::evidence_names(p).find(|n| rmm::mentions(s, n)) {
-                found = Some((s, span, p, n));
-                break 'outer;
-            }
-        }
-    }
+    let found = strings.iter().find_map(|&(s, span)| {
+        other_tool(k, s, own, title).map(|(tool, via)| (s, span, tool, via))
+    });
     let Some((value, span, other, via)) = found else {
         return;
     };
-    let via_note = if rmm::norm(via) == rmm::norm(other.name) {
-        String::new()
-    } else {
-        format!(" (`{via}`)")
-    };
+    let other_name = &k.tools[other].name;
+    let via_note =
+        if rmm::norm(&via) == rmm::norm(other_name) || rmm::norm(&via) == rmm::norm(value) {
+            String::new()
+        } else {
+            format!(" (`{via}`)")
+        };
     let mut d = Diagnostic::new(
         &CODE,
         format!(
-            "the title names {tp}, but the filters never do; `'{value}'` is {}{via_note}",
-            other.name
+            "the title names {tp}, but the filters never do; `'{value}'` is {other_name}{via_note}"
         ),
     )
     .at(
         ctx.rule.file,
         ctx.query_span(span),
-        format!("{}, not {tp}", other.name),
+        format!("{other_name}, not {tp}"),
     );
     if let Some(name) = ctx.rule.root.get("name") {
         d = d.secondary(
@@ -105,9 +101,45 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
     out.push(
-        d.note("no string in the query names the title's product, its aliases or its vendor")
+        d.note("no string in the query names the title's tool, its aliases, binaries, signers or companies")
             .help(format!(
                 "use {tp}'s own signer, domains or binaries in the filter, or rename the rule to what it hunts"
             )),
     );
+}
+
+/// The tool (other than the title's, and not of its vendor) a string names: by one of its
+/// signers or companies, or by its exact name; with the name or subject that matched.
+fn other_tool(
+    k: &Knowledge,
+    value: &str,
+    own: Option<usize>,
+    title: &str,
+) -> Option<(usize, String)> {
+    let v = value.trim();
+    if rmm::norm(v).len() < 5 {
+        return None;
+    }
+    let usable = |t: usize| {
+        own.is_none_or(|o| !rmm::same_vendor(k, o, t))
+            && !knowledge::name_variants(&k.tools[t])
+                .iter()
+                .any(|n| rmm::norm(n).len() >= 4 && rmm::mentions(title, n))
+    };
+    // A signer or company: the value selects a subject, and is not a lone generic word.
+    if v.contains(char::is_whitespace) || rmm::is_bare_vendor_term(v) {
+        for h in k.subjects_matching(StrOpKind::Has, v) {
+            // For a tool the knowledge file does not know, only a subject of one tool is
+            // evidence (a vendor signing many tools could sign this one too).
+            if own.is_none() && h.tools.len() > 1 {
+                continue;
+            }
+            if let Some(&t) = h.tools.iter().find(|&&t| usable(t)) {
+                return Some((t, h.subject.to_string()));
+            }
+        }
+    }
+    k.tool_exact(v)
+        .filter(|&t| usable(t))
+        .map(|t| (t, k.tools[t].name.clone()))
 }

@@ -282,8 +282,12 @@ def lint_file(rel, text, tables, techniques):
         if col == "RemoteUrl":
             doms = [v for _, v in vals]
             for off, v in vals:
+                # redundant: another entry p matches every value v matches, by KQL's
+                # `has` phrase rule (p occurs in v on term boundaries)
                 bad = (re.search(r"\s", v) or "://" in v or "/" in v or "." not in v
-                       or any(v != p and v.endswith("." + p) for p in doms))
+                       or any(v.lower() != p.lower() and "." in p and re.search(
+                           r"(?<![0-9a-z])" + re.escape(p.lower()) + r"(?![0-9a-z])", v.lower())
+                           for p in doms))
                 if bad:
                     F.append(("indicator-shape", code[off][0]))
     # query-window: time filters that disagree with the declared lookback

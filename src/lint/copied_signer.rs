@@ -1,0 +1,268 @@
+use std::collections::BTreeSet;
+
+use super::rmm::{self, field_name, string_lit};
+use super::{CatalogCtx, Lint, RuleCtx};
+use crate::declare_code;
+use crate::diagnostics::Diagnostic;
+use crate::knowledge::Knowledge;
+use crate::kql::Span;
+use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind as AstStrOp};
+use crate::kql::visit;
+use crate::matcher::ops::StrOpKind;
+
+declare_code! {
+    /// A signer or company filter that belongs to another tool than the one the rule is
+    /// about: a value copied from another tool's rule.
+    ///
+    /// ## What it finds
+    /// In a rule titled after one tool (`Remote Management and Monitoring tool - A - ...`)
+    /// whose query does name that tool, a positive filter on `Signer`, `Issuer` or
+    /// `*VersionInfoCompanyName` whose value selects, by KQL's `has` semantics, only signing
+    /// subjects or companies that the knowledge file (`knowledge/rmm.toml`, derived from
+    /// LOLRMM) lists for other tools, none of the same vendor as A. The finding names the
+    /// tool the value belongs to and, when the catalog has one, the rule about that tool
+    /// that uses the same value: the rule it was probably copied from.
+    ///
+    /// Not reported: values the knowledge file does not know (no evidence either way),
+    /// tools without any signer or company in the knowledge file, and values that name the
+    /// rule's own tool. Correct the knowledge in `rulecat.toml` (`[[knowledge.tool]]`)
+    /// when a tool's publisher changed.
+    ///
+    /// ## Why it matters
+    /// Rule families are written by copying a rule and editing it. A company filter left
+    /// over from the copied rule, next to a product filter for the new tool, can never
+    /// match: the new tool's binaries carry their own publisher's name. The rule looks
+    /// complete and silently finds nothing.
+    ///
+    /// ## Example
+    /// ```kql
+    /// // Remote Management and Monitoring tool - Splashtop - Process
+    /// DeviceProcessEvents
+    /// | where ProcessVersionInfoCompanyName has 'TeamViewer'
+    ///     and ProcessVersionInfoProductName has 'Splashtop'
+    /// ```
+    /// Fixed:
+    /// ```kql
+    /// DeviceProcessEvents
+    /// | where ProcessVersionInfoCompanyName has 'Splashtop'
+    ///     and ProcessVersionInfoProductName has 'Splashtop'
+    /// ```
+    ///
+    /// ## How to fix
+    /// Use the rule's own tool's company or signer (the help names the one the knowledge
+    /// file has), or drop the filter.
+    pub static CODE = {
+        code: "Q0006",
+        name: "copied-signer",
+        level: Warning,
+        summary: "a signer or company filter that belongs to another tool",
+    }
+}
+
+pub static LINT: Lint = Lint {
+    info: &CODE,
+    check_rule: None,
+    check_catalog: Some(check_catalog),
+};
+
+/// A positive vendor filter value.
+struct Value<'a> {
+    field: &'a str,
+    /// The operator as written.
+    shown_op: &'static str,
+    op: StrOpKind,
+    value: &'a str,
+    span: Span,
+}
+
+fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
+    let mut out = Vec::new();
+    visit::for_each_expr(&r.parsed.query, |e| match e {
+        Expr::StringOp {
+            op, lhs, rhs, span, ..
+        } if !op.negated => {
+            let kind = match op.kind {
+                AstStrOp::Has => StrOpKind::Has,
+                AstStrOp::Equals => StrOpKind::EqualsCi,
+                AstStrOp::Contains => StrOpKind::Contains,
+                AstStrOp::StartsWith => StrOpKind::StartsWith,
+                AstStrOp::HasPrefix => StrOpKind::HasPrefix,
+                _ => return,
+            };
+            if let (Some(field), Some((value, _))) = (field_name(lhs), string_lit(rhs))
+                && is_vendor_field(field)
+            {
+                out.push(Value {
+                    field,
+                    shown_op: op.as_str(),
+                    op: kind,
+                    value,
+                    span: *span,
+                });
+            }
+        }
+        Expr::Binary {
+            op: BinOp::Eq,
+            lhs,
+            rhs,
+            span,
+            ..
+        } => {
+            if let (Some(field), Some((value, _))) = (field_name(lhs), string_lit(rhs))
+                && is_vendor_field(field)
+            {
+                out.push(Value {
+                    field,
+                    shown_op: "==",
+                    op: StrOpKind::EqualsCi,
+                    value,
+                    span: *span,
+                });
+            }
+        }
+        Expr::In { op, lhs, list, .. } if !op.is_negated() => {
+            let kind = match op {
+                ListOp::HasAny => StrOpKind::Has,
+                ListOp::In | ListOp::InCi => StrOpKind::EqualsCi,
+                _ => return,
+            };
+            if let Some(field) = field_name(lhs)
+                && is_vendor_field(field)
+            {
+                for (value, span) in rmm::list_strings(list) {
+                    out.push(Value {
+                        field,
+                        shown_op: op.as_str(),
+                        op: kind,
+                        value,
+                        span,
+                    });
+                }
+            }
+        }
+        _ => {}
+    });
+    out
+}
+
+fn is_vendor_field(name: &str) -> bool {
+    matches!(name, "Signer" | "Issuer") || name.ends_with("VersionInfoCompanyName")
+}
+
+fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let k = cat.config.knowledge();
+    let subjects: Vec<rmm::TitleSubject> = cat
+        .rules
+        .iter()
+        .map(|r| rmm::title_subject(k, &r.rule.rule.name))
+        .collect();
+    for (r, subject) in cat.rules.iter().zip(&subjects) {
+        let (Some(own), Some(shown)) = (subject.tool(), subject.shown()) else {
+            continue;
+        };
+        let tool = &k.tools[own];
+        if tool.signers.is_empty() && tool.companies.is_empty() {
+            continue;
+        }
+        let strings = rmm::all_strings(&r.parsed.query);
+        if !strings
+            .iter()
+            .any(|(s, _)| rmm::names_tool(k, s, Some(own), shown))
+        {
+            continue; // title-filter-mismatch's case
+        }
+        for v in vendor_values(r) {
+            if let Some(d) = diagnose(k, cat, &subjects, r, own, shown, &v) {
+                out.push(d);
+            }
+        }
+    }
+}
+
+fn diagnose(
+    k: &Knowledge,
+    cat: &CatalogCtx<'_>,
+    subjects: &[rmm::TitleSubject],
+    r: &RuleCtx<'_>,
+    own: usize,
+    shown: &str,
+    v: &Value<'_>,
+) -> Option<Diagnostic> {
+    if rmm::names_tool(k, v.value, Some(own), shown) {
+        return None;
+    }
+    let hits = rmm::subject_owners(k, v.op, v.value);
+    let mut owners: BTreeSet<usize> = hits.iter().flat_map(|h| h.tools.iter().copied()).collect();
+    // A value that is another tool's exact name belongs to that tool.
+    if owners.is_empty()
+        && let Some(t) = k.tool_exact(v.value)
+    {
+        owners.insert(t);
+    }
+    if owners.is_empty() || owners.iter().any(|&t| rmm::same_vendor(k, own, t)) {
+        return None;
+    }
+    // The rule it was probably copied from: a rule about an owner using the same value.
+    let nv = rmm::norm(v.value);
+    let source = cat.rules.iter().zip(subjects).find_map(|(o, s)| {
+        let t = s.tool()?;
+        (owners.contains(&t)
+            && !std::ptr::eq(o, r)
+            && rmm::all_strings(&o.parsed.query)
+                .iter()
+                .any(|(x, _)| rmm::norm(x) == nv))
+        .then_some((t, o))
+    });
+    let owner = source
+        .map(|(t, _)| t)
+        .or_else(|| owners.iter().next().copied())?;
+    let owner_name = &k.tools[owner].name;
+    let subject = hits
+        .iter()
+        .find(|h| h.tools.contains(&owner))
+        .map_or(v.value, |h| h.subject);
+    let mut d = Diagnostic::new(
+        &CODE,
+        format!(
+            "`{} {} '{}'` selects `{subject}`, {owner_name}'s, not {shown}'s: this filter never matches {shown}",
+            v.field, v.shown_op, v.value
+        ),
+    )
+    .at(
+        r.rule.file,
+        r.query_span(v.span),
+        format!("belongs to {owner_name}"),
+    )
+    .note(if hits.is_empty() {
+        format!("`{}` is the name of {owner_name} in the knowledge file", v.value)
+    } else {
+        format!(
+            "the knowledge file lists `{subject}` for {}",
+            owners
+                .iter()
+                .map(|&t| k.tools[t].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    if let Some((_, o)) = source {
+        d = d.note(format!(
+            "probably copied from {} ({}), which uses the same value",
+            o.rule.path.display(),
+            o.rule.rule.name
+        ));
+    }
+    let tool = &k.tools[own];
+    let own_subject = if matches!(v.field, "Signer" | "Issuer") {
+        tool.signers.first().or(tool.companies.first())
+    } else {
+        tool.companies.first().or(tool.signers.first())
+    };
+    Some(match own_subject {
+        Some(s) => d.help(format!(
+            "use {shown}'s own value, e.g. `{} has '{s}'`",
+            v.field
+        )),
+        None => d.help(format!("use {shown}'s own signer or company")),
+    })
+}
