@@ -202,25 +202,15 @@ impl Knowledge {
     }
 
     /// The tool a name (a title's product, `ZohoAssist`, `DattoRMM`) refers to: an exact
-    /// name, alias or name variant; else the longest tool name it extends (`parsec.app` →
-    /// Parsec); else the one tool whose name extends it (`PDQ` → PDQ Connect), if only one
-    /// does.
+    /// name, alias or name variant; else the one tool whose name extends it (`PDQ` → PDQ
+    /// Connect, `FleetDeck` → FleetDeck.io), if only one does; else the longest tool name
+    /// it extends (`parsec.app` → Parsec).
     pub fn tool_named(&self, name: &str) -> Option<usize> {
         let n = norm(name);
         if n.len() < 3 {
             return None;
         }
         if let Some(v) = self.names.get(&n) {
-            return v.first().copied();
-        }
-        // The title's name extends a tool's (`parsec.app` → Parsec, `BarracudaRMM` →
-        // Barracuda): the longest such tool name.
-        if let Some((_, v)) = self
-            .names
-            .iter()
-            .filter(|(k, _)| k.len() >= 4 && n.starts_with(k.as_str()))
-            .max_by_key(|(k, _)| k.len())
-        {
             return v.first().copied();
         }
         // A tool's name extends the title's (`PDQ` → PDQ Connect), when only one does:
@@ -233,7 +223,20 @@ impl Knowledge {
             .collect();
         longer.sort_unstable();
         longer.dedup();
-        (longer.len() == 1).then(|| longer[0])
+        if longer.len() == 1 {
+            return Some(longer[0]);
+        }
+        // The title's name extends a tool's (`parsec.app` → Parsec, `BarracudaRMM` →
+        // Barracuda): the longest such tool name.
+        if let Some((_, v)) = self
+            .names
+            .iter()
+            .filter(|(k, _)| k.len() >= 4 && n.starts_with(k.as_str()))
+            .max_by_key(|(k, _)| k.len())
+        {
+            return v.first().copied();
+        }
+        None
     }
 
     /// The tool with exactly this name, alias or name variant (case and spacing ignored).

@@ -182,7 +182,11 @@ fn diagnose(
         evidence.push(format!(
             "by the knowledge file, `{v}` selects {} ({}), which belong{} to {}",
             subjects.join(", "),
-            if subjects.len() == 1 { "a signing subject" } else { "signing subjects" },
+            if subjects.len() == 1 {
+                "a signing subject"
+            } else {
+                "signing subjects"
+            },
             if subjects.len() == 1 { "s" } else { "" },
             names.join(", ")
         ));

@@ -229,6 +229,9 @@ def lint_file(rel, text, tables, techniques):
         cols.update(tables.get(t, {}))
     defined = set(lets) | set(cols)
     for _, l in unquoted:
+        # datatable(Name:type, ...) declares columns
+        for dt in re.finditer(r"datatable\s*\(([^)]*)\)", l):
+            defined |= set(re.findall(r"(\w+)\s*:", dt.group(1)))
         defined |= set(re.findall(r"\b([A-Za-z_]\w*)\s*=(?!=|~)", l))
         defined |= set(re.findall(r"\bwith\s+\*\s+''\s+(\w+)", l))
     if any(t in tables for t in used_tables):
@@ -243,8 +246,8 @@ def lint_file(rel, text, tables, techniques):
                     continue
                 if re.fullmatch(r"\d+\w*", w) or w in tables:
                     continue
-                if re.search(r"\.\s*$", rhs[:m.start()]):
-                    continue
+                if re.search(r"[.:]\s*$", rhs[:m.start()]):
+                    continue  # a member, or a column type in a schema
                 # close to a real column (typo / wrong case / column of another
                 # table) -> unknown-column; otherwise a name nobody defined.
                 all_cols = {c for t in tables.values() for c in t}
@@ -304,7 +307,9 @@ def lint_file(rel, text, tables, techniques):
     if m:
         tool = m.group(1).split()[0].lower()
         vendors = re.findall(r"(?:Signer|CompanyName)\s+has\s+'([^']*)'", qtext)
-        if vendors and not any(tool[:4] in v.lower() for v in vendors):
+        strings = re.findall(r"'([^']*)'", qtext)
+        names_tool = any(tool[:4] in v.lower() for v in strings)
+        if vendors and not names_tool and not any(tool[:4] in v.lower() for v in vendors):
             known = {"pulseway": "mmsoft", "ninjaone": "ninjarmm", "rustdesk": "purslane",
                      "tacticalrmm": "amidaware", "supremo": "nanosystems", "syncro": "servably",
                      "radmin": "famatech", "ammyyadmin": "ammyy", "n-able": "n-able",
@@ -379,7 +384,9 @@ def main():
         for lint, n in lint_file(f, t, tables, techniques):
             ref_findings[f].add((lint, n))
     for f in files:
-        exp = {(d["lint"], d["line"]) for d in planted.get(f, [])}
+        # lints the reference linter does not implement (the knowledge-file lints) are
+        # checked by rulecat's own tests/precision.rs only
+        exp = {(d["lint"], d["line"]) for d in planted.get(f, []) if d["lint"] in implemented}
         got = {x for x in ref_findings[f] if x[0] in implemented}
         if exp != got:
             errors.append(f"{f}: manifest {sorted(exp)} != reference linter {sorted(got)}")
