@@ -428,3 +428,50 @@ fn forms_from_real_content() {
     assert_eq!(q("print t = typeof(string)"), "t|string");
     assert_eq!(q("print v = dynamic([5, 6]).[1]"), "v|6");
 }
+
+#[test]
+fn plugins_pivot_and_ipv4_lookup() {
+    // Hand-computed: two users, actions a/b.
+    let t = "datatable(u:string, a:string)['x','a', 'x','b', 'x','a', 'y','b']";
+    assert_eq!(
+        q(&format!("{t} | evaluate pivot(a, count(), u)")),
+        "u,a,b|x,2,1|y,0,1"
+    );
+    let l =
+        "let R = datatable(net:string, tag:string)['10.0.0.0/8','ten', '10.1.0.0/16','ten-one'];";
+    assert_eq!(
+        q(&format!(
+            "{l} datatable(ip:string)['10.1.2.3', '10.9.9.9', '8.8.8.8'] | evaluate ipv4_lookup(R, ip, net)"
+        )),
+        "ip,net,tag|10.1.2.3,10.1.0.0/16,ten-one|10.9.9.9,10.0.0.0/8,ten"
+    );
+}
+
+#[test]
+fn search_terms_and_columns() {
+    let t = "datatable(a:string, b:string)['Green apple','x', 'red','Greenish', 'blue','y']";
+    assert_eq!(q(&format!("{t} | search 'green'")), "a,b|Green apple,x");
+    assert_eq!(
+        q(&format!("{t} | search 'green*'")),
+        "a,b|Green apple,x|red,Greenish"
+    );
+    assert_eq!(
+        q(&format!("{t} | search b:'y' or a:'red'")),
+        "a,b|red,Greenish|blue,y"
+    );
+}
+
+#[test]
+fn make_series_fills_bins_with_defaults() {
+    let t = "datatable(t:datetime, v:long)[datetime(2020-01-01), 1, datetime(2020-01-01 12:00), 2, datetime(2020-01-03), 5]";
+    assert_eq!(
+        q(&format!(
+            "{t} | make-series s = sum(v) default = 0 on t from datetime(2020-01-01) to datetime(2020-01-04) step 1d"
+        )),
+        "s,t|[3,0,5],[\"2020-01-01T00:00:00.0000000Z\",\"2020-01-02T00:00:00.0000000Z\",\"2020-01-03T00:00:00.0000000Z\"]"
+    );
+    assert_eq!(
+        q("datatable(t:datetime, v:long)[] | make-series count() on t step 1d"),
+        "count_,t"
+    );
+}

@@ -198,6 +198,7 @@ impl Value {
             Value::Long(v) => Json::from(*v),
             Value::Real(v) | Value::Decimal(v) => real_json(*v),
             Value::Dyn(j) => (**j).clone(),
+            Value::DateTime(t) => Json::String(super::format::datetime_iso(*t)),
             other => Json::String(super::format::display(other)),
         }
     }

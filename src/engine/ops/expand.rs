@@ -195,6 +195,10 @@ pub fn evaluate(t: &Table, call: &Expr, cx: &Ctx) -> Result<Table> {
     };
     match func.name.as_str() {
         "bag_unpack" => bag_unpack(t, args, cx),
+        "pivot" => super::plugins::pivot(t, args, cx),
+        "ipv4_lookup" | "ipv6_lookup" => {
+            super::plugins::ip_lookup(t, args, func.name == "ipv6_lookup", cx)
+        }
         other => Err(Error::at(
             *span,
             format!("the `{other}` plugin is not supported yet"),

@@ -4,6 +4,8 @@ mod basic;
 mod expand;
 mod join;
 mod parse;
+mod plugins;
+mod search;
 mod sort;
 mod summarize;
 mod union;
@@ -91,6 +93,14 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
             step,
         } => basic::range(&name.name, from, to, step, cx),
         Operator::GetSchema => Ok(basic::getschema(&input)),
+        Operator::Search {
+            params,
+            tables,
+            pred,
+        } => {
+            let piped = op.pipe_span.is_some().then_some(&*input);
+            search::search(piped, params, tables, pred, cx)
+        }
         Operator::Partition { by, sub, .. } => partition(&input, by, sub, cx),
         Operator::Render { .. } => return Ok(input),
         Operator::Error if op.name == "scan" => {

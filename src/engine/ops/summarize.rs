@@ -333,9 +333,12 @@ pub fn make_series(
             None => Value::Null,
         },
     };
-    if start.is_null() || end.is_null() {
-        return Err(Error::new("make-series needs a range (from/to) or data"));
-    }
+    // No range and no data: no bins (and no rows).
+    let (start, end) = if start.is_null() || end.is_null() {
+        (Value::Long(0), Value::Long(0))
+    } else {
+        (start, end)
+    };
     // Bin count: ceil((end - start) / step).
     let span_v = arith::binary(BinOp::Sub, &end, &start)?;
     let ratio = match (&span_v, &step) {
