@@ -13,12 +13,18 @@
 
 use crate::kql::Span;
 use crate::kql::ast::*;
-use crate::tables::{Catalog, ColumnType};
+use crate::tables::{Catalog, Column, ColumnType};
+use crate::workspace::{Function, Workspace};
+
+/// How deep functions may call functions before their result is taken as open.
+const MAX_FUNCTION_DEPTH: usize = 8;
 
 /// What kind of problem a finding is; each maps to one lint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FindingKind {
     UnknownTable,
+    /// A `*_CL` custom log table that the workspace does not declare.
+    UndeclaredCustomTable,
     UnknownColumn,
     UndefinedName,
     UnusedLet,
@@ -70,12 +76,19 @@ pub fn analyze_with_params(
     catalog: &Catalog,
     params: &[(String, String)],
 ) -> Analysis {
-    let mut a = Analyzer {
-        catalog,
-        lets: Vec::new(),
-        scope: Vec::new(),
-        out: Analysis::default(),
-    };
+    analyze_in(query, catalog, Workspace::empty(), params)
+}
+
+/// Analyzes a parsed query against a table catalog and what a workspace declares (custom
+/// tables, functions and parsers, watchlists), with `params` bound as in
+/// [`analyze_with_params`].
+pub fn analyze_in(
+    query: &Query,
+    catalog: &Catalog,
+    ws: &Workspace,
+    params: &[(String, String)],
+) -> Analysis {
+    let mut a = Analyzer::new(catalog, ws, 0);
     for (name, ty) in params {
         let ty = ty.trim();
         let binding = if ty.starts_with("table") || ty == "(*)" {
@@ -167,6 +180,9 @@ struct LetInfo {
 
 struct Analyzer<'c> {
     catalog: &'c Catalog,
+    ws: &'c Workspace,
+    /// Nesting of workspace function bodies being analyzed.
+    depth: usize,
     lets: Vec<LetInfo>,
     /// Indices into `lets` that are in scope, innermost last.
     scope: Vec<usize>,
@@ -203,6 +219,95 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
 }
 
 impl<'c> Analyzer<'c> {
+    fn new(catalog: &'c Catalog, ws: &'c Workspace, depth: usize) -> Analyzer<'c> {
+        Analyzer {
+            catalog,
+            ws,
+            depth,
+            lets: Vec::new(),
+            scope: Vec::new(),
+            out: Analysis::default(),
+        }
+    }
+
+    /// Whether `name` (not a `let`) names a table, a declared function or a built-in
+    /// parser: something a pipeline can start from.
+    fn is_source_name(&self, name: &str) -> bool {
+        self.catalog.name_ci(name).is_some()
+            || self.ws.tables.name_ci(name).is_some()
+            || self.ws.function(name).is_some()
+            || crate::workspace::asim_parser(name).is_some()
+    }
+
+    /// The rows a declared function returns: its body analyzed with the parameters bound.
+    fn function_row(&mut self, f: &Function) -> Row {
+        if self.depth >= MAX_FUNCTION_DEPTH {
+            return Row::open();
+        }
+        let parsed = crate::kql::parse(&f.body);
+        if !parsed.errors.is_empty() {
+            return Row::open();
+        }
+        let mut sub = Analyzer::new(self.catalog, self.ws, self.depth + 1);
+        for p in &f.params {
+            let ty = p.ty.trim();
+            let binding = if ty.to_ascii_lowercase().starts_with("table") {
+                Binding::Tabular(Row::open())
+            } else {
+                Binding::Scalar(scalar_type_name(ty))
+            };
+            let id = Ident {
+                name: p.name.clone(),
+                span: Span::default(),
+            };
+            sub.bind(&id, binding, true);
+        }
+        let mut row = sub
+            .statements(&parsed.query.statements)
+            .unwrap_or_else(Row::open);
+        row.table = Some(f.name.clone());
+        row
+    }
+
+    /// A built-in function's or parser's rows, if `name` is one.
+    fn builtin_source(&mut self, name: &str, args: &[Expr]) -> Option<Row> {
+        if name == "_GetWatchlist" {
+            let alias = match args.first().map(Expr::unparen) {
+                Some(Expr::Literal(l)) => l.as_str().map(str::to_string),
+                _ => None,
+            };
+            let mut row = Row {
+                cols: crate::workspace::WATCHLIST_COLUMNS
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), Some(*t)))
+                    .collect(),
+                open: true,
+                table: alias.as_ref().map(|a| format!("_GetWatchlist('{a}')")),
+            };
+            if let Some(cols) = alias.as_ref().and_then(|a| self.ws.watchlists.get(a)) {
+                row.open = false;
+                for c in cols {
+                    row.add(c.name.clone(), Some(c.ty));
+                }
+            }
+            return Some(row);
+        }
+        if let Some(f) = self.ws.function(name) {
+            let f = f.clone();
+            return Some(self.function_row(&f));
+        }
+        let schema = crate::workspace::asim_parser(name)?;
+        Some(Row {
+            cols: schema
+                .columns
+                .iter()
+                .map(|c: &Column| (c.name.clone(), Some(c.ty)))
+                .collect(),
+            open: false,
+            table: Some(name.to_string()),
+        })
+    }
+
     fn finding(
         &mut self,
         kind: FindingKind,
@@ -352,11 +457,17 @@ impl<'c> Analyzer<'c> {
                 Some(Binding::Tabular(_)) => true,
                 Some(Binding::Function(r)) => r.is_some(),
                 Some(Binding::Scalar(_)) => false,
-                None => self.catalog.name_ci(&id.name).is_some(),
+                None => self.is_source_name(&id.name),
             },
             Expr::Call { func, .. } => match func.name.as_str() {
-                "materialize" | "table" | "view" => true,
-                other => matches!(self.peek(other), Some(Binding::Function(Some(_)))),
+                "materialize" | "table" | "view" | "_GetWatchlist" => true,
+                other => match self.peek(other) {
+                    Some(b) => matches!(b, Binding::Function(Some(_))),
+                    None => {
+                        self.ws.function(other).is_some()
+                            || crate::workspace::asim_parser(other).is_some()
+                    }
+                },
             },
             Expr::MethodCall { func, .. } => func.name == "table",
             Expr::Member { target, .. } => {
@@ -428,7 +539,8 @@ impl<'c> Analyzer<'c> {
                     }
                     match self.lookup(other) {
                         Some(Binding::Function(Some(row))) | Some(Binding::Tabular(row)) => row,
-                        _ => Row::open(),
+                        Some(_) => Row::open(),
+                        None => self.builtin_source(other, args).unwrap_or_else(Row::open),
                     }
                 }
             },
@@ -445,6 +557,20 @@ impl<'c> Analyzer<'c> {
             Some(Binding::Tabular(row)) | Some(Binding::Function(Some(row))) => return row,
             Some(_) => return Row::open(),
             None => {}
+        }
+        if let Some(t) = self.ws.tables.table(&id.name) {
+            return Row {
+                cols: t
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), Some(c.ty)))
+                    .collect(),
+                open: t.open,
+                table: Some(t.name.clone()),
+            };
+        }
+        if let Some(row) = self.builtin_source(&id.name, &[]) {
+            return row;
         }
         if let Some(t) = self.catalog.table(&id.name) {
             self.out.tables.push(TableRef {
@@ -475,6 +601,24 @@ impl<'c> Analyzer<'c> {
             crate::suggest::closest(&id.name, let_names.iter().map(String::as_str))
                 .map(str::to_string);
         let name = id.name.clone();
+        if name.ends_with("_CL") {
+            let f = self.finding(
+                FindingKind::UndeclaredCustomTable,
+                id.span,
+                format!("custom table `{name}` is not declared"),
+                "a custom log table rulecat.toml does not declare",
+            );
+            f.notes
+                .push("its columns cannot be checked: every column of it is accepted".into());
+            if let Some(s) = &suggestion {
+                f.notes
+                    .push(format!("a built-in table has a similar name: `{s}`"));
+            }
+            f.help = Some(format!(
+                "declare it: add its definition (`{{\"Name\": \"{name}\", \"Properties\": [{{\"Name\": ..., \"Type\": ...}}]}}`) to a folder listed in rulecat.toml `[workspace] tables`"
+            ));
+            return Row::open();
+        }
         if let Some(l) = let_suggestion.filter(|_| suggestion.is_none()) {
             let f = self.finding(
                 FindingKind::UndefinedName,
@@ -578,7 +722,7 @@ impl<'c> Analyzer<'c> {
             Some(_) => return None,
             None => {}
         }
-        if self.catalog.contains(&id.name) {
+        if self.catalog.contains(&id.name) || self.ws.tables.contains(&id.name) {
             // A table used as a scalar (e.g. `x in (T)` without a subquery).
             return None;
         }
@@ -903,12 +1047,27 @@ impl<'c> Analyzer<'c> {
                 for (i, ne) in aggs.iter().enumerate() {
                     if let Some(cols) = arg_extreme_star(&ne.expr) {
                         // arg_max(x, *) keeps every column.
-                        let ty = self.scalar(&ne.expr, &row);
-                        let _ = ty;
+                        self.scalar(&ne.expr, &row);
                         for c in &row.cols {
                             out.add(c.0.clone(), c.1);
                         }
                         out.add(cols, None);
+                        continue;
+                    }
+                    if let Expr::Call { func, args, .. } = &ne.expr
+                        && matches!(func.name.as_str(), "arg_max" | "arg_min")
+                        && args.len() > 1
+                    {
+                        // arg_max(x, a, b): the columns x, a, b (renamed by `(n1, n2) =`).
+                        let mut names = ne.names.iter();
+                        for (j, a) in args.iter().enumerate() {
+                            let ty = self.scalar(a, &row);
+                            let name = match names.next() {
+                                Some(n) => n.name.clone(),
+                                None => default_name(a, "Column", i + j),
+                            };
+                            out.add(name, ty);
+                        }
                         continue;
                     }
                     let ty = self.scalar(&ne.expr, &row);

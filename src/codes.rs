@@ -24,6 +24,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         &crate::suppress::INVALID_SUPPRESSION,
         &crate::suppress::UNUSED_SUPPRESSION,
         &crate::compile::UNCOMPILABLE,
+        &crate::workspace::WORKSPACE_FILE,
     ];
     v.extend(crate::lint::registry());
     v.sort_by_key(|c| c.code);

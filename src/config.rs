@@ -82,6 +82,9 @@ pub struct Config {
     /// The built-in knowledge with `[knowledge]` applied, when it adds anything.
     #[serde(skip)]
     resolved_knowledge: Option<Arc<Knowledge>>,
+    /// Custom tables, functions and watchlists the catalog's queries may use.
+    #[serde(default)]
+    pub workspace: crate::workspace::WorkspaceConfig,
     /// Where the configuration was read from (not a key of the file).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -224,6 +227,15 @@ impl Config {
         self.resolved_knowledge
             .as_deref()
             .unwrap_or_else(|| crate::knowledge::builtin())
+    }
+
+    /// The folder that relative paths of the configuration are resolved against: the
+    /// folder of `rulecat.toml`, else the current folder.
+    pub fn base_dir(&self) -> PathBuf {
+        match self.source.as_deref().and_then(Path::parent) {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 
     /// The configured level of a code, if any (by name or by code).

@@ -30,4 +30,5 @@ pub mod suggest;
 pub mod suppress;
 pub mod tables;
 pub mod time;
+pub mod workspace;
 pub mod yaml;

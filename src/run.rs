@@ -250,7 +250,19 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         Some(p) => Some(crate::compile::read_bundle(p).map_err(UsageError)?),
         None => None,
     };
-    let analyzed = crate::lint::analyze_all(&rules);
+    let workspace = crate::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    for p in &workspace.problems {
+        let text = std::fs::read_to_string(&p.path).unwrap_or_default();
+        let id = sources.add(discover::display_path(&p.path), text.into());
+        diagnostics.push(
+            Diagnostic::new(&crate::workspace::WORKSPACE_FILE, p.message.clone()).at(
+                id,
+                0..0,
+                "declared in rulecat.toml",
+            ),
+        );
+    }
+    let analyzed = crate::lint::analyze_all(&rules, &workspace);
     let env = crate::lint::LintEnv {
         config: &config,
         baseline: baseline.as_ref(),

@@ -20,6 +20,7 @@ mod id_changed;
 mod kql_syntax;
 mod non_term_has;
 mod operator_type;
+mod undeclared_custom_table;
 mod undefined_name;
 mod unknown_column;
 mod unknown_table;
@@ -167,6 +168,7 @@ pub struct Lint {
 pub static LINTS: &[&Lint] = &[
     &kql_syntax::LINT,
     &unknown_table::LINT,
+    &undeclared_custom_table::LINT,
     &unknown_column::LINT,
     &undefined_name::LINT,
     &unused_let::LINT,
@@ -213,7 +215,7 @@ pub struct Analyzed {
 }
 
 /// Parses and analyzes every rule's query (in parallel).
-pub fn analyze_all(rules: &[LoadedRule]) -> Vec<Analyzed> {
+pub fn analyze_all(rules: &[LoadedRule], workspace: &crate::workspace::Workspace) -> Vec<Analyzed> {
     let catalog = crate::tables::builtin();
     rules
         .par_iter()
@@ -231,7 +233,7 @@ pub fn analyze_all(rules: &[LoadedRule]) -> Vec<Analyzed> {
                 .iter()
                 .map(|p| (p.name.clone(), p.ty.clone()))
                 .collect();
-            let analysis = crate::analyze::analyze_with_params(&parsed.query, catalog, &params);
+            let analysis = crate::analyze::analyze_in(&parsed.query, catalog, workspace, &params);
             Analyzed { parsed, analysis }
         })
         .collect()

@@ -165,7 +165,7 @@ pub(super) mod test_support {
         let mut sources = crate::source::SourceMap::new();
         sources.add(loaded.name, loaded.text);
         let rules = vec![rule];
-        let analyzed = crate::lint::analyze_all(&rules);
+        let analyzed = crate::lint::analyze_all(&rules, crate::workspace::Workspace::empty());
         let config = crate::config::Config::default();
         let env = crate::lint::LintEnv {
             config: &config,
