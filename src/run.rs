@@ -251,14 +251,21 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         None => None,
     };
     let workspace = crate::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    let cwd = std::env::current_dir().ok();
     for p in &workspace.problems {
         let text = std::fs::read_to_string(&p.path).unwrap_or_default();
-        let id = sources.add(discover::display_path(&p.path), text.into());
+        let at = p.offset.unwrap_or(0).min(text.len());
+        // Shown relative to the current folder when it is below it, like the rules.
+        let shown = cwd
+            .as_deref()
+            .and_then(|c| p.path.strip_prefix(c).ok())
+            .unwrap_or(&p.path);
+        let id = sources.add(discover::display_path(shown), text.into());
         diagnostics.push(
             Diagnostic::new(&crate::workspace::WORKSPACE_FILE, p.message.clone()).at(
                 id,
-                0..0,
-                "declared in rulecat.toml",
+                at..at,
+                "declared in rulecat.toml [workspace]",
             ),
         );
     }

@@ -93,6 +93,8 @@ pub struct Param {
 pub struct Problem {
     pub path: PathBuf,
     pub message: String,
+    /// Byte offset in the file, when known.
+    pub offset: Option<usize>,
 }
 
 /// Everything a workspace declares.
@@ -134,18 +136,21 @@ impl Workspace {
                                 ws.problems.push(Problem {
                                     path: path.clone(),
                                     message: w,
+                                    offset: None,
                                 });
                             }
                             tables.push(t);
                         }
-                        Err(e) => ws.problems.push(Problem {
+                        Err((e, offset)) => ws.problems.push(Problem {
                             path: path.clone(),
                             message: e,
+                            offset,
                         }),
                     },
                     Err(e) => ws.problems.push(Problem {
                         path: path.clone(),
                         message: format!("cannot read: {e}"),
+                        offset: None,
                     }),
                 }
             }
@@ -160,6 +165,7 @@ impl Workspace {
                         ws.problems.push(Problem {
                             path: path.clone(),
                             message: format!("cannot read: {e}"),
+                            offset: None,
                         });
                         continue;
                     }
@@ -181,6 +187,7 @@ impl Workspace {
                     Err(e) => ws.problems.push(Problem {
                         path: path.clone(),
                         message: e,
+                        offset: None,
                     }),
                 }
             }
@@ -194,6 +201,7 @@ impl Workspace {
                         message: format!(
                             "[workspace.watchlists.{alias}]: `{name}` has unknown type `{ty}`; read as dynamic"
                         ),
+                        offset: None,
                     });
                     ColumnType::Dynamic
                 });
@@ -231,6 +239,7 @@ fn files_under(path: &Path, exts: &[&str], problems: &mut Vec<Problem>) -> Vec<P
         problems.push(Problem {
             path: path.to_path_buf(),
             message: "declared in rulecat.toml [workspace], but not found".into(),
+            offset: None,
         });
         return Vec::new();
     }
@@ -251,6 +260,7 @@ fn files_under(path: &Path, exts: &[&str], problems: &mut Vec<Problem>) -> Vec<P
             Err(err) => problems.push(Problem {
                 path: path.to_path_buf(),
                 message: format!("cannot walk: {err}"),
+                offset: None,
             }),
         }
     }
@@ -275,12 +285,17 @@ struct PropertyJson {
 
 /// Parses one custom table definition; unknown column types are read as dynamic, with a
 /// warning each.
-pub fn parse_table_json(text: &str) -> Result<(Table, Vec<String>), String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw: TableJson = serde_json::from_str(text)
-        .map_err(|e| format!("not a table definition ({{\"Name\", \"Properties\"}}): {e}"))?;
+pub fn parse_table_json(text: &str) -> Result<(Table, Vec<String>), (String, Option<usize>)> {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let raw: TableJson = serde_json::from_str(&text[bom..]).map_err(|e| {
+        let offset = line_col_offset(&text[bom..], e.line(), e.column()).map(|o| o + bom);
+        (
+            format!("not a table definition ({{\"Name\", \"Properties\"}}): {e}"),
+            offset,
+        )
+    })?;
     if raw.name.trim().is_empty() {
-        return Err("table definition with an empty `Name`".into());
+        return Err(("table definition with an empty `Name`".into(), None));
     }
     let mut warnings = Vec::new();
     let mut columns: Vec<Column> = Vec::new();
@@ -306,6 +321,19 @@ pub fn parse_table_json(text: &str) -> Result<(Table, Vec<String>), String> {
         },
         warnings,
     ))
+}
+
+/// The byte offset of a 1-based line and column (serde_json's error position).
+fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    Some((start + col.saturating_sub(1)).min(text.len()))
 }
 
 /// Parses a Sentinel function/parser YAML: (function, aliases).

@@ -88,6 +88,15 @@ fn unknown_table() {
 }
 
 #[test]
+fn undeclared_custom_table() {
+    // The workspace fixture's rulecat.toml declares Okta_CL, not Duo_CL.
+    check_lint(
+        "undeclared-custom-table",
+        &["--config", "tests/fixtures/workspace/rulecat.toml"],
+    );
+}
+
+#[test]
 fn unknown_column() {
     check_lint("unknown-column", &[]);
 }
