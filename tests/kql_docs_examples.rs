@@ -21,7 +21,7 @@ use rulecat::engine::{self, Database, format::display};
 use serde_json::Value as Json;
 
 /// Examples that must reproduce (raise it as the engine grows).
-const FLOOR: usize = 270;
+const FLOOR: usize = 280;
 
 fn loud(msg: &str) {
     use std::io::Write as _;
@@ -122,7 +122,7 @@ fn cell_eq(doc: &str, ours: &str) -> bool {
     if matches!((doc, ours), ("0", "false") | ("1", "true")) {
         return true;
     }
-    if (doc.is_empty() || doc == "null") && (ours.is_empty() || ours == "null") {
+    if matches!(doc, "" | "null" | "(null)") && (ours.is_empty() || ours == "null") {
         return true;
     }
     if doc.eq_ignore_ascii_case(ours) && (ours == "true" || ours == "false" || ours.len() == 36) {

@@ -443,7 +443,7 @@ fn plugins_pivot_and_ipv4_lookup() {
         q(&format!(
             "{l} datatable(ip:string)['10.1.2.3', '10.9.9.9', '8.8.8.8'] | evaluate ipv4_lookup(R, ip, net)"
         )),
-        "ip,net,tag|10.1.2.3,10.1.0.0/16,ten-one|10.9.9.9,10.0.0.0/8,ten"
+        "net,tag,ip|10.1.0.0/16,ten-one,10.1.2.3|10.0.0.0/8,ten,10.9.9.9"
     );
 }
 
@@ -473,5 +473,38 @@ fn make_series_fills_bins_with_defaults() {
     assert_eq!(
         q("datatable(t:datetime, v:long)[] | make-series count() on t step 1d"),
         "count_,t"
+    );
+}
+
+#[test]
+fn parse_kv_modes() {
+    // parse-kv docs: non-greedy values stop at the pair delimiter; greedy ones run to
+    // the next key.
+    let s = "print str='name=John Doe phone=555 5555 city=New York'";
+    let cols = "as (name:string, phone:string, city:string)";
+    assert_eq!(
+        q(&format!(
+            "{s} | parse-kv str {cols} with (pair_delimiter=' ', kv_delimiter='=') | project-away str"
+        )),
+        "name,phone,city|John,555,New"
+    );
+    assert_eq!(
+        q(&format!(
+            "{s} | parse-kv str {cols} with (pair_delimiter=' ', kv_delimiter='=', greedy=true) | project-away str"
+        )),
+        "name,phone,city|John Doe,555 5555,New York"
+    );
+    // Without delimiters the pairs are found automatically; quoted keys and values.
+    assert_eq!(
+        q(
+            "print s='x [INFO] Id:42, Host:n1' | parse-kv s as (Id:long, Host:string) | project-away s"
+        ),
+        "Id,Host|42,n1"
+    );
+    assert_eq!(
+        q(
+            "print s='a=1 \"b c\"=\"x y\"' | parse-kv s as (a:long, ['b c']:string) with (pair_delimiter=' ', kv_delimiter='=', quote='\"') | project-away s"
+        ),
+        "a,b c|1,x y"
     );
 }

@@ -189,6 +189,45 @@ pub fn mv_apply(
     Ok(out.unwrap_or_else(|| Table::new(e.table.cols.clone())))
 }
 
+/// A plugin's declared output schema, `: ([*,] Col:type, ...)`: the declared columns
+/// (converted to their types) after, with `*`, the input's other columns that the
+/// plugin kept; anything else the plugin produced is dropped.
+pub fn apply_schema(input: &Table, out: Table, s: &EvaluateSchema) -> Table {
+    let declared: Vec<(String, Option<Ty>)> = s
+        .columns
+        .iter()
+        .map(|c| (c.name.name.clone(), Ty::parse(&c.ty.name)))
+        .collect();
+    let mut cols: Vec<Col> = Vec::new();
+    let mut src: Vec<Option<usize>> = Vec::new();
+    if s.open {
+        for (k, c) in out.cols.iter().enumerate() {
+            if input.col(&c.name).is_some() && !declared.iter().any(|d| d.0 == c.name) {
+                cols.push(c.clone());
+                src.push(Some(k));
+            }
+        }
+    }
+    for (name, ty) in &declared {
+        cols.push(Col::new(name.as_str(), ty.unwrap_or(Ty::Dynamic)));
+        src.push(out.col(name));
+    }
+    let rows = out
+        .rows
+        .iter()
+        .map(|r| {
+            src.iter()
+                .zip(&cols)
+                .map(|(k, c)| match k {
+                    Some(k) => coerce(r[*k].clone().undyn(), c.ty),
+                    None => Value::Null,
+                })
+                .collect()
+        })
+        .collect();
+    Table { cols, rows }
+}
+
 pub fn evaluate(t: &Table, call: &Expr, cx: &Ctx) -> Result<Table> {
     let Expr::Call { func, args, span } = call else {
         return Err(Error::at(call.span(), "`evaluate` needs a plugin call"));

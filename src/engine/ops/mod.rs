@@ -79,7 +79,12 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
             columns,
             with,
         } => parse::parse_kv(&input, source, columns, with, cx),
-        Operator::Evaluate { call, .. } => expand::evaluate(&input, call, cx),
+        Operator::Evaluate { call, schema, .. } => {
+            expand::evaluate(&input, call, cx).map(|out| match schema {
+                Some(s) => expand::apply_schema(&input, out, s),
+                None => out,
+            })
+        }
         Operator::Invoke { call } => invoke(input.clone(), call, cx),
         Operator::As { name, .. } => {
             *cx = cx.with(&name.name, Binding::Table(input.clone()));

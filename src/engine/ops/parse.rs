@@ -177,6 +177,7 @@ pub fn parse_kv(
                     })
                     .collect()
             }
+            None if pair.is_none() && kv.is_none() => auto_pairs(&text, &quote, escape.as_deref())?,
             None => split_pairs(
                 &text,
                 pair.as_deref().unwrap_or(" "),
@@ -206,8 +207,48 @@ pub fn parse_kv(
     Ok(out)
 }
 
-/// Splits `text` into key-value pairs. Values may be quoted with any character of
-/// `quotes`; with `greedy`, an unquoted value runs to the next key.
+/// The opening and closing quote characters: `quote='()'` is a pair, otherwise each
+/// character both opens and closes.
+fn quote_pairs(quotes: &str) -> Vec<(char, char)> {
+    let q: Vec<char> = quotes.chars().collect();
+    match q.as_slice() {
+        ['(', ')'] | ['[', ']'] | ['{', '}'] | ['<', '>'] => vec![(q[0], q[1])],
+        _ => q.iter().map(|&c| (c, c)).collect(),
+    }
+}
+
+/// Reads a quoted run starting at `chars[i]` (an opening quote); returns the text and
+/// the index after the closing quote.
+fn read_quoted(chars: &[char], i: usize, close: char, esc: Option<char>) -> (String, usize) {
+    let mut out = String::new();
+    let mut j = i + 1;
+    while j < chars.len() {
+        let c = chars[j];
+        if Some(c) == esc && j + 1 < chars.len() {
+            out.push(chars[j + 1]);
+            j += 2;
+            continue;
+        }
+        if c == close {
+            return (out, j + 1);
+        }
+        out.push(c);
+        j += 1;
+    }
+    (out, j)
+}
+
+fn starts_at(chars: &[char], i: usize, pat: &[char]) -> bool {
+    !pat.is_empty() && chars.len() >= i + pat.len() && chars[i..i + pat.len()] == *pat
+}
+
+fn find_from(chars: &[char], from: usize, pat: &[char]) -> Option<usize> {
+    (from..chars.len()).find(|&k| starts_at(chars, k, pat))
+}
+
+/// Splits `text` into key-value pairs. Keys and values may be quoted (see
+/// [`quote_pairs`]); with `greedy`, an unquoted value runs to the pair delimiter before
+/// the next `key<kv>`.
 fn split_pairs(
     text: &str,
     pair: &str,
@@ -216,77 +257,116 @@ fn split_pairs(
     escape: Option<&str>,
     greedy: bool,
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
     let chars: Vec<char> = text.chars().collect();
-    let s: String = chars.iter().collect();
-    let mut pos = 0;
-    let bytes = s.as_str();
+    let (pair, kv): (Vec<char>, Vec<char>) = (pair.chars().collect(), kv.chars().collect());
+    let qs = quote_pairs(quotes);
     let esc = escape.and_then(|e| e.chars().next());
-    while pos < bytes.len() {
-        // Skip pair delimiters and spaces before a key.
-        while bytes[pos..].starts_with(pair) || bytes[pos..].starts_with(' ') {
-            pos += if bytes[pos..].starts_with(pair) {
-                pair.len()
-            } else {
-                1
-            };
-            if pos >= bytes.len() {
-                return out;
-            }
+    let close_of = |c: char| qs.iter().find(|q| q.0 == c).map(|q| q.1);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if starts_at(&chars, i, &pair) {
+            i += pair.len();
+            continue;
         }
-        let Some(kpos) = bytes[pos..].find(kv) else {
-            break;
-        };
-        let key_text = &bytes[pos..pos + kpos];
-        let key = key_text
-            .rfind(pair)
-            .map_or(key_text, |i| &key_text[i + pair.len()..])
-            .trim()
-            .to_string();
-        pos += kpos + kv.len();
-        let rest = &bytes[pos..];
-        let first = rest.chars().next();
-        if let Some(q) = first.filter(|c| quotes.contains(*c)) {
-            let mut val = String::new();
-            let mut it = rest[q.len_utf8()..].char_indices();
-            let mut end = rest.len();
-            while let Some((j, c)) = it.next() {
-                if Some(c) == esc {
-                    if let Some((_, n)) = it.next() {
-                        val.push(n);
-                    }
-                    continue;
-                }
-                if c == q {
-                    end = q.len_utf8() + j + c.len_utf8();
-                    break;
-                }
-                val.push(c);
+        if chars[i] == ' ' {
+            i += 1;
+            continue;
+        }
+        let key = if let Some(close) = close_of(chars[i]) {
+            let (k, next) = read_quoted(&chars, i, close, esc);
+            if !starts_at(&chars, next, &kv) {
+                i = next;
+                continue;
             }
-            out.push((key, val));
-            pos += end;
+            i = next + kv.len();
+            k
+        } else {
+            let Some(k) = find_from(&chars, i, &kv) else {
+                break;
+            };
+            let mut start = i;
+            while let Some(p) = find_from(&chars, start, &pair).filter(|&p| p < k) {
+                start = p + pair.len();
+            }
+            let key: String = chars[start..k].iter().collect();
+            i = k + kv.len();
+            key.trim().to_string()
+        };
+        let value = if let Some(close) = chars.get(i).and_then(|&c| close_of(c)) {
+            let (v, next) = read_quoted(&chars, i, close, esc);
+            i = next;
+            v
         } else {
             let end = if greedy {
-                // Up to the pair delimiter that precedes the next `key=`.
-                let mut e = rest.len();
-                let mut from = 0;
-                while let Some(p) = rest[from..].find(pair) {
-                    let after = &rest[from + p + pair.len()..];
-                    if let Some(k) = after.find(kv)
-                        && !after[..k].contains(pair)
-                    {
-                        e = from + p;
-                        break;
+                let mut e = chars.len();
+                let mut from = i;
+                while let Some(p) = find_from(&chars, from, &pair) {
+                    let after = p + pair.len();
+                    match (
+                        find_from(&chars, after, &kv),
+                        find_from(&chars, after, &pair),
+                    ) {
+                        (Some(k), next_pair) if next_pair.is_none_or(|np| k < np) => {
+                            e = p;
+                            break;
+                        }
+                        _ => from = after,
                     }
-                    from += p + pair.len();
                 }
                 e
             } else {
-                rest.find(pair).unwrap_or(rest.len())
+                find_from(&chars, i, &pair).unwrap_or(chars.len())
             };
-            out.push((key, rest[..end].to_string()));
-            pos += end;
-        }
+            let v: String = chars[i..end].iter().collect();
+            i = end;
+            v
+        };
+        out.push((key, value));
     }
     out
+}
+
+/// Without delimiters, `parse-kv` finds `key: value` / `key=value` pairs itself:
+/// keys are words, values quoted (with `quote`/`escape`) or runs up to a space, `,`
+/// or `;`.
+fn auto_pairs(text: &str, quotes: &str, escape: Option<&str>) -> Result<Vec<(String, String)>> {
+    let esc = escape.and_then(|e| e.chars().next());
+    let mut alts = Vec::new();
+    for (o, c) in quote_pairs(quotes) {
+        let (o, c) = (regex::escape(&o.to_string()), regex::escape(&c.to_string()));
+        match esc {
+            Some(e) => {
+                let e = regex::escape(&e.to_string());
+                alts.push(format!("{o}((?:[^{c}{e}]|{e}.)*){c}"));
+            }
+            None => alts.push(format!("{o}([^{c}]*){c}")),
+        }
+    }
+    alts.push(r"([^\s,;]*)".to_string());
+    let re = regex(&format!(r"([\w.\-]+)\s*[:=]\s*(?:{})", alts.join("|")))?;
+    let mut out = Vec::new();
+    for c in re.captures_iter(text) {
+        let key = c.get(1).map_or("", |m| m.as_str()).to_string();
+        let raw = (2..c.len())
+            .find_map(|g| c.get(g))
+            .map_or("", |m| m.as_str());
+        let value = match esc {
+            Some(e) => {
+                let mut v = String::new();
+                let mut it = raw.chars();
+                while let Some(ch) = it.next() {
+                    if ch == e {
+                        v.extend(it.next());
+                    } else {
+                        v.push(ch);
+                    }
+                }
+                v
+            }
+            None => raw.to_string(),
+        };
+        out.push((key, value));
+    }
+    Ok(out)
 }

@@ -114,8 +114,9 @@ pub fn ip_lookup(t: &Table, args: &[Expr], v6: bool, cx: &Ctx) -> Result<Table> 
     } else {
         "ipv4_is_in_range"
     };
-    let mut cols = t.cols.clone();
-    for c in &lt.cols {
+    // The lookup table's columns come first (ipv6_lookup docs).
+    let mut cols = lt.cols.clone();
+    for c in &t.cols {
         let n = fresh_name(&cols, &c.name);
         cols.push(Col::new(n, c.ty));
     }
@@ -144,13 +145,13 @@ pub fn ip_lookup(t: &Table, args: &[Expr], v6: bool, cx: &Ctx) -> Result<Table> 
         }
         match hit {
             Some(j) => {
-                let mut row = t.rows[i].clone();
-                row.extend(lt.rows[j].iter().cloned());
+                let mut row = lt.rows[j].clone();
+                row.extend(t.rows[i].iter().cloned());
                 out.rows.push(row);
             }
             None if keep_unmatched => {
-                let mut row = t.rows[i].clone();
-                row.extend(lt.cols.iter().map(|_| Value::Null));
+                let mut row: Vec<Value> = lt.cols.iter().map(|_| Value::Null).collect();
+                row.extend(t.rows[i].iter().cloned());
                 out.rows.push(row);
             }
             None => {}
