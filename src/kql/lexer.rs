@@ -525,3 +525,50 @@ fn scan_number(b: &[u8], i: usize) -> (TokenKind, usize) {
     }
     (TokenKind::Number, j)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizer_alone() {
+        let q = "T | where x !has 'a' // c\n| take 1";
+        let toks = tokenize(q);
+        let kinds: Vec<TokenKind> = toks.iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                TokenKind::Ident,
+                TokenKind::Pipe,
+                TokenKind::Ident,
+                TokenKind::Ident,
+                TokenKind::Bang,
+                TokenKind::Ident,
+                TokenKind::String,
+                TokenKind::Comment,
+                TokenKind::Pipe,
+                TokenKind::Ident,
+                TokenKind::Number,
+            ]
+        );
+        assert_eq!(toks[7].text(q), "// c");
+    }
+
+    #[test]
+    fn kusto_whitespace_only() {
+        // Kusto's whitespace set: these are skipped...
+        let q = "T\u{a0}\u{200b}\u{feff}\u{180e}\u{3000}|";
+        let kinds: Vec<TokenKind> = tokenize(q).iter().map(|t| t.kind).collect();
+        assert_eq!(kinds, [TokenKind::Ident, TokenKind::Pipe]);
+        // ...these are not.
+        for c in ['\u{0b}', '\u{85}', '\u{200c}', '\u{2028}', '\u{2060}'] {
+            let q = format!("T{c}|");
+            let kinds: Vec<TokenKind> = tokenize(&q).iter().map(|t| t.kind).collect();
+            assert_eq!(
+                kinds,
+                [TokenKind::Ident, TokenKind::Unknown, TokenKind::Pipe],
+                "{c:?}"
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Unit tests for the KQL front end.
 
 use super::ast::*;
-use super::lexer::{TokenKind, tokenize};
+use super::lexer::tokenize;
 use super::literal;
 use super::visit;
 use super::{Parsed, Span, parse};
@@ -996,30 +996,6 @@ fn visit_walks_everything() {
         }
     });
     assert_eq!(str_ops, 3);
-}
-
-#[test]
-fn tokenizer_alone() {
-    let q = "T | where x !has 'a' // c\n| take 1";
-    let toks = tokenize(q);
-    let kinds: Vec<TokenKind> = toks.iter().map(|t| t.kind).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            TokenKind::Ident,
-            TokenKind::Pipe,
-            TokenKind::Ident,
-            TokenKind::Ident,
-            TokenKind::Bang,
-            TokenKind::Ident,
-            TokenKind::String,
-            TokenKind::Comment,
-            TokenKind::Pipe,
-            TokenKind::Ident,
-            TokenKind::Number,
-        ]
-    );
-    assert_eq!(toks[7].text(q), "// c");
 }
 
 #[test]
