@@ -11,6 +11,7 @@ pub mod codes;
 pub mod compile;
 pub mod config;
 pub mod contract;
+pub mod coverage;
 pub mod diagnostics;
 pub mod discover;
 pub mod engine;

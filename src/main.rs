@@ -53,6 +53,12 @@ enum Command {
         after_help = "Examples:\n  rulecat match --bundle bundle.json telemetry/\n  rulecat match --bundle bundle.json --now 2026-11-27T00:00:00Z DeviceNetworkEvents.jsonl\n  rulecat match --bundle bundle.json --table DeviceFileCertificateInfo --format jsonl export.csv"
     )]
     Match(MatchArgs),
+    /// Which remote-management tools of the knowledge file the catalog detects, by which
+    /// means (process, file signature, network), and which it misses.
+    #[command(
+        after_help = "Examples:\n  rulecat coverage catalog/\n  rulecat coverage --all catalog/     # also list the tools no rule detects\n  rulecat coverage --format json catalog/ | jq '.entries[] | select(.means == {}) | .tool'"
+    )]
+    Coverage(CoverageArgs),
     /// Explain a diagnostic code: what it finds, why it matters, how to fix it.
     #[command(
         after_help = "Examples:\n  rulecat explain S0001\n  rulecat explain duplicate-key\n  rulecat explain --list"
@@ -245,6 +251,30 @@ struct SchemaArgs {
 }
 
 #[derive(Args)]
+struct CoverageArgs {
+    /// Files or folders of rules.
+    #[arg(default_value = "catalog")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    select: SelectArgs,
+    /// `table` or `json`.
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
+    format: CoverageFormat,
+    /// In the table, also list the tools no rule detects.
+    #[arg(long)]
+    all: bool,
+    /// Configuration file (default: rulecat.toml in the first path or a parent folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CoverageFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
 struct ExplainArgs {
     /// A code (`S0001`) or name (`unknown-key`).
     #[arg(required_unless_present_any = ["list", "markdown"])]
@@ -264,6 +294,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema(args),
         Command::Compile(args) => compile(args),
         Command::Match(args) => match_(args),
+        Command::Coverage(args) => coverage(args),
         Command::Explain(args) => explain(args),
         Command::Query(args) => query(args),
         Command::Completions(args) => completions(args),
@@ -697,6 +728,29 @@ fn schema(args: SchemaArgs) -> u8 {
     };
     print!("{text}");
     EXIT_CLEAN
+}
+
+fn coverage(args: CoverageArgs) -> u8 {
+    let opts = check_options(args.paths.clone(), &args.select, args.config);
+    if opts.reads_stdin() {
+        return fail("coverage reads rule files and folders, not standard input");
+    }
+    let checked = match run::check(&opts) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if let Some(code) = empty_input(&checked, &args.paths, args.select.allow_empty) {
+        return code;
+    }
+    let c = rulecat::coverage::coverage(&checked);
+    match args.format {
+        CoverageFormat::Table => print!("{}", rulecat::coverage::render_table(&c, args.all)),
+        CoverageFormat::Json => match serde_json::to_string_pretty(&c) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return fail(e),
+        },
+    }
+    0
 }
 
 fn explain(args: ExplainArgs) -> u8 {

@@ -381,3 +381,44 @@ fn fixtures_exist_for_every_failure_mode() {
         assert!(Path::new(&format!("{FIXTURES}/{f}.yaml")).exists(), "{f}");
     }
 }
+
+/// `rulecat coverage` on the bundled catalog: Zoho Assist by file signature and network
+/// (its two rules), Action1 and Remote Utilities by file signature; every other tool of
+/// the knowledge file is listed with no means.
+#[test]
+fn coverage_of_the_bundled_catalog() {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("rulecat")
+        .args(["coverage", "catalog", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rules"], 4);
+    let entry = |name: &str| {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["tool"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .clone()
+    };
+    let zoho = entry("Zoho Assist");
+    assert!(zoho["means"]["signature"].is_array(), "{zoho}");
+    assert!(zoho["means"]["network"].is_array(), "{zoho}");
+    assert!(entry("Action1")["means"]["signature"].is_array());
+    assert_eq!(entry("TeamViewer")["means"], serde_json::json!({}));
+    let table = assert_cmd::cargo::cargo_bin_cmd!("rulecat")
+        .args(["coverage", "catalog"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.starts_with(&format!("{} of {} tools", v["covered"], v["tools"])),
+        "{text}"
+    );
+}

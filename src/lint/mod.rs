@@ -47,7 +47,7 @@ mod indicator_coverage;
 mod indicator_shape;
 mod overbroad_signer;
 mod query_window;
-mod rmm;
+pub mod rmm;
 mod spelling;
 mod title_filter_mismatch;
 // -- end query content lints --
