@@ -250,7 +250,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         Some(p) => Some(crate::compile::read_bundle(p).map_err(UsageError)?),
         None => None,
     };
-    let workspace = crate::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    let mut workspace = crate::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    add_catalog_functions(&mut workspace, &rules);
     let cwd = std::env::current_dir().ok();
     for p in &workspace.problems {
         let text = std::fs::read_to_string(&p.path).unwrap_or_default();
@@ -288,4 +289,40 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         diagnostics,
         summary,
     })
+}
+
+/// Functions and parsers that are files of the linted catalog itself are callable from its
+/// rules, as they are once deployed to the workspace. One declared in `[workspace]` with
+/// the same name wins.
+fn add_catalog_functions(ws: &mut crate::workspace::Workspace, rules: &[LoadedRule]) {
+    use crate::model::RuleKind;
+    for r in rules {
+        if r.kind != RuleKind::Function || !r.has_query || r.rule.name.is_empty() {
+            continue;
+        }
+        let f = crate::workspace::Function {
+            name: r.rule.name.clone(),
+            params: r
+                .rule
+                .params
+                .iter()
+                .map(|p| crate::workspace::Param {
+                    name: p.name.clone(),
+                    ty: p.ty.clone(),
+                    default: p.default.clone(),
+                })
+                .collect(),
+            body: r.query.text.clone(),
+            source: r.path.clone(),
+        };
+        let aliases = ["FunctionAlias", "EquivalentBuiltInParser"]
+            .iter()
+            .filter_map(|k| r.root.get(k).and_then(|e| e.value.as_str()))
+            .map(|a| a.trim().to_string());
+        for name in std::iter::once(f.name.clone()).chain(aliases) {
+            if !name.is_empty() {
+                ws.functions.entry(name).or_insert_with(|| f.clone());
+            }
+        }
+    }
 }

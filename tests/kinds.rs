@@ -302,3 +302,40 @@ fn raw_kql_saved_as_yaml_is_reported_and_checked_as_a_query() {
     assert_eq!(codes, ["Y0005", "K0003"], "{v:#}");
     assert_eq!(v["files"][0]["kind"], "query");
 }
+
+#[test]
+fn functions_of_the_catalog_are_callable_from_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("parser.yaml"),
+        "Function:\n  Title: Failed sign-ins\n  Version: '1.0.0'\nCategory: Microsoft Sentinel Parser\nFunctionName: FailedSignins\nFunctionAlias: FailedSigninsAlias\nFunctionParams:\n  - Name: lookback\n    Type: timespan\n    Default: 1d\nFunctionQuery: |\n  SigninLogs\n  | where TimeGenerated > ago(lookback)\n  | where ResultType != 0\n  | project TimeGenerated, UserPrincipalName, IPAddress\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rule.yaml"),
+        "id: 3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9\nname: Failed sign-ins per user\nquery: |\n  FailedSignins(2d)\n  | summarize count() by UserPrincipalName, ResultType\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("alias.kql"),
+        "FailedSigninsAlias | where IPAddress startswith '10.'\n",
+    )
+    .unwrap();
+    let v = json_of(&[dir.path().to_str().unwrap()]);
+    let found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"].as_str().unwrap().starts_with('K'))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The function's own output schema flows into the rule: `ResultType` was projected away.
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "K0003");
+    assert!(found[0].1.contains("ResultType"), "{found:#?}");
+}
