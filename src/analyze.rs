@@ -55,6 +55,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Built-in tables the query reads, in order of appearance (a table once per use).
     pub tables: Vec<TableRef>,
+    /// The columns of the query's result, when they are all known (`None` when the
+    /// result's schema is open: an unknown table, a plugin without a schema...).
+    pub output: Option<Vec<String>>,
 }
 
 impl Analysis {
@@ -102,7 +105,10 @@ pub fn analyze_in(
         };
         a.bind(&ident, binding, true);
     }
-    a.statements(&query.statements);
+    let result = a.statements(&query.statements);
+    a.out.output = result
+        .filter(|r| !r.open)
+        .map(|r| r.cols.into_iter().map(|(n, _)| n).collect());
     a.report_unused(0);
     a.out.findings.sort_by(|x, y| {
         (x.span.start, x.span.end, x.kind).cmp(&(y.span.start, y.span.end, y.kind))

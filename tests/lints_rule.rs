@@ -75,6 +75,11 @@ fn check_lint(lint: &str) {
 }
 
 #[test]
+fn result_columns() {
+    check_lint("result-columns");
+}
+
+#[test]
 fn invalid_id() {
     check_lint("invalid-id");
 }

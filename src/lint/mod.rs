@@ -35,6 +35,7 @@ mod duplicate_rule;
 mod final_newline;
 mod invalid_id;
 mod placeholder_text;
+mod result_columns;
 mod scalar_tactics;
 mod tab_indent;
 mod trailing_whitespace;
@@ -181,6 +182,7 @@ pub static LINTS: &[&Lint] = &[
     &attack_mapping::LINT,
     &connector_mismatch::LINT,
     &scalar_tactics::LINT,
+    &result_columns::LINT,
     &duplicate_id::LINT,
     &duplicate_rule::LINT,
     &duplicate_name::LINT,
