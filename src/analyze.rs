@@ -583,7 +583,7 @@ impl<'c> Analyzer<'c> {
                 name: t.name.clone(),
                 span: id.span,
             });
-            return Row {
+            let mut row = Row {
                 cols: t
                     .columns
                     .iter()
@@ -592,6 +592,18 @@ impl<'c> Analyzer<'c> {
                 open: t.open,
                 table: Some(t.name.clone()),
             };
+            if row.has("TimeGenerated") {
+                // Azure Monitor's standard columns that the table references leave out.
+                for (n, ty) in [
+                    ("_TimeReceived", ColumnType::Datetime),
+                    ("_ItemId", ColumnType::String),
+                ] {
+                    if !row.has(n) {
+                        row.add(n.to_string(), Some(ty));
+                    }
+                }
+            }
+            return row;
         }
         let suggestion = self
             .catalog
@@ -971,10 +983,15 @@ impl<'c> Analyzer<'c> {
 
     /// The arguments of an `evaluate`/`invoke` call: subqueries and scalars.
     fn plugin_args(&mut self, call: &Expr, row: &Row) {
-        if let Expr::Call { args, .. } = call {
-            for a in args {
+        if let Expr::Call { func, args, .. } = call {
+            // ipv4_lookup(Lookup, SourceKey, LookupKey...): from the third argument on,
+            // the names are columns of the lookup table.
+            let lookup = matches!(func.name.as_str(), "ipv4_lookup" | "ipv6_lookup");
+            for (i, a) in args.iter().enumerate() {
                 if self.is_tabular(a) {
                     self.tabular(a);
+                } else if lookup && i >= 2 {
+                    self.scalar(a, &Row::open());
                 } else {
                     self.scalar(a, row);
                 }
@@ -1052,27 +1069,47 @@ impl<'c> Analyzer<'c> {
                 out.cols.extend(by_row.cols);
                 for (i, ne) in aggs.iter().enumerate() {
                     if let Some(cols) = arg_extreme_star(&ne.expr) {
-                        // arg_max(x, *) keeps every column.
+                        // arg_max(x, *) keeps every column; `(n) = arg_max(x, *)` renames x.
                         self.scalar(&ne.expr, &row);
+                        let renamed = match (&ne.expr, ne.names.first()) {
+                            (Expr::Call { args, .. }, Some(n)) => {
+                                args.first().and_then(|a| a.as_name()).map(|x| (x, n))
+                            }
+                            _ => None,
+                        };
                         for c in &row.cols {
-                            out.add(c.0.clone(), c.1);
+                            match renamed {
+                                Some((x, n)) if c.0 == x => out.add(n.name.clone(), c.1),
+                                _ => add_unique(&mut out, c.0.clone(), c.1),
+                            }
                         }
                         out.add(cols, None);
                         continue;
                     }
                     if let Expr::Call { func, args, .. } = &ne.expr
-                        && matches!(func.name.as_str(), "arg_max" | "arg_min")
+                        && matches!(func.name.as_str(), "take_any" | "any")
+                        && args.iter().any(|a| matches!(a, Expr::Star(_)))
+                    {
+                        // take_any(*) keeps every column.
+                        for c in &row.cols {
+                            add_unique(&mut out, c.0.clone(), c.1);
+                        }
+                        continue;
+                    }
+                    if let Expr::Call { func, args, .. } = &ne.expr
+                        && (matches!(func.name.as_str(), "arg_max" | "arg_min")
+                            || func.name == "take_any")
                         && args.len() > 1
                     {
-                        // arg_max(x, a, b): the columns x, a, b (renamed by `(n1, n2) =`).
+                        // arg_max(x, a, b) and take_any(a, b): the columns x, a, b (renamed
+                        // by `(n1, n2) =`; a name the row already has gets a `1` suffix).
                         let mut names = ne.names.iter();
                         for (j, a) in args.iter().enumerate() {
                             let ty = self.scalar(a, &row);
-                            let name = match names.next() {
-                                Some(n) => n.name.clone(),
-                                None => default_name(a, "Column", i + j),
-                            };
-                            out.add(name, ty);
+                            match names.next() {
+                                Some(n) => out.add(n.name.clone(), ty),
+                                None => add_unique(&mut out, default_name(a, "Column", i + j), ty),
+                            }
                         }
                         continue;
                     }
@@ -1385,6 +1422,15 @@ fn decl_row(columns: &[ColumnDecl]) -> Row {
     }
 }
 
+/// Adds a column as Kusto does when an output already has the name: with a `1` suffix.
+fn add_unique(out: &mut Row, name: String, ty: Ty) {
+    if out.has(&name) {
+        out.add(format!("{name}1"), ty);
+    } else {
+        out.add(name, ty);
+    }
+}
+
 /// For `arg_max(x, *)` / `arg_min(x, *)`: the name of the extreme column.
 fn arg_extreme_star(e: &Expr) -> Option<String> {
     if let Expr::Call { func, args, .. } = e
@@ -1414,7 +1460,16 @@ fn default_name(e: &Expr, prefix: &str, index: usize) -> String {
                 "make_set" | "makeset" => format!("set_{arg}"),
                 "make_list" | "makelist" => format!("list_{arg}"),
                 "make_bag" => format!("bag_{arg}"),
-                "take_any" | "any" => format!("any_{arg}"),
+                "any" => format!("any_{arg}"),
+                // take_any(x) and take_anyif(x, p) keep the column's name.
+                "take_any" | "take_anyif" => arg,
+                // A conversion keeps the name of what it converts (`by tostring(X)` is `X`).
+                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "tobool"
+                | "toboolean" | "todatetime" | "totimespan" | "toguid" | "todynamic"
+                | "todecimal" => match args.first() {
+                    Some(a) => default_name(a, prefix, index),
+                    None => format!("{prefix}{}", index + 1),
+                },
                 f => format!("{f}_{arg}"),
             }
         }
@@ -1687,5 +1742,37 @@ mod tests {
     fn joins_and_lets_of_tables() {
         let q = "let procs = DeviceProcessEvents | where FileName =~ 'anydesk.exe' | project DeviceId, FileName;\nDeviceNetworkEvents\n| join kind=inner (procs) on DeviceId\n| where FileName has 'anydesk' and RemoteUrl has 'anydesk.com'\n| join kind=leftouter (DeviceInfo | project DeviceId, OSPlatform) on $left.DeviceId == $right.DeviceId\n| project DeviceName, OSPlatform, DeviceId1";
         assert_eq!(findings(q), vec![]);
+    }
+
+    #[test]
+    fn summarize_outputs_kusto_names() {
+        // take_any(*), take_any(a, b), take_anyif(x, p), arg_max with listed columns and
+        // a clash with a `by` column, a named arg_min(x, *), conversions in `by`.
+        let q = "SigninLogs | summarize take_any(*) by UserPrincipalName | project TimeGenerated, IPAddress";
+        assert_eq!(findings(q), vec![]);
+        let q = "AzureActivity | summarize take_any(TenantId, SubscriptionId), take_anyif(Caller, isnotempty(Caller)) by OperationNameValue | project TenantId, SubscriptionId, Caller";
+        assert_eq!(findings(q), vec![]);
+        let q = "DeviceInfo | extend D = DeviceId | summarize arg_max(Timestamp, D, DeviceName) by D | project-away D1";
+        assert_eq!(findings(q), vec![]);
+        let q = "SecurityEvent | summarize StartTime = arg_min(TimeGenerated, *) by Computer | project StartTime, Account";
+        assert_eq!(findings(q), vec![]);
+        let q = "DeviceTvmHardwareFirmware | project F = parse_json(AdditionalFields)['Family'] | summarize count() by tostring(F) | sort by F asc";
+        assert_eq!(findings(q), vec![]);
+        let q = "SigninLogs | summarize take_any(*) by UserPrincipalName | project Nope";
+        assert_eq!(
+            findings(q),
+            vec![(FindingKind::UnknownColumn, "Nope".into())]
+        );
+    }
+
+    #[test]
+    fn lookup_plugin_columns_and_standard_columns() {
+        let q = "let Subnets = datatable(subnet: string)['10.0.0.0/8'];\nSecurityEvent | evaluate ipv4_lookup(Subnets, IpAddress, subnet) | extend T = _TimeReceived";
+        assert_eq!(findings(q), vec![]);
+        let q = "SecurityEvent | evaluate ipv4_lookup(datatable(subnet: string)['10.0.0.0/8'], IpAdress, subnet)";
+        assert_eq!(
+            findings(q),
+            vec![(FindingKind::UnknownColumn, "IpAdress".into())]
+        );
     }
 }

@@ -211,6 +211,8 @@ pub fn defender_table_files() -> impl Iterator<Item = &'static str> {
 pub struct Addition {
     pub table: Table,
     pub source: String,
+    /// `extend <table>`: columns added to a table the other inputs already have.
+    pub extend: bool,
 }
 
 /// Parses `schema/catalog/defender-xdr-additions.txt`.
@@ -222,8 +224,13 @@ pub fn parse_additions(text: &str) -> Result<Vec<Addition>, String> {
             continue;
         }
         let at = || format!("additions line {}", i + 1);
-        if let Some(name) = line.strip_prefix("table ") {
+        let header = line
+            .strip_prefix("table ")
+            .map(|n| (n, false))
+            .or_else(|| line.strip_prefix("extend ").map(|n| (n, true)));
+        if let Some((name, extend)) = header {
             out.push(Addition {
+                extend,
                 table: Table {
                     name: name.trim().to_string(),
                     description: String::new(),
@@ -356,6 +363,24 @@ pub fn generate(la_columns_tsv: &str) -> Result<String, String> {
     }
     for a in additions {
         let name = a.table.name.clone();
+        if a.extend {
+            let Some((t, _)) = out_tables.get_mut(&name) else {
+                return Err(format!("additions: `extend {name}`: no such table"));
+            };
+            let at = t
+                .columns
+                .iter()
+                .position(|c| c.sentinel_only)
+                .unwrap_or(t.columns.len());
+            let new: Vec<Column> = a
+                .table
+                .columns
+                .into_iter()
+                .filter(|c| t.column(&c.name).is_none())
+                .collect();
+            t.columns.splice(at..at, new);
+            continue;
+        }
         if out_tables.get(&name).is_some_and(|(_, o)| *o == "xdr") {
             return Err(format!("additions: {name} is already in schema/tables/"));
         }
