@@ -88,6 +88,8 @@ pub struct Knowledge {
     subjects: Vec<(String, Vec<usize>)>,
     /// Normalised domain (without `*.`) → tools.
     domains: BTreeMap<String, Vec<usize>>,
+    /// [`Knowledge::tool_named`]'s answers: every rule's title is looked up by several lints.
+    named_cache: std::sync::Mutex<std::collections::HashMap<String, Option<usize>>>,
 }
 
 /// A signing subject or company a filter value selects, with the tools it belongs to.
@@ -206,6 +208,19 @@ impl Knowledge {
     /// Connect, `FleetDeck` → FleetDeck.io), if only one does; else the longest tool name
     /// it extends (`parsec.app` → Parsec).
     pub fn tool_named(&self, name: &str) -> Option<usize> {
+        if let Ok(cache) = self.named_cache.lock()
+            && let Some(&hit) = cache.get(name)
+        {
+            return hit;
+        }
+        let found = self.tool_named_uncached(name);
+        if let Ok(mut cache) = self.named_cache.lock() {
+            cache.insert(name.to_string(), found);
+        }
+        found
+    }
+
+    fn tool_named_uncached(&self, name: &str) -> Option<usize> {
         let n = norm(name);
         if n.len() < 3 {
             return None;

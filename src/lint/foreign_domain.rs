@@ -60,7 +60,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     let (Some(own), Some(shown)) = (subject.tool(), subject.shown()) else {
         return;
     };
-    let family = rmm::family(k, Some(own), shown);
+    let family = std::cell::OnceCell::new();
     for (value, span) in values {
         if !value.contains('.') || rmm::names_tool(k, value, Some(own), shown) {
             continue;
@@ -79,9 +79,12 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             })
             .collect();
         if tools.is_empty()
-            || tools
-                .iter()
-                .any(|t| family.contains(t) || rmm::same_vendor(k, own, *t))
+            || tools.iter().any(|t| {
+                family
+                    .get_or_init(|| rmm::family(k, Some(own), shown))
+                    .contains(t)
+                    || rmm::same_vendor(k, own, *t)
+            })
         {
             continue;
         }
