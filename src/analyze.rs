@@ -647,6 +647,29 @@ impl<'c> Analyzer<'c> {
             f.help = Some(format!("did you mean `{l}`?"));
             return Row::open();
         }
+        if let Some(retired) = crate::knowledge::retired_tables::get(&name) {
+            let now = retired
+                .replaced_by
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let f = self.finding(
+                FindingKind::UnknownTable,
+                id.span,
+                format!("`{name}` is a retired advanced-hunting table: its data is in {now}"),
+                "retired table",
+            );
+            f.notes.push(
+                "Microsoft renamed or retired this table; queries on the old name no longer run"
+                    .into(),
+            );
+            f.help = Some(match retired.replaced_by.as_slice() {
+                [one] => format!("query `{one}` (check the columns: some were renamed too)"),
+                _ => format!("query {now} (the columns are split between them)"),
+            });
+            return Row::open();
+        }
         let f = self.finding(
             FindingKind::UnknownTable,
             id.span,

@@ -17,6 +17,7 @@
 
 pub mod derive;
 pub mod entities;
+pub mod retired_tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
