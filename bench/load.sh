@@ -4,7 +4,7 @@
 # Builds rulecat in release mode, generates COUNT rules with gen-catalog into
 # bench-data/catalog, then times, on the same files in the same run:
 #   - `rulecat lint bench-data/catalog --format json`  (2 cores, and RAYON_NUM_THREADS=1)
-#   - `check-jsonschema --schemafile schema/rule.schema.json <every file>`  (PyPI, in a venv)
+#   - `check-jsonschema --schemafile schema/hunting-query.schema.json <every file>`  (PyPI, in a venv)
 # Wall time with hyperfine (warm page cache; a timing loop if hyperfine is missing),
 # peak RSS with /usr/bin/time. Prints a markdown table, also written to
 # bench-data/results.md.
@@ -32,7 +32,7 @@ INSTALL_TOOLS=${INSTALL_TOOLS:-1}
 
 DATA=bench-data
 CATALOG=$DATA/catalog
-SCHEMA=schema/rule.schema.json
+SCHEMA=schema/hunting-query.schema.json
 TARGET=${CARGO_TARGET_DIR:-target}
 RULECAT=$TARGET/release/rulecat
 GEN=$TARGET/release/examples/gen-catalog

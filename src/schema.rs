@@ -1,5 +1,5 @@
-//! Stage 3: the rule JSON Schema — generated from [`crate::model::Rule`] with schemars,
-//! committed as `schema/rule.schema.json`, and enforced with the jsonschema crate.
+//! Stage 3: the rule JSON Schemas — generated from [`crate::model::Rule`] with schemars,
+//! committed as `schema/<kind>.schema.json` (one per kind), and enforced with the jsonschema crate.
 //!
 //! Violations are mapped from their JSON instance path back to the YAML span tree, so each
 //! diagnostic points at the offending key or value, and worded for a person.
