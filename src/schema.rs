@@ -1,4 +1,4 @@
-//! Stage 3: the rule JSON Schemas — generated from [`crate::model::Rule`] with schemars,
+//! Stage 3: the rule JSON Schemas — generated from the kinds of [`crate::model`] with schemars,
 //! committed as `schema/<kind>.schema.json` (one per kind), and enforced with the jsonschema crate.
 //!
 //! Violations are mapped from their JSON instance path back to the YAML span tree, so each
