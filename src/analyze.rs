@@ -25,6 +25,8 @@ pub enum FindingKind {
     UnknownTable,
     /// A `*_CL` custom log table that the workspace does not declare.
     UndeclaredCustomTable,
+    /// An Azure Resource Graph table named as if it were a Log Analytics table.
+    ResourceGraphTable,
     UnknownColumn,
     UndefinedName,
     UnusedLet,
@@ -301,6 +303,17 @@ impl<'c> Analyzer<'c> {
         if let Some(f) = self.ws.function(name) {
             let f = f.clone();
             return Some(self.function_row(&f));
+        }
+        if let Some(f) = crate::knowledge::azure_services::system_function(name) {
+            return Some(Row {
+                cols: f
+                    .columns
+                    .iter()
+                    .map(|(n, t)| (n.clone(), Some(*t)))
+                    .collect(),
+                open: false,
+                table: Some(name.to_string()),
+            });
         }
         let schema = crate::workspace::asim_parser(name)?;
         Some(Row {
@@ -645,6 +658,21 @@ impl<'c> Analyzer<'c> {
                 "not a table or a `let` name",
             );
             f.help = Some(format!("did you mean `{l}`?"));
+            return Row::open();
+        }
+        if let Some(arg) = crate::knowledge::azure_services::resource_graph_table(&name) {
+            let f = self.finding(
+                FindingKind::ResourceGraphTable,
+                id.span,
+                format!("`{name}` is an Azure Resource Graph table, not a Log Analytics table"),
+                "Resource Graph table",
+            );
+            f.notes.push(
+                "Sentinel runs rules in Log Analytics, which reaches Resource Graph only through `arg(\"\")`".into(),
+            );
+            f.help = Some(format!(
+                "write `arg(\"\").{arg}`; a query meant for Resource Graph Explorer is not a Sentinel rule"
+            ));
             return Row::open();
         }
         if let Some(retired) = crate::knowledge::retired_tables::get(&name) {

@@ -97,6 +97,11 @@ fn undeclared_custom_table() {
 }
 
 #[test]
+fn resource_graph_table() {
+    check_lint("resource-graph-table", &[]);
+}
+
+#[test]
 fn unknown_column() {
     check_lint("unknown-column", &[]);
 }

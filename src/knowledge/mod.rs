@@ -15,6 +15,7 @@
 //! This module holds the lookups (which tool a title names, which tools a signer term or a
 //! domain belongs to); the facts live in the data files.
 
+pub mod azure_services;
 pub mod derive;
 pub mod entities;
 pub mod retired_tables;

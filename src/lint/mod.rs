@@ -20,6 +20,7 @@ mod id_changed;
 mod kql_syntax;
 mod non_term_has;
 mod operator_type;
+mod resource_graph_table;
 mod undeclared_custom_table;
 mod undefined_name;
 mod unknown_column;
@@ -170,6 +171,7 @@ pub static LINTS: &[&Lint] = &[
     &kql_syntax::LINT,
     &unknown_table::LINT,
     &undeclared_custom_table::LINT,
+    &resource_graph_table::LINT,
     &unknown_column::LINT,
     &undefined_name::LINT,
     &unused_let::LINT,
