@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod dynamic;
+pub mod geo;
 pub mod ip;
 pub mod math;
 pub mod series;
@@ -21,7 +22,8 @@ pub fn call(name: &str, args: Vec<Value>, cx: &Ctx) -> Result<Value> {
         .or_else(|| time::call(name, &args, cx))
         .or_else(|| dynamic::call(name, &args))
         .or_else(|| ip::call(name, &args))
-        .or_else(|| series::call(name, &args));
+        .or_else(|| series::call(name, &args))
+        .or_else(|| geo::call(name, &args));
     match r {
         Some(r) => r,
         None => Err(Error::new(format!("unknown function `{name}()`"))),
