@@ -73,6 +73,9 @@ pub struct Discovered {
     pub excluded: usize,
     /// Files (also in `files`) that hold a rule though their name lacks `.yaml`/`.yml`.
     pub hidden: Vec<PathBuf>,
+    /// Tests files (`x.tests.yaml`, [`is_tests_file`]) met on the way: never rule files,
+    /// even when named explicitly (then they count as excluded); `rulecat test` runs them.
+    pub tests: Vec<PathBuf>,
 }
 
 /// A usage error: a glob that does not parse, or an input path that does not exist.
@@ -176,9 +179,19 @@ pub fn build_excludes(globs: &[String], what: &str) -> Result<GlobSet, DiscoverE
         .map_err(|e| DiscoverError(format!("invalid exclude globs: {e}")))
 }
 
-/// Whether a walked file is checked: YAML rule files and bare KQL files (`.kql`, `.csl`).
+/// Whether a walked file is checked: YAML rule files and bare KQL files (`.kql`, `.csl`),
+/// not tests files.
 pub fn is_rule_file(path: &Path) -> bool {
-    is_yaml_file(path) || is_kql_file(path)
+    (is_yaml_file(path) || is_kql_file(path)) && !is_tests_file(path)
+}
+
+/// A file of per-rule tests (`rulecat test`): its name ends in `.tests.yaml` or
+/// `.tests.yml` (any case). It sits beside the rule it tests and is never a rule.
+pub fn is_tests_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|n| n.ends_with(".tests.yaml") || n.ends_with(".tests.yml"))
 }
 
 pub fn is_yaml_file(path: &Path) -> bool {
@@ -249,6 +262,11 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
                 io_reason(&e)
             ))
         })?;
+        if !meta.is_dir() && is_tests_file(input) {
+            out.tests.push(input.clone());
+            out.excluded += 1;
+            continue;
+        }
         if !meta.is_dir() {
             // An explicitly named file is checked whatever its extension; so is a pipe or
             // device (`/dev/stdin`, a process substitution), read like a file.
@@ -270,7 +288,11 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    if is_hidden_rule_file(e.path()) {
+                    if is_tests_file(e.path()) {
+                        if !excludes.is_excluded(e.path(), Some(input)) {
+                            out.tests.push(e.into_path());
+                        }
+                    } else if is_hidden_rule_file(e.path()) {
                         let before = files.len();
                         let path = e.into_path();
                         push(
@@ -320,6 +342,8 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
     out.files = files.into_iter().collect();
     out.problems.sort();
     out.hidden.sort();
+    out.tests.sort();
+    out.tests.dedup();
     Ok(out)
 }
 

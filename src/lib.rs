@@ -24,6 +24,7 @@ pub mod load;
 pub mod matcher;
 pub mod model;
 pub mod report;
+pub mod ruletest;
 pub mod run;
 pub mod schema;
 pub mod source;

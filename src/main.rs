@@ -69,6 +69,11 @@ enum Command {
         after_help = "Examples:\n  rulecat query q.kql --table DeviceEvents=events.jsonl\n  echo 'print x = 1' | rulecat query -\n  rulecat query q.kql --table T=t.csv --now 2026-11-27T00:00:00Z --format json"
     )]
     Query(QueryArgs),
+    /// Run the per-rule tests kept beside the rules (`x.tests.yaml` beside `x.yaml`).
+    #[command(
+        after_help = "Exit codes: 0 all tests pass, 1 a test failed, 2 a malformed tests file, a tests file without its rule, or an unreadable input.\n\nExamples:\n  rulecat test                       # tests of catalog/\n  rulecat test catalog/RemoteManagementMonitoring/rmm_ZohoAssist_netconn.yaml\n  rulecat test --format junit catalog/ > rulecat-tests.xml\n  rulecat test --format json catalog/ | jq '.tests[] | select(.status != \"pass\")'"
+    )]
+    Test(TestArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  rulecat completions bash > ~/.local/share/bash-completion/completions/rulecat\n  rulecat completions zsh > \"${fpath[1]}/_rulecat\"\n  rulecat completions fish > ~/.config/fish/completions/rulecat.fish\n  rulecat completions powershell >> $PROFILE"
@@ -110,6 +115,22 @@ struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = rulecat::engine::cli::OutputFormat::Table)]
     format: rulecat::engine::cli::OutputFormat,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// Rule files, tests files or folders (searched for both).
+    #[arg(default_value = "catalog")]
+    paths: Vec<PathBuf>,
+    /// Skip files matching this glob (repeatable), relative to the folder being searched.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = rulecat::ruletest::Format::Human)]
+    format: rulecat::ruletest::Format,
+    /// Fail (exit 1) when a rule with a query has no tests.
+    #[arg(long)]
+    require_tests: bool,
 }
 
 #[derive(Args)]
@@ -297,6 +318,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage(args),
         Command::Explain(args) => explain(args),
         Command::Query(args) => query(args),
+        Command::Test(args) => test(args),
         Command::Completions(args) => completions(args),
         Command::Manpage(args) => manpage(args),
     };
@@ -325,6 +347,33 @@ fn query(args: QueryArgs) -> u8 {
     match rulecat::engine::cli::run(&opts, &mut std::io::stdout().lock()) {
         Ok(()) => EXIT_CLEAN,
         Err(e) => fail(e),
+    }
+}
+
+fn test(args: TestArgs) -> u8 {
+    let opts = rulecat::ruletest::Options {
+        paths: args.paths,
+        exclude: args.exclude,
+        progress: true,
+    };
+    let report = match rulecat::ruletest::run(&opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    print!("{}", rulecat::ruletest::render(&report, args.format));
+    for p in &report.problems {
+        eprintln!("error: {p}");
+    }
+    if !report.problems.is_empty() {
+        return EXIT_FAILURE;
+    }
+    if report.summary.rules == 0 {
+        return fail("no rule files (.yaml/.yml/.kql) found");
+    }
+    if report.failed() || (args.require_tests && !report.untested.is_empty()) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
     }
 }
 

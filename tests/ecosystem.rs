@@ -35,7 +35,10 @@ fn fake_repo() -> tempfile::TempDir {
     std::fs::create_dir_all(&sub).unwrap();
     for f in std::fs::read_dir(repo().join("catalog/RemoteManagementMonitoring")).unwrap() {
         let p = f.unwrap().path();
-        std::fs::copy(&p, sub.join(p.file_name().unwrap())).unwrap();
+        // Rule files and their tests files (not the tests' data folder).
+        if p.is_file() {
+            std::fs::copy(&p, sub.join(p.file_name().unwrap())).unwrap();
+        }
     }
     std::fs::create_dir_all(d.join("catalog/drafts")).unwrap();
     std::fs::write(d.join("catalog/drafts/wip.yaml"), "name: [unfinished\n").unwrap();
@@ -94,13 +97,16 @@ fn run_hook(h: &Value, root: &Path, staged: &[String]) -> (i32, String) {
     let entry: Vec<&str> = h["entry"].as_str().unwrap().split_whitespace().collect();
     assert_eq!(entry[0], "rulecat", "the installed binary is `rulecat`");
     let files_re = regex::Regex::new(h["files"].as_str().unwrap()).unwrap();
+    let exclude_re = h["exclude"].as_str().map(|e| regex::Regex::new(e).unwrap());
     let mut cmd = Command::new(bin());
     cmd.current_dir(root).args(&entry[1..]);
     if let Some(args) = h["args"].as_array() {
         cmd.args(args.iter().map(|a| a.as_str().unwrap()));
     }
     if h["pass_filenames"] != false {
-        cmd.args(staged.iter().filter(|f| files_re.is_match(f)));
+        cmd.args(staged.iter().filter(|f| {
+            files_re.is_match(f) && !exclude_re.as_ref().is_some_and(|e| e.is_match(f))
+        }));
     }
     let out = cmd.output().unwrap();
     (

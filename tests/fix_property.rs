@@ -19,6 +19,7 @@ fn catalog() -> Vec<String> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| rulecat::discover::is_rule_file(p))
         .collect();
     files.sort();
     files

@@ -333,6 +333,8 @@ fn yaml_files_recursive(dir: &Path, out: &mut Vec<PathBuf>) {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml"))
+            // `rulecat test`'s files are not rules.
+            && !rulecat::discover::is_tests_file(&path)
         {
             out.push(path);
         }

@@ -61,7 +61,8 @@ fn locate(e: Error, text: &str) -> Error {
     Error::new(format!("query:{line}:{col}: {}", e.message))
 }
 
-fn cell_json(v: &Value) -> Json {
+/// A cell as `--format json`/`jsonl` print it.
+pub fn cell_json(v: &Value) -> Json {
     match v {
         Value::Null => Json::Null,
         Value::Bool(_) | Value::Int(_) | Value::Long(_) | Value::Dyn(_) => v.to_json(),

@@ -28,8 +28,35 @@ pub fn read_table(name: &str, path: &Path) -> Result<Table> {
 
 type Raw = (Vec<String>, Vec<Vec<Json>>);
 
-fn read_jsonl(data: &str, path: &Path) -> Result<Raw> {
+/// A table from JSON objects, one per row, typed as [`read_table`] types a file (a key
+/// missing from a row is null).
+pub fn from_objects(name: &str, objs: Vec<serde_json::Map<String, Json>>) -> Table {
+    let (names, rows) = objects_to_rows(objs);
+    typed(name, names, rows)
+}
+
+fn objects_to_rows(objs: Vec<serde_json::Map<String, Json>>) -> Raw {
     let mut names: Vec<String> = Vec::new();
+    for m in &objs {
+        for k in m.keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    let rows = objs
+        .into_iter()
+        .map(|m| {
+            names
+                .iter()
+                .map(|k| m.get(k).cloned().unwrap_or(Json::Null))
+                .collect()
+        })
+        .collect();
+    (names, rows)
+}
+
+fn read_jsonl(data: &str, path: &Path) -> Result<Raw> {
     let mut objs = Vec::new();
     for (n, line) in data.lines().enumerate() {
         if line.trim().is_empty() {
@@ -49,23 +76,9 @@ fn read_jsonl(data: &str, path: &Path) -> Result<Raw> {
                 n + 1
             )));
         };
-        for k in m.keys() {
-            if !names.contains(k) {
-                names.push(k.clone());
-            }
-        }
         objs.push(m);
     }
-    let rows = objs
-        .into_iter()
-        .map(|m| {
-            names
-                .iter()
-                .map(|k| m.get(k).cloned().unwrap_or(Json::Null))
-                .collect()
-        })
-        .collect();
-    Ok((names, rows))
+    Ok(objects_to_rows(objs))
 }
 
 fn read_csv(data: &str, path: &Path) -> Result<Raw> {
