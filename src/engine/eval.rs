@@ -407,11 +407,75 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
             }
             return Ok(acc);
         }
+        "row_rank_min" | "row_rank_dense" if !args.is_empty() => {
+            // Rank of the value within its partition (a new one starts where the
+            // optional restart term is true): min rank counts rows, dense counts
+            // distinct values.
+            let (mut rank, mut start) = (0i64, 0usize);
+            let mut last = Value::Null;
+            for j in 0..=row.i.min(row.table.rows.len().saturating_sub(1)) {
+                let r = Row::new(row.table, j);
+                let v = eval(&args[0], &r, cx)?;
+                let restart = match args.get(1) {
+                    Some(c) => truth(&eval(c, &r, cx)?) == Some(true),
+                    None => false,
+                };
+                if j == 0 || restart {
+                    start = j;
+                    rank = 1;
+                } else if !crate::engine::value::equals(&v, &last) {
+                    rank = if name == "row_rank_min" {
+                        (j - start + 1) as i64
+                    } else {
+                        rank + 1
+                    };
+                }
+                last = v;
+            }
+            return Ok(Value::Long(rank));
+        }
+        "row_window_session" if args.len() >= 3 => {
+            // The first value of the current session: a new session starts at the
+            // first row, where the restart term is true, or where the value is more
+            // than the first argument's span from the session's first value or more
+            // than the second's from the previous row's.
+            let max_first = eval(&args[1], row, cx)?;
+            let max_gap = eval(&args[2], row, cx)?;
+            let mut start = Value::Null;
+            let mut prev = Value::Null;
+            let far = |a: &Value, b: &Value, lim: &Value| -> Result<bool> {
+                let d = arith::binary(BinOp::Sub, a, b)?;
+                Ok(crate::engine::value::compare(&d, lim) == std::cmp::Ordering::Greater)
+            };
+            for j in 0..=row.i.min(row.table.rows.len().saturating_sub(1)) {
+                let r = Row::new(row.table, j);
+                let v = eval(&args[0], &r, cx)?;
+                let restart = match args.get(3) {
+                    Some(c) => truth(&eval(c, &r, cx)?) == Some(true),
+                    None => false,
+                };
+                if j == 0
+                    || restart
+                    || start.is_null()
+                    || far(&v, &start, &max_first)?
+                    || far(&v, &prev, &max_gap)?
+                {
+                    start = v.clone();
+                }
+                prev = v;
+            }
+            return Ok(start);
+        }
         "pack_all" => {
             let mut m = serde_json::Map::new();
             if let Some(r) = row.table.rows.get(row.i) {
+                let skip_empty = match args.first() {
+                    Some(a) => truth(&eval(a, row, cx)?) == Some(true),
+                    None => false,
+                };
                 for (c, v) in row.table.cols.iter().zip(r) {
-                    if !v.is_null() || args.is_empty() {
+                    let empty = v.is_null() || matches!(v, Value::Str(s) if s.is_empty());
+                    if !(skip_empty && empty) {
                         m.insert(c.name.clone(), v.to_json());
                     }
                 }

@@ -6,6 +6,7 @@ pub mod dynamic;
 pub mod geo;
 pub mod ip;
 pub mod math;
+pub mod misc;
 pub mod series;
 pub mod string;
 pub mod time;
@@ -23,7 +24,8 @@ pub fn call(name: &str, args: Vec<Value>, cx: &Ctx) -> Result<Value> {
         .or_else(|| dynamic::call(name, &args))
         .or_else(|| ip::call(name, &args))
         .or_else(|| series::call(name, &args))
-        .or_else(|| geo::call(name, &args));
+        .or_else(|| geo::call(name, &args))
+        .or_else(|| misc::call(name, &args));
     match r {
         Some(r) => r,
         None => Err(Error::new(format!("unknown function `{name}()`"))),

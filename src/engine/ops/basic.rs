@@ -100,7 +100,10 @@ pub fn extend(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
     let mut out = t.clone();
     let mut counter = 0;
     for ne in cols {
-        let (vals, ty) = column_values(&out, &ne.expr, cx)?;
+        // `pack_all()` packs the input row: columns the same `extend` adds are not in
+        // it (as documented in pack-all-function.md).
+        let packs_input = matches!(&ne.expr, Expr::Call { func, .. } if func.name == "pack_all");
+        let (vals, ty) = column_values(if packs_input { t } else { &out }, &ne.expr, cx)?;
         if ne.names.len() > 1 {
             split_tuple(&mut out, &ne.names, vals);
             continue;
