@@ -9,7 +9,7 @@
 3. A small independent "reference linter" re-derives as many planted defects as
    it can and checks that clean files produce no findings and planted files
    produce exactly their manifest entries (for the lints it implements).
-   With --reference DIR (default /work/shared/reference if present) it also
+   With --reference DIR (default ../shared/reference beside the repository, if present) it also
    checks tables, columns and ATT&CK mappings against the reference facts.
 
 Usage: python3 tests/precision/check_manifest.py [--reference DIR]
@@ -323,7 +323,8 @@ def lint_file(rel, text, tables, techniques):
 
 
 def main():
-    ref = "/work/shared/reference"
+    # The reference facts beside the repository (../shared/reference), as the tests read them.
+    ref = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "reference")
     if "--reference" in sys.argv:
         ref = sys.argv[sys.argv.index("--reference") + 1]
     tables, techniques = load_reference(ref if os.path.isdir(ref) else None)

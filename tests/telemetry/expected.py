@@ -89,6 +89,8 @@ def load_schema(table):
 def load_rules():
     rules = []
     for path in sorted(glob.glob(f"{MAIN}/catalog/RemoteManagementMonitoring/*.yaml")):
+        if path.endswith(".tests.yaml"):
+            continue  # `rulecat test` files beside the rules, not rules
         text = open(path).read()
         q = text.split("query: |", 1)[1]
         table = re.search(r"^\s*(Device\w+)\s*$", q, re.M).group(1)
