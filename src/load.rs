@@ -252,6 +252,9 @@ pub struct Loaded {
     pub name: String,
     pub text: Arc<str>,
     pub rule: Option<LoadedRule>,
+    /// Further rules the same file holds: the second and later alert rules of an ARM
+    /// template (each with its own query and spans).
+    pub more: Vec<LoadedRule>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -264,6 +267,7 @@ pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
         name: name.clone(),
         text,
         rule: None,
+        more: Vec::new(),
         diagnostics: vec![d.at(file, span, label)],
     };
     match std::fs::metadata(path) {
@@ -325,6 +329,7 @@ pub fn load_stdin(name: String, file: FileId, opts: &LoadOptions) -> Loaded {
         name: name.clone(),
         text: "".into(),
         rule: None,
+        more: Vec::new(),
         diagnostics: vec![d.at(file, 0..0, label)],
     };
     if let Err(e) = read {
@@ -384,6 +389,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
                 name,
                 text: lossy,
                 rule: None,
+                more: Vec::new(),
                 diagnostics: vec![d],
             };
         }
@@ -393,6 +399,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         name: name.clone(),
         text: text.clone(),
         rule: None,
+        more: Vec::new(),
         diagnostics: Vec::new(),
     };
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -496,6 +503,9 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         None => (QueryText::default(), false),
     };
     let rule = Rule::from_json(kind, &doc, query.text.clone());
+    if kind == RuleKind::ArmTemplate {
+        loaded.more = arm_resources(file, &name, &root, &doc, &text);
+    }
     loaded.rule = Some(LoadedRule {
         file,
         path: PathBuf::from(name),
@@ -506,6 +516,42 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         has_query,
     });
     loaded
+}
+
+/// The alert rules of an ARM template after the first (the first is the file's own rule):
+/// each resource with a `properties.query` string, read as its own rule.
+fn arm_resources(
+    file: FileId,
+    name: &str,
+    root: &Node,
+    doc: &serde_json::Value,
+    text: &str,
+) -> Vec<LoadedRule> {
+    let count = doc
+        .get("resources")
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    (1..count)
+        .filter_map(|i| {
+            let (node, _) = root
+                .pointer(&format!("/resources/{i}/properties/query"))
+                .filter(|(n, _)| n.as_str().is_some())?;
+            let query = QueryText::at(text, node);
+            let resource = doc.pointer(&format!("/resources/{i}"))?.clone();
+            // The lenient view reads the first resource of a template: give it this one.
+            let single = serde_json::json!({ "resources": [resource] });
+            let rule = Rule::from_json(RuleKind::ArmTemplate, &single, query.text.clone());
+            Some(LoadedRule {
+                file,
+                path: PathBuf::from(name),
+                kind: RuleKind::ArmTemplate,
+                rule,
+                root: root.clone(),
+                query,
+                has_query: true,
+            })
+        })
+        .collect()
 }
 
 /// A `.kql`/`.csl` file: the whole text is the query.

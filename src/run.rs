@@ -219,7 +219,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
                 summary
                     .file_kinds
                     .push((sources.get(id).name.clone(), r.kind.name()));
-                rules.push(r)
+                rules.push(r);
+                rules.extend(l.more);
             }
             None => summary.skipped += 1,
         }

@@ -339,3 +339,15 @@ fn functions_of_the_catalog_are_callable_from_its_rules() {
     assert_eq!(found[0].0, "K0003");
     assert!(found[0].1.contains("ResultType"), "{found:#?}");
 }
+
+#[test]
+fn every_alert_rule_of_an_arm_template_is_checked() {
+    // The second resource's query misspells a column; the first is clean.
+    let v = json_of(&[&format!("{KINDS}/arm_template_two_rules.yaml")]);
+    let diags = v["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "K0003");
+    assert!(diags[0]["message"].as_str().unwrap().contains("ResultTyp"));
+    assert_eq!(diags[0]["line"], 17);
+    assert_eq!(v["summary"]["kinds"]["arm-template"], 1, "one file: {v}");
+}
