@@ -15,16 +15,18 @@ declare_code! {
     ///   filters on a different literal window (`ago(1d)`);
     /// - a reversed range, `Timestamp between (Time_end..Time_start)` with
     ///   `Time_end = now()` and `Time_start = now(-5d)`: always empty;
-    /// - a `queryPeriod:` (e.g. `14d`) that differs from the window the query filters on;
-    /// - a `join`, `lookup` or `union` leg whose time filter differs from the main leg's
-    ///   (main `ago(7d)`, leg `ago(1d)`); a longer leg of an anti join is a baseline and
-    ///   is not reported.
+    /// - in a scheduled analytics rule, a window longer than `queryPeriod:` (`ago(30d)`
+    ///   with `queryPeriod: 1d`): Sentinel runs the query over the last `queryPeriod` only.
+    ///
+    /// Windows that merely differ are not reported: a detection window beside a longer
+    /// baseline (in a `join`, `lookup` or `union` leg, or shorter than `queryPeriod`) is
+    /// the usual shape of real rules.
     ///
     /// ## Why it matters
     /// The window decides what the hunt sees. A declared 7-day lookback that silently
     /// became one day misses six days of activity while the rule claims to cover them; a
     /// reversed `between` returns nothing at all, so the rule looks clean forever; and a
-    /// join leg on a shorter window drops matches whose other half is older.
+    /// window longer than the rule's `queryPeriod` is empty beyond the period.
     ///
     /// ## Example
     /// ```kql
@@ -41,8 +43,8 @@ declare_code! {
     ///
     /// ## How to fix
     /// Apply the declared window everywhere (`ago(lookback)` in every leg), put the
-    /// earlier bound first in `between (start .. end)`, and keep `queryPeriod` equal to
-    /// the query's window.
+    /// earlier bound first in `between (start .. end)`, and keep `queryPeriod` at least as
+    /// long as the longest window the query filters on.
     pub static CODE = {
         code: "Q0005",
         name: "query-window",
@@ -232,29 +234,6 @@ fn pipeline_filters(lets: &Lets<'_>, p: &Pipeline) -> Vec<TimeFilter> {
     out
 }
 
-/// The pipeline a tabular expression is (through parentheses and tabular lets).
-fn as_pipeline<'a>(lets: &Lets<'a>, e: &'a Expr, depth: u8) -> Option<&'a Pipeline> {
-    if depth > 8 {
-        return None;
-    }
-    match e.unparen() {
-        Expr::Pipeline(p) => Some(p),
-        Expr::Name(_) => as_pipeline(lets, lets.get(e)?, depth + 1),
-        _ => None,
-    }
-}
-
-/// The first windowed time filter of a tabular expression: its own, or its source's.
-fn first_window<'a>(lets: &Lets<'a>, p: &'a Pipeline, depth: u8) -> Option<TimeFilter> {
-    if depth > 8 {
-        return None;
-    }
-    pipeline_filters(lets, p)
-        .into_iter()
-        .find(|f| f.window().is_some())
-        .or_else(|| first_window(lets, as_pipeline(lets, &p.source, depth + 1)?, depth + 1))
-}
-
 fn fmt_ticks(t: i64) -> String {
     let s = t / TICKS_PER_SECOND;
     if t % TICKS_PER_SECOND != 0 {
@@ -296,20 +275,6 @@ fn is_window_name(name: &str) -> bool {
     ]
     .iter()
     .any(|k| n.contains(k))
-}
-
-/// `join kind=leftanti` (and other anti joins): a longer leg is a baseline, on purpose.
-fn is_anti_join(op: &crate::kql::ast::PipeOp) -> bool {
-    let params = match &op.op {
-        Operator::Join { params, .. } | Operator::Lookup { params, .. } => params,
-        _ => return false,
-    };
-    params.iter().any(|p| {
-        p.name.name == "kind"
-            && p.value
-                .as_name()
-                .is_some_and(|k| k.to_ascii_lowercase().contains("anti"))
-    })
 }
 
 fn fmt_point(p: Point) -> String {
@@ -439,69 +404,23 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         }
     }
 
-    // Join/lookup/union legs against the main leg.
-    visit::for_each_pipeline(q, |p| {
-        let Some(main) = first_window(&lets, p, 0) else {
-            return;
-        };
-        let main_w = main.window().unwrap_or(0);
-        for op in &p.ops {
-            let legs: Vec<&Expr> = match &op.op {
-                Operator::Join { right, .. } | Operator::Lookup { right, .. } => vec![right],
-                Operator::Union { tables, .. } => tables.iter().collect(),
-                _ => continue,
-            };
-            for leg in legs {
-                let Some(lp) = as_pipeline(&lets, leg, 0) else {
-                    continue;
-                };
-                let Some(lf) = first_window(&lets, lp, 0) else {
-                    continue;
-                };
-                let lw = lf.window().unwrap_or(0);
-                if lw == main_w || (lw > main_w && is_anti_join(op)) {
-                    continue;
-                }
-                let d = Diagnostic::new(
-                    &CODE,
-                    format!(
-                        "this `{}` leg filters `{}` ({}), but the main leg filters `{}` ({})",
-                        op.name,
-                        src(lf.span),
-                        fmt_ticks(lw),
-                        src(main.span),
-                        fmt_ticks(main_w)
-                    ),
-                )
-                .at(ctx.rule.file, ctx.query_span(lf.span), format!("a {} window", fmt_ticks(lw)))
-                .secondary(
-                    ctx.rule.file,
-                    ctx.query_span(main.span),
-                    format!("the main leg's window: {}", fmt_ticks(main_w)),
-                )
-                .note("rows outside the shorter window can never match, so the query sees less than its declared window")
-                .help("use the same window in every leg, e.g. one `let lookback = ...;` applied with `ago(lookback)`");
-                emit(d, lf.span, out);
-            }
-        }
-    });
-
-    // queryPeriod against the query's own window.
-    if let Some(period) = ctx.rule.rule.query_period.as_deref()
+    // A window longer than queryPeriod: Sentinel gives a scheduled rule's query only
+    // `queryPeriod` of data, so the rest of the window is silently empty. (A window shorter
+    // than the period is common and deliberate: a detection window beside a baseline.)
+    if ctx.rule.kind == crate::model::RuleKind::Scheduled
+        && let Some(period) = ctx.rule.rule.query_period.as_deref()
         && let Some(pt) = parse_period(period)
     {
-        let main = q.statements.iter().rev().find_map(|s| match s {
-            Statement::Query(e) => as_pipeline(&lets, e, 0).and_then(|p| first_window(&lets, p, 0)),
-            _ => None,
-        });
-        if let Some(f) = main
-            && let Some(w) = f.window()
-            && w != pt
-        {
+        let longest = all
+            .iter()
+            .filter_map(|f| f.window().map(|w| (w, f)))
+            .filter(|(w, _)| *w > pt)
+            .max_by_key(|(w, f)| (*w, std::cmp::Reverse(f.span.start)));
+        if let Some((w, f)) = longest {
             let mut d = Diagnostic::new(
                 &CODE,
                 format!(
-                    "`queryPeriod: {period}` disagrees with the query's own window `{}` ({})",
+                    "the query filters `{}` ({}), longer than `queryPeriod: {period}`: Sentinel gives it only {period} of data",
                     src(f.span),
                     fmt_ticks(w)
                 ),
@@ -519,8 +438,8 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
                 );
             }
             let d = d
-                .note("Sentinel only gives the query `queryPeriod` of data; a different window in the query either asks for data it does not get, or ignores part of it")
-                .help(format!("make them agree: `ago({period})` in the query, or `queryPeriod: {}`", fmt_ticks(w)));
+                .note("a scheduled rule's query runs over the last `queryPeriod` only: rows older than that never reach it, so the longer window is empty beyond the period")
+                .help(format!("raise `queryPeriod` to {} (at most 14d), or shorten the window to what the rule gets", fmt_ticks(w)));
             emit(d, f.span, out);
         }
     }

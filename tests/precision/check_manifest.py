@@ -297,7 +297,9 @@ def lint_file(rel, text, tables, techniques):
     for n, l in code:
         if re.search(r"between\s*\(\s*Time_end\s*\.\.\s*Time_start\s*\)", l):
             F.append(("query-window", n))
-    if "lookback" in lets:
+    # a declared `lookback` never applied while a literal window is (a join leg with its
+    # own window beside an applied lookback is a deliberate shape, not a defect)
+    if "lookback" in lets and not re.search(r"ago\(\s*lookback\s*\)", qtext):
         for n, l in code:
             if re.search(r"ago\(\s*\d+[dhm]\s*\)", l):
                 F.append(("query-window", n))
