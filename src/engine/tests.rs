@@ -508,3 +508,50 @@ fn parse_kv_modes() {
         "a,b c|1,x y"
     );
 }
+
+#[test]
+fn row_window_functions() {
+    // Hand-computed: ranks restart per category; equal values share the lower rank.
+    assert_eq!(
+        q(
+            "datatable(c:string, v:long)['A',5,'A',10,'A',10,'A',20,'B',7] \
+           | serialize | extend r = row_rank_min(v, c != prev(c)), d = row_rank_dense(v, c != prev(c)) \
+           | project r, d"
+        ),
+        "r,d|1,1|2,2|2,2|4,3|1,1"
+    );
+    // Sessions: a gap over 5m or 1h from the session's start opens a new one.
+    assert_eq!(
+        q("datatable(t:long)[0, 3, 20, 22, 100] | serialize \
+           | extend s = row_window_session(t, 50, 5) | project s"),
+        "s|0|0|20|20|100"
+    );
+}
+
+#[test]
+fn series_filters_and_seasons() {
+    // A running sum is the IIR filter b=[1], a=[1,-1].
+    assert_eq!(
+        q("print y = series_iir(dynamic([1,2,3,4]), dynamic([1]), dynamic([1,-1]))"),
+        "y|[1.0,3.0,6.0,10.0]"
+    );
+    // Median per phase of period 3 (series-seasonal docs).
+    assert_eq!(
+        q("print y = series_seasonal(dynamic([1,3,5,1,3,5,2,4,6]), 3)"),
+        "y|[1.0,3.0,5.0,1.0,3.0,5.0,1.0,3.0,5.0]"
+    );
+}
+
+#[test]
+fn sort_several_arrays_and_empty_series() {
+    assert_eq!(
+        q("print s = array_sort_asc(dynamic([3,1,2]), dynamic(['c','a','b']))"),
+        "s|[[1,2,3],[\"a\",\"b\",\"c\"]]"
+    );
+    assert_eq!(
+        q(
+            "datatable(t:long, v:long)[] | make-series kind=nonempty sum(v) default=7 on t from 0 to 3 step 1"
+        ),
+        "sum_v,t|[7,7,7],[0,1,2]"
+    );
+}

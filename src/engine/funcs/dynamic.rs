@@ -182,29 +182,43 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         }
         "array_sort_asc" | "array_sort_desc" => match arr(a.first()?) {
             Some(x) => {
-                let nulls_last = match a.get(1) {
+                // Further arrays of the same length are reordered like the first;
+                // with several arrays the result is the array of sorted arrays (what
+                // Kusto's tuple result indexes as `[k]`).
+                let others: Vec<&Vec<Json>> = a[1..].iter().map_while(arr).collect();
+                if others.iter().any(|o| o.len() != x.len()) {
+                    return Some(Ok(Value::Null));
+                }
+                let nulls_last = match a.get(1 + others.len()) {
                     Some(Value::Bool(b)) => *b,
                     _ => true,
                 };
-                let mut vals: Vec<Json> = x.iter().filter(|j| !j.is_null()).cloned().collect();
-                let nulls = x.len() - vals.len();
-                vals.sort_by(|p, q| {
-                    let o = value::compare(&Value::dynamic(p.clone()), &Value::dynamic(q.clone()));
+                let mut idx: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_null()).collect();
+                let null_idx: Vec<usize> = (0..x.len()).filter(|&i| x[i].is_null()).collect();
+                idx.sort_by(|&p, &q| {
+                    let o = value::compare(
+                        &Value::dynamic(x[p].clone()),
+                        &Value::dynamic(x[q].clone()),
+                    );
                     if name == "array_sort_desc" {
                         o.reverse()
                     } else {
                         o
                     }
                 });
-                let mut out = Vec::new();
-                if !nulls_last {
-                    out.extend(std::iter::repeat_n(Json::Null, nulls));
+                let order: Vec<usize> = if nulls_last {
+                    idx.into_iter().chain(null_idx).collect()
+                } else {
+                    null_idx.into_iter().chain(idx).collect()
+                };
+                let pick = |v: &Vec<Json>| order.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+                if others.is_empty() {
+                    dyn_arr(pick(x))
+                } else {
+                    let mut all = vec![Json::Array(pick(x))];
+                    all.extend(others.iter().map(|o| Json::Array(pick(o))));
+                    dyn_arr(all)
                 }
-                out.extend(vals);
-                if nulls_last {
-                    out.extend(std::iter::repeat_n(Json::Null, nulls));
-                }
-                dyn_arr(out)
             }
             None => Value::Null,
         },

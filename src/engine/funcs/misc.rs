@@ -62,6 +62,15 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         },
         "ipv4_range_to_cidr_list" => cidr_list(&s(a, 0), &s(a, 1)),
         "extract_json" | "extractjson" => return Some(extract_json(a)),
+        "assert" => {
+            return Some(match a.first() {
+                Some(Value::Bool(true)) => Ok(Value::Bool(true)),
+                _ => Err(crate::engine::Error::new(format!(
+                    "assertion failed: {}",
+                    s(a, 1)
+                ))),
+            });
+        }
         _ => return None,
     };
     Some(Ok(v))
@@ -258,8 +267,7 @@ const VOLUME: Units = &[
     ("CubicInch", 1.638_706_4e-5),
     ("CubicYard", 0.764_554_857_984),
     ("CubicMile", 4_168_181_825.440_579),
-    // Kusto (Units.NET) uses 1233.48 m³, which its documented example reproduces.
-    ("AcreFoot", 1_233.48),
+    ("AcreFoot", 1_233.481_837_547_52),
     ("Liter", 1e-3),
     ("Milliliter", 1e-6),
     ("Microliter", 1e-9),

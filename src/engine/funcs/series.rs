@@ -51,6 +51,11 @@ fn operand(v: Option<&Value>, n: usize) -> Option<Vec<Option<f64>>> {
 }
 
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
+    match name {
+        "series_iir" => return Some(Ok(iir(a))),
+        "series_seasonal" => return Some(Ok(seasonal(a))),
+        _ => {}
+    }
     let unary: Option<fn(f64) -> f64> = match name {
         "series_abs" => Some(f64::abs),
         "series_acos" => Some(f64::acos),
@@ -210,4 +215,61 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         _ => return None,
     };
     Some(Ok(r))
+}
+
+/// `series_iir(x, numerators, denominators)`: the filter
+/// `a0·y[n] = Σ b[k]·x[n-k] - Σ_{k≥1} a[k]·y[n-k]`; nulls count as 0.
+fn iir(a: &[Value]) -> Value {
+    let (Some(x), Some(b), Some(den)) = (
+        a.first().and_then(nums),
+        a.get(1).and_then(nums),
+        a.get(2).and_then(nums),
+    ) else {
+        return Value::Null;
+    };
+    let b: Vec<f64> = b.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+    let den: Vec<f64> = den.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+    let a0 = match den.first() {
+        Some(&a0) if a0 != 0.0 => a0,
+        _ => return Value::Null,
+    };
+    let x: Vec<f64> = x.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+    let mut y: Vec<f64> = Vec::with_capacity(x.len());
+    for n in 0..x.len() {
+        let mut acc = 0.0;
+        for (k, bk) in b.iter().enumerate().take(n + 1) {
+            acc += bk * x[n - k];
+        }
+        for (k, ak) in den.iter().enumerate().skip(1).take(n) {
+            acc -= ak * y[n - k];
+        }
+        y.push(acc / a0);
+    }
+    arr(y.into_iter().map(|v| real_json(Some(v))).collect())
+}
+
+/// `series_seasonal(s, period)`: each element replaced by the median of the elements
+/// at the same phase of the period. Without a period (automatic detection) or with a
+/// period below 2, no seasonality is found: zeros.
+fn seasonal(a: &[Value]) -> Value {
+    let Some(s) = a.first().and_then(nums) else {
+        return Value::Null;
+    };
+    let period = a.get(1).and_then(Value::as_i64).unwrap_or(-1);
+    if period < 2 || period as usize > s.len() {
+        return arr(s.iter().map(|_| real_json(Some(0.0))).collect());
+    }
+    let p = period as usize;
+    let medians: Vec<Option<f64>> = (0..p)
+        .map(|ph| {
+            let mut v: Vec<f64> = s.iter().skip(ph).step_by(p).flatten().copied().collect();
+            v.sort_by(f64::total_cmp);
+            match v.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(v[n / 2]),
+                n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+            }
+        })
+        .collect();
+    arr((0..s.len()).map(|i| real_json(medians[i % p])).collect())
 }

@@ -44,12 +44,17 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         }
         Operator::Summarize { aggs, by, .. } => summarize::summarize(&input, aggs, by, cx),
         Operator::MakeSeries {
+            params,
             aggs,
             on,
             range,
             by,
-            ..
-        } => summarize::make_series(&input, aggs, on, range, by, cx),
+        } => {
+            let nonempty = params.iter().any(|p| {
+                p.name.name == "kind" && p.value.as_name().is_some_and(|k| k == "nonempty")
+            });
+            summarize::make_series(&input, aggs, on, range, by, nonempty, cx)
+        }
         Operator::Join { params, right, on } => join::join(&input, params, right, on, cx),
         Operator::Lookup { params, right, on } => join::lookup(&input, params, right, on, cx),
         Operator::Union { params, tables } => {

@@ -298,6 +298,7 @@ pub fn make_series(
     on: &Expr,
     range: &SeriesRange,
     by: &[NamedExpr],
+    nonempty: bool,
     cx: &Ctx,
 ) -> Result<Table> {
     let (axis_vals, _) = column_values(t, on, cx)?;
@@ -378,14 +379,24 @@ pub fn make_series(
         v = arith::binary(BinOp::Add, &v, &step)?;
     }
     let mut out = Table::new(cols);
-    for (first, rows) in &groups {
+    // `kind=nonempty` without `by`: an empty input still gives one row of defaults.
+    let empty_group = nonempty && by.is_empty() && groups.is_empty();
+    let no_rows: Vec<usize> = Vec::new();
+    let synthetic = [(usize::MAX, no_rows)];
+    let groups_iter: Vec<(usize, &Vec<usize>)> = if empty_group {
+        synthetic.iter().map(|(f, r)| (*f, r)).collect()
+    } else {
+        groups.iter().map(|(f, r)| (*f, r)).collect()
+    };
+    for (first, rows) in groups_iter {
+        let first = &first;
         let mut bins: Vec<Vec<usize>> = vec![Vec::new(); nbins];
         for &i in rows {
             if let Some(b) = bin_of(&axis_vals[i]) {
                 bins[b].push(i);
             }
         }
-        let mut r = byc.vals[*first].clone();
+        let mut r = byc.vals.get(*first).cloned().unwrap_or_default();
         for a in aggs_list {
             let default = match &a.default {
                 Some(d) => crate::engine::eval::eval_scalar(d, cx)?,
