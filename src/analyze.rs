@@ -27,6 +27,8 @@ pub enum FindingKind {
     UndeclaredCustomTable,
     /// An Azure Resource Graph table named as if it were a Log Analytics table.
     ResourceGraphTable,
+    /// A parser function a Sentinel solution ships that the workspace does not declare.
+    SolutionParser,
     UnknownColumn,
     UndefinedName,
     UnusedLet,
@@ -60,6 +62,8 @@ pub struct Analysis {
     /// The columns of the query's result, when they are all known (`None` when the
     /// result's schema is open: an unknown table, a plugin without a schema...).
     pub output: Option<Vec<String>>,
+    /// The same columns with their types (`None` where a type is not known).
+    pub output_schema: Option<Vec<(String, Option<ColumnType>)>>,
 }
 
 impl Analysis {
@@ -108,9 +112,12 @@ pub fn analyze_in(
         a.bind(&ident, binding, true);
     }
     let result = a.statements(&query.statements);
-    a.out.output = result
-        .filter(|r| !r.open)
-        .map(|r| r.cols.into_iter().map(|(n, _)| n).collect());
+    a.out.output_schema = result.filter(|r| !r.open).map(|r| r.cols);
+    a.out.output = a
+        .out
+        .output_schema
+        .as_ref()
+        .map(|cols| cols.iter().map(|(n, _)| n.clone()).collect());
     a.report_unused(0);
     a.out.findings.sort_by(|x, y| {
         (x.span.start, x.span.end, x.kind).cmp(&(y.span.start, y.span.end, y.kind))
@@ -245,6 +252,7 @@ impl<'c> Analyzer<'c> {
             || self.ws.tables.name_ci(name).is_some()
             || self.ws.function(name).is_some()
             || crate::workspace::asim_parser(name).is_some()
+            || crate::knowledge::solution_parsers::get(name).is_some()
     }
 
     /// The rows a declared function returns: its body analyzed with the parameters bound.
@@ -277,8 +285,9 @@ impl<'c> Analyzer<'c> {
         row
     }
 
-    /// A built-in function's or parser's rows, if `name` is one.
-    fn builtin_source(&mut self, name: &str, args: &[Expr]) -> Option<Row> {
+    /// A built-in function's or parser's rows, if `name` is one; `span` is where the name
+    /// is written (a solution parser the workspace does not declare is reported there).
+    fn builtin_source(&mut self, name: &str, args: &[Expr], span: Span) -> Option<Row> {
         if name == "_GetWatchlist" {
             let alias = match args.first().map(Expr::unparen) {
                 Some(Expr::Literal(l)) => l.as_str().map(str::to_string),
@@ -315,7 +324,9 @@ impl<'c> Analyzer<'c> {
                 table: Some(name.to_string()),
             });
         }
-        let schema = crate::workspace::asim_parser(name)?;
+        let Some(schema) = crate::workspace::asim_parser(name) else {
+            return self.solution_parser(name, span);
+        };
         Some(Row {
             cols: schema
                 .columns
@@ -324,6 +335,57 @@ impl<'c> Analyzer<'c> {
                 .collect(),
             open: false,
             table: Some(name.to_string()),
+        })
+    }
+
+    /// A parser function that a Sentinel solution ships (`knowledge/solution-parsers.txt`):
+    /// reported as not declared, and its rows (open when its columns are not known).
+    fn solution_parser(&mut self, name: &str, span: Span) -> Option<Row> {
+        let p = crate::knowledge::solution_parsers::get(name)?;
+        let from = match p.solution {
+            Some(s) => format!("the Microsoft Sentinel solution `{s}`"),
+            None => "Microsoft Sentinel (the Azure-Sentinel `Parsers` folder)".to_string(),
+        };
+        let f = self.finding(
+            FindingKind::SolutionParser,
+            span,
+            format!("`{name}` is a parser function of {from}, not a table; rulecat.toml does not declare it"),
+            "a solution parser rulecat.toml does not declare",
+        );
+        f.notes.push(match p.commit {
+            Some(c) => format!(
+                "defined in Azure/Azure-Sentinel `{}` (read at commit {})",
+                p.path,
+                &c[..c.len().min(12)]
+            ),
+            None => format!("defined in Azure/Azure-Sentinel `{}`", p.path),
+        });
+        f.notes.push(if p.columns.is_some() {
+            "its columns are those its upstream query returns: they are checked".into()
+        } else {
+            "its columns are not known: every column of it is accepted".into()
+        });
+        f.help = Some(match p.solution {
+            Some(s) => format!(
+                "declare it: put `{}` (or your own version) in a folder listed in rulecat.toml `[workspace] functions`; in Sentinel, install the `{s}` solution",
+                p.path.rsplit('/').next().unwrap_or(p.path)
+            ),
+            None => format!(
+                "declare it: put `{}` (or your own version) in a folder listed in rulecat.toml `[workspace] functions`",
+                p.path.rsplit('/').next().unwrap_or(p.path)
+            ),
+        });
+        Some(match p.columns {
+            Some(cols) => Row {
+                cols: cols.into_iter().map(|(n, t)| (n.to_string(), t)).collect(),
+                open: false,
+                table: Some(p.name.to_string()),
+            },
+            None => Row {
+                cols: Vec::new(),
+                open: true,
+                table: Some(p.name.to_string()),
+            },
         })
     }
 
@@ -485,6 +547,7 @@ impl<'c> Analyzer<'c> {
                     None => {
                         self.ws.function(other).is_some()
                             || crate::workspace::asim_parser(other).is_some()
+                            || crate::knowledge::solution_parsers::get(other).is_some()
                     }
                 },
             },
@@ -559,7 +622,9 @@ impl<'c> Analyzer<'c> {
                     match self.lookup(other) {
                         Some(Binding::Function(Some(row))) | Some(Binding::Tabular(row)) => row,
                         Some(_) => Row::open(),
-                        None => self.builtin_source(other, args).unwrap_or_else(Row::open),
+                        None => self
+                            .builtin_source(other, args, func.span)
+                            .unwrap_or_else(Row::open),
                     }
                 }
             },
@@ -588,7 +653,7 @@ impl<'c> Analyzer<'c> {
                 table: Some(t.name.clone()),
             };
         }
-        if let Some(row) = self.builtin_source(&id.name, &[]) {
+        if let Some(row) = self.builtin_source(&id.name, &[], id.span) {
             return row;
         }
         if let Some(t) = self.catalog.table(&id.name) {
@@ -1676,8 +1741,17 @@ fn function_type(name: &str, args: &[Ty]) -> Ty {
         | "parse_command_line" | "zip" | "range" | "array_sort_asc" | "array_sort_desc"
         | "parse_ipv4_mask" => Dynamic,
         "min" | "max" | "sum" | "any" | "take_any" | "minif" | "maxif" | "sumif" | "abs"
-        | "bin" | "floor" | "iff" | "iif" | "case" | "coalesce" | "arg_max" | "arg_min"
-        | "bin_at" => return first,
+        | "bin" | "floor" | "coalesce" | "arg_max" | "arg_min" | "bin_at" => return first,
+        // The branches' type (the first argument is a predicate), when they agree.
+        "iff" | "iif" | "case" => {
+            let mut values = args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1 || *i == args.len() - 1)
+                .map(|(_, t)| *t);
+            let t = values.next().flatten();
+            return if values.all(|v| v == t) { t } else { None };
+        }
         _ => return None,
     })
 }
@@ -1787,6 +1861,19 @@ mod tests {
                 (FindingKind::NonTermHas, "'*.zoho.com'".into()),
             ]
         );
+    }
+
+    #[test]
+    fn iff_and_case_have_their_branches_type() {
+        // The predicate's type (bool) is not the result's: no operator-type finding.
+        let f = findings(
+            "DeviceProcessEvents | extend A = iff(FileName == 'a', FolderPath, 'x'), B = case(ProcessId > 1, 'y', FileName) | where A contains 'p' and B contains 'q'",
+        );
+        assert_eq!(f, vec![]);
+        let f = findings(
+            "DeviceProcessEvents | extend A = iif(FileName == 'a', ProcessId, 0) | where A contains '1'",
+        );
+        assert_eq!(f, vec![(FindingKind::OperatorType, "contains".into())]);
     }
 
     #[test]

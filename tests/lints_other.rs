@@ -102,6 +102,15 @@ fn resource_graph_table() {
 }
 
 #[test]
+fn solution_parser() {
+    // The workspace fixture declares its own `Cloudflare` function, which takes precedence.
+    check_lint(
+        "solution-parser",
+        &["--config", "tests/fixtures/workspace/rulecat.toml"],
+    );
+}
+
+#[test]
 fn unknown_column() {
     check_lint("unknown-column", &[]);
 }

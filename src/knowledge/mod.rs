@@ -19,6 +19,7 @@ pub mod azure_services;
 pub mod derive;
 pub mod entities;
 pub mod retired_tables;
+pub mod solution_parsers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

@@ -21,6 +21,7 @@ mod kql_syntax;
 mod non_term_has;
 mod operator_type;
 mod resource_graph_table;
+mod solution_parser;
 mod undeclared_custom_table;
 mod undefined_name;
 mod unknown_column;
@@ -172,6 +173,7 @@ pub static LINTS: &[&Lint] = &[
     &unknown_table::LINT,
     &undeclared_custom_table::LINT,
     &resource_graph_table::LINT,
+    &solution_parser::LINT,
     &unknown_column::LINT,
     &undefined_name::LINT,
     &unused_let::LINT,
