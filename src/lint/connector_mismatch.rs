@@ -129,6 +129,15 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             None => return,
         }
     }
+    // A solution parser function reads tables we do not list.
+    if ctx
+        .analysis
+        .of_kind(FindingKind::SolutionParser)
+        .next()
+        .is_some()
+    {
+        return;
+    }
     let mut patterns: Vec<String> = Vec::new();
     crate::kql::visit::for_each_expr(&ctx.parsed.query, |e| {
         if let Expr::Wildcard(p) = e {
@@ -204,6 +213,9 @@ mod tests {
         assert!(lint(&text, "connector-mismatch").is_empty());
         // A function call we cannot see into.
         let text = rule("", m, "  _GetWatchlist('x')\n  | take 1\n");
+        assert!(lint(&text, "connector-mismatch").is_empty());
+        // A solution parser reads tables of its own (here Syslog, which is not listed).
+        let text = rule("", m, "  CiscoISEEvent\n  | take 1\n");
         assert!(lint(&text, "connector-mismatch").is_empty());
         // Reading another table is reported, and so is the unused listed type.
         let text = rule("", m, "  DeviceProcessEvents\n  | take 1\n");
