@@ -1461,6 +1461,7 @@ impl<'c> Analyzer<'c> {
             | Operator::Fork { .. }
             | Operator::Partition { .. }
             | Operator::Consume { .. }
+            | Operator::Scan { .. }
             | Operator::Error => Row::open(),
         }
     }

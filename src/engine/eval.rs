@@ -115,6 +115,13 @@ pub fn eval(e: &Expr, row: &Row, cx: &Ctx) -> Result<Value> {
         }
         Expr::Call { func, args, span } => call(func, args, *span, row, cx),
         Expr::Member { target, member, .. } => {
+            // `step.Col` inside `scan`: a column the scan's evaluation table names so.
+            if let Expr::Name(id) = &**target
+                && row.table.col(&id.name).is_none()
+                && let Some(v) = row.get(&format!("{}.{}", id.name, member.name))
+            {
+                return Ok(v.clone());
+            }
             let t = eval(target, row, cx)?;
             Ok(funcs::dynamic::get_key(&t, &member.name))
         }

@@ -555,3 +555,23 @@ fn sort_several_arrays_and_empty_series() {
         "sum_v,t|[7,7,7],[0,1,2]"
     );
 }
+
+#[test]
+fn scan_sequences() {
+    // Running sum (scan docs) and a two-step start/stop match, hand-computed.
+    assert_eq!(
+        q(
+            "range x from 1 to 4 step 1 | scan declare (c:long=0) with (step s: true => c = x + s.c;) | project c"
+        ),
+        "c|1|3|6|10"
+    );
+    assert_eq!(
+        q(
+            "datatable(t:long, e:string)[1,'go',2,'x',3,'end',4,'x',5,'go',6,'end'] \
+           | scan with_match_id=m declare (d:long) with ( \
+               step a output=none: e == 'go'; \
+               step b: e == 'end' => d = t - a.t; )"
+        ),
+        "t,e,d,m|3,end,2,0|6,end,1,1"
+    );
+}

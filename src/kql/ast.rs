@@ -662,10 +662,27 @@ pub enum Operator {
         to: Expr,
         step: Expr,
     },
-    /// An operator that could not be parsed (an error was reported), or a
-    /// `scan` operator: parsed and checked, but not modelled in the tree (no
-    /// error; its `PipeOp::name` is `scan`).
+    /// `scan [with_match_id=Id] [declare (Col:type [= default], ...)]
+    /// with (step Name [optional | output=all|last|none]: Cond [=> Col = expr, ...]; ...)`
+    Scan {
+        params: Vec<OpParam>,
+        declare: Vec<Param>,
+        steps: Vec<ScanStep>,
+    },
+    /// An operator that could not be parsed (an error was reported).
     Error,
+}
+
+/// One `step` of `scan`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScanStep {
+    pub name: Ident,
+    pub optional: bool,
+    /// `output=all|last|none` (absent: `all`).
+    pub output: Option<Ident>,
+    pub cond: Expr,
+    /// `=> Col = expr, ...`
+    pub assigns: Vec<NamedExpr>,
 }
 
 /// `name=value` operator parameters such as `kind=inner`, `hint.strategy=shuffle`,

@@ -203,6 +203,8 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
         | Operator::ProjectReorder { .. }
         | Operator::Count { .. }
         | Operator::GetSchema
+        // Step names qualify columns (`s1.x`): not walked, as before scan was modelled.
+        | Operator::Scan { .. }
         | Operator::Error => {}
         Operator::Summarize {
             params, aggs, by, ..

@@ -5,6 +5,7 @@ mod expand;
 mod join;
 mod parse;
 mod plugins;
+mod scan;
 mod search;
 mod sort;
 mod summarize;
@@ -113,9 +114,11 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         }
         Operator::Partition { by, sub, .. } => partition(&input, by, sub, cx),
         Operator::Render { .. } => return Ok(input),
-        Operator::Error if op.name == "scan" => {
-            Err(Error::new("the `scan` operator is not supported yet"))
-        }
+        Operator::Scan {
+            params,
+            declare,
+            steps,
+        } => scan::scan(&input, params, declare, steps, cx),
         _ => Err(Error::new(format!(
             "the `{}` operator is not supported yet",
             op.name

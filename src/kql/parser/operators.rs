@@ -431,11 +431,7 @@ impl<'a> Parser<'a> {
                     self.paren_op_seq("`(` and a subquery after the partition column")?;
                 Operator::Partition { params, by, sub }
             }
-            "scan" => {
-                self.scan_op()?;
-                // Parsed and checked, not modelled in the tree (yet).
-                Operator::Error
-            }
+            "scan" => self.scan_op()?,
             "consume" => Operator::Consume {
                 params: self.op_params(&["decodeblocks"])?,
             },
@@ -707,48 +703,61 @@ impl<'a> Parser<'a> {
 
     /// `scan [with_match_id=Id] [declare (Col:type [= default], ...)]
     /// with ( step Name [optional | output=all|last|none]: Cond [=> Col = expr, ...]; ... )`
-    pub(super) fn scan_op(&mut self) -> PResult<()> {
-        self.op_params(&["with_match_id"])?;
+    pub(super) fn scan_op(&mut self) -> PResult<Operator> {
+        let params = self.op_params(&["with_match_id"])?;
+        let mut declare = Vec::new();
         if self.at_word("declare") && self.nth(1).kind == K::LParen {
             self.bump();
             let open = self.bump();
-            self.param_list(open)?;
+            declare = self.param_list(open)?;
         }
         self.expect_word("with", "`with` and the steps of `scan`")?;
         let open = self.expect(K::LParen, "`(` and the steps of `scan`")?;
         self.enter()?;
         let r = self.scan_steps();
         self.leave();
-        r?;
+        let steps = r?;
         self.expect_close(open)?;
-        Ok(())
+        Ok(Operator::Scan {
+            params,
+            declare,
+            steps,
+        })
     }
 
-    pub(super) fn scan_steps(&mut self) -> PResult<()> {
+    pub(super) fn scan_steps(&mut self) -> PResult<Vec<ScanStep>> {
+        let mut steps = Vec::new();
         loop {
             self.expect_word("step", "`step` and a step definition")?;
-            self.name("a step name after `step`")?;
-            if self.eat_word("optional").is_none()
-                && self.at_word("output")
-                && self.nth(1).kind == K::Eq
-            {
+            let name = self.name("a step name after `step`")?;
+            let mut output = None;
+            let optional = self.eat_word("optional").is_some();
+            if !optional && self.at_word("output") && self.nth(1).kind == K::Eq {
                 self.bump();
                 self.bump();
-                self.name("`all`, `last` or `none` after `output=`")?;
+                output = Some(self.name("`all`, `last` or `none` after `output=`")?);
             }
             self.expect(K::Colon, "`:` and a condition after the step name")?;
-            self.expr_required("a step condition after `:`")?;
+            let cond = self.expr_required("a step condition after `:`")?;
+            let mut assigns = Vec::new();
             if self.eat(K::Arrow).is_some() {
                 loop {
-                    self.named_expr("an assignment after `=>`")?;
+                    assigns.push(self.named_expr("an assignment after `=>`")?);
                     if self.eat(K::Comma).is_none() {
                         break;
                     }
                 }
             }
             self.expect(K::Semi, "`;` after the step")?;
+            steps.push(ScanStep {
+                name,
+                optional,
+                output,
+                cond,
+                assigns,
+            });
             if !self.at_word("step") {
-                return Ok(());
+                return Ok(steps);
             }
         }
     }
