@@ -1,4 +1,5 @@
-//! MITRE ATT&CK Enterprise facts (tactics and techniques) with the Microsoft
+//! MITRE ATT&CK Enterprise facts (tactics and techniques), plus the ATT&CK for ICS techniques
+//! Sentinel's template validation maps to tactics, with the Microsoft
 //! Sentinel spelling of each tactic, from `schema/attack.toml` (embedded with
 //! `include_str!`, parsed once on first use).
 //!
@@ -74,7 +75,20 @@ struct RawAttack {
     sentinel_only_tactic: Vec<RawSentinelOnly>,
     #[serde(default)]
     technique: Vec<RawTechnique>,
+    #[serde(default)]
+    ics_technique: Vec<RawIcsTechnique>,
 }
+
+/// An ATT&CK for ICS technique as Sentinel's template validation maps it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIcsTechnique {
+    id: String,
+    tactics: Vec<String>,
+}
+
+/// The name given to ATT&CK for ICS techniques, whose names rulecat does not carry.
+pub const ICS_TECHNIQUE_NAME: &str = "an ATT&CK for ICS technique";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +145,7 @@ impl Attack {
             shortname: String::new(),
             sentinel: t.sentinel,
         }));
-        let techniques: Vec<Technique> = raw
+        let mut techniques: Vec<Technique> = raw
             .technique
             .into_iter()
             .map(|t| Technique {
@@ -140,6 +154,11 @@ impl Attack {
                 tactics: t.tactics,
             })
             .collect();
+        techniques.extend(raw.ics_technique.into_iter().map(|t| Technique {
+            id: t.id,
+            name: ICS_TECHNIQUE_NAME.to_string(),
+            tactics: t.tactics,
+        }));
         let technique_index = techniques
             .iter()
             .enumerate()
@@ -293,7 +312,9 @@ mod tests {
             assert!(!t.tactics.is_empty(), "{} has no tactic", t.id);
             for tac in &t.tactics {
                 let tactic = a.tactic_by_sentinel(tac).expect("known tactic");
-                assert!(tactic.is_enterprise(), "{}: {tac}", t.id);
+                // ICS techniques may sit under the ICS-only Sentinel tactics.
+                let ics = t.name == ICS_TECHNIQUE_NAME;
+                assert!(ics || tactic.is_enterprise(), "{}: {tac}", t.id);
             }
             if t.is_subtechnique() {
                 assert!(
@@ -303,7 +324,18 @@ mod tests {
                 );
             }
         }
-        assert_eq!(a.techniques().count(), 665);
+        assert_eq!(
+            a.techniques()
+                .filter(|t| t.name != ICS_TECHNIQUE_NAME)
+                .count(),
+            665
+        );
+        let ics = a.technique("T0881").expect("ICS technique");
+        assert_eq!(ics.tactics, ["InhibitResponseFunction"]);
+        assert_eq!(
+            a.technique("T0839").unwrap().tactics,
+            ["Persistence", "ImpairProcessControl"]
+        );
     }
 
     #[test]

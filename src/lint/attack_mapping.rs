@@ -154,9 +154,9 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         let Some(tech) = attack.technique(&canonical) else {
             let mut d = Diagnostic::new(
                 &CODE,
-                format!("technique `{s}` does not exist in ATT&CK v{version}"),
+                format!("technique `{s}` is not in ATT&CK Enterprise v{version}, nor among the ICS techniques Sentinel maps"),
             )
-            .at(file, span, "no such technique");
+            .at(file, span, "unknown technique");
             if let Some((parent, _)) = canonical.split_once('.')
                 && let Some(p) = attack.technique(parent)
             {
@@ -165,7 +165,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
                     p.id, p.name
                 ));
             }
-            out.push(d.help("look the technique up on attack.mitre.org; deprecated and revoked techniques are not in ATT&CK v17"));
+            out.push(d.note("Sentinel's template validation rejects a technique it cannot map to a tactic (ATT&CK for Mobile techniques included)").help("look the technique up on attack.mitre.org; deprecated and revoked techniques are not in ATT&CK v17"));
             continue;
         };
         if s != canonical {
@@ -254,7 +254,10 @@ mod tests {
                     true
                 ),
                 ("`T12` is not an ATT&CK technique id", false),
-                ("technique `T1003.999` does not exist in ATT&CK v17", false),
+                (
+                    "technique `T1003.999` is not in ATT&CK Enterprise v17, nor among the ICS techniques Sentinel maps",
+                    false
+                ),
             ]
         );
         let fixed = apply(&text, &d);
