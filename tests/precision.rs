@@ -35,7 +35,7 @@ fn planted_defects_are_found_without_false_positives() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["summary"]["files"], 113);
+    assert_eq!(report["summary"]["files"], 116);
 
     let implemented: BTreeSet<String> = rulecat::lint::registry()
         .iter()

@@ -52,6 +52,22 @@ pub struct Corrections {
     pub alias: Vec<Alias>,
     #[serde(default)]
     pub add: Vec<Add>,
+    #[serde(default)]
+    pub link: Vec<Link>,
+}
+
+/// Subjects added to a tool LOLRMM lists, with why.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub tool: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub signers: Vec<String>,
+    #[serde(default)]
+    pub companies: Vec<String>,
+    pub reason: String,
 }
 
 /// A tool LOLRMM does not list, with why it belongs here.
@@ -222,6 +238,26 @@ pub fn derive(tools_jsonl: &str, corrections: &str) -> Result<String, String> {
             push(&mut a.companies, x);
         }
     }
+    for l in &corr.link {
+        let a = tools
+            .get_mut(&l.tool.to_lowercase())
+            .ok_or_else(|| format!("corrections: link: no tool `{}`", l.tool))?;
+        for (list, add) in [
+            (&mut a.domains, &l.domains),
+            (&mut a.signers, &l.signers),
+            (&mut a.companies, &l.companies),
+        ] {
+            for x in add {
+                if list.contains(x) {
+                    return Err(format!(
+                        "corrections: link: `{}` already lists `{x}`",
+                        l.tool
+                    ));
+                }
+                push(list, x);
+            }
+        }
+    }
     for al in &corr.alias {
         let a = tools
             .get_mut(&al.tool.to_lowercase())
@@ -308,5 +344,18 @@ mod tests {
     fn stale_corrections_are_errors() {
         let e = derive(r#"{"name":"A","signers":["A Inc."]}"#, CORR).unwrap_err();
         assert!(e.contains("does not list"), "{e}");
+    }
+
+    #[test]
+    fn links_add_subjects_and_refuse_ones_already_listed() {
+        let corr = "[source]\nname = \"L\"\nrepository = \"r\"\ncommit = \"c\"\ndate = \"d\"\nlicense = \"l\"\n\
+            [[link]]\ntool = \"A\"\nsigners = [\"A Ltd\"]\ndomains = [\"b.com\"]\nreason = \"own\"\n";
+        let out = derive(r#"{"name":"A","network":[{"domains":["a.com"]}]}"#, corr).unwrap();
+        assert!(out.contains("domains = [\"a.com\", \"b.com\"]"), "{out}");
+        assert!(out.contains("signers = [\"A Ltd\"]"), "{out}");
+        let e = derive(r#"{"name":"A","signers":["A Ltd"]}"#, corr).unwrap_err();
+        assert!(e.contains("already lists"), "{e}");
+        let e = derive(r#"{"name":"B"}"#, corr).unwrap_err();
+        assert!(e.contains("no tool"), "{e}");
     }
 }

@@ -24,8 +24,8 @@ declare_code! {
     /// that uses the same value: the rule it was probably copied from.
     ///
     /// Not reported: values the knowledge file does not know (no evidence either way),
-    /// tools without any signer or company in the knowledge file, and values that name the
-    /// rule's own tool. Correct the knowledge in `rulecat.toml` (`[[knowledge.tool]]`)
+    /// values that name the rule's own tool, and, for a tool without any signer or company
+    /// in the knowledge file, values not paired with a product filter naming the tool. Correct the knowledge in `rulecat.toml` (`[[knowledge.tool]]`)
     /// when a tool's publisher changed.
     ///
     /// ## Why it matters
@@ -76,6 +76,11 @@ struct Value<'a> {
 }
 
 fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
+    field_values(r, is_vendor_field)
+}
+
+/// The positive string filters on the fields `pick` selects.
+fn field_values<'a>(r: &'a RuleCtx<'_>, pick: fn(&str) -> bool) -> Vec<Value<'a>> {
     let mut out = Vec::new();
     visit::for_each_expr(&r.parsed.query, |e| match e {
         Expr::StringOp {
@@ -90,7 +95,7 @@ fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
                 _ => return,
             };
             if let (Some(field), Some((value, _))) = (field_name(lhs), string_lit(rhs))
-                && is_vendor_field(field)
+                && pick(field)
             {
                 out.push(Value {
                     field,
@@ -109,7 +114,7 @@ fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
             ..
         } => {
             if let (Some(field), Some((value, _))) = (field_name(lhs), string_lit(rhs))
-                && is_vendor_field(field)
+                && pick(field)
             {
                 out.push(Value {
                     field,
@@ -127,7 +132,7 @@ fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
                 _ => return,
             };
             if let Some(field) = field_name(lhs)
-                && is_vendor_field(field)
+                && pick(field)
             {
                 for (value, span) in rmm::list_strings(list) {
                     out.push(Value {
@@ -143,6 +148,11 @@ fn vendor_values<'a>(r: &'a RuleCtx<'_>) -> Vec<Value<'a>> {
         _ => {}
     });
     out
+}
+
+/// Fields that name a product: version-info product name and description.
+fn is_product_field(name: &str) -> bool {
+    name.ends_with("VersionInfoProductName") || name.ends_with("VersionInfoFileDescription")
 }
 
 fn is_vendor_field(name: &str) -> bool {
@@ -161,7 +171,15 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let tool = &k.tools[own];
-        if tool.signers.is_empty() && tool.companies.is_empty() {
+        // Without the tool's own publisher in the knowledge file, a vendor value is judged
+        // only beside a product filter that names the tool (`CompanyName has 'RealVNC' and
+        // ProductName has 'rport'`): that pair can never match.
+        if tool.signers.is_empty()
+            && tool.companies.is_empty()
+            && !field_values(r, is_product_field)
+                .iter()
+                .any(|v| rmm::names_tool(k, v.value, Some(own), shown))
+        {
             continue;
         }
         let strings = rmm::all_strings(&r.parsed.query);
@@ -200,6 +218,18 @@ fn diagnose(
         owners.insert(t);
     }
     if owners.is_empty() || owners.iter().any(|&t| rmm::same_vendor(k, own, t)) {
+        return None;
+    }
+    // A publisher that names the rule's tool is its vendor (white-label products such as
+    // `ITSupport247 (ConnectWise)`), whatever the knowledge file lacks.
+    if owners.iter().any(|&t| {
+        let o = &k.tools[t];
+        rmm::mentions(&o.name, shown)
+            || o.signers
+                .iter()
+                .chain(&o.companies)
+                .any(|x| rmm::mentions(x, shown))
+    }) {
         return None;
     }
     // The rule it was probably copied from: a rule about an owner using the same value.

@@ -65,11 +65,16 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         if !value.contains('.') || rmm::names_tool(k, value, Some(own), shown) {
             continue;
         }
+        let owners = k.domain_tools(value);
+        // A domain the knowledge file lists for the rule's own tool is its own, whatever
+        // other tool it also names (DameWare Remote Everywhere runs on beanywhere.com).
+        if owners.contains(&own) {
+            continue;
+        }
         // Only a domain that names its tool (`fleetdm.com` for Fleet) is evidence of a
         // look-alike slip; shared infrastructure domains are not.
         let label = rmm::norm(registrable_label(value));
-        let tools: Vec<usize> = k
-            .domain_tools(value)
+        let tools: Vec<usize> = owners
             .into_iter()
             .filter(|&t| {
                 label.len() >= 4

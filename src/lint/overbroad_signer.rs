@@ -173,6 +173,23 @@ fn diagnose(
         .copied()
         .filter(|&t| own.is_none_or(|o| !rmm::same_product(k, o, t)))
         .collect();
+    // A rule about a tool named for its vendor (LOLRMM's `ConnectWise`, beside the
+    // vendor's ScreenConnect and Automate, signed `ConnectWise, LLC`) is about everything
+    // the vendor signs: a vendor term selecting only that vendor's products is what it
+    // means. (A title naming only a vendor the knowledge file has no tool for, `GoTo`,
+    // stays reported: the vendor signs more than remote-management tools.)
+    if let (Some(title), Some(_)) = (shown, own)
+        && !others.is_empty()
+        && others.iter().all(|&t| {
+            let tool = &k.tools[t];
+            tool.signers
+                .iter()
+                .chain(&tool.companies)
+                .any(|s| rmm::mentions(s, title))
+        })
+    {
+        return None;
+    }
     let mut evidence = Vec::new();
     // The vendor signs more than the title's one product, or the term matches the
     // signing subjects of several tools.
