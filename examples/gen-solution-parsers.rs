@@ -11,6 +11,10 @@
 //! /tmp/sentinel-parsers/files/<path>   parser YAML files read from Azure/Azure-Sentinel
 //!                                      (path as upstream)
 //! /tmp/sentinel-parsers/commits.tsv    `<path>\t<commit>`: the commit each file was read at
+//! /tmp/sentinel-parsers/listing.tsv    optional: `<path>\t<commit>[\t<name>]`, parser files
+//!                                      listed in Azure/Azure-Sentinel (at that commit) that
+//!                                      the index lacks; the name is the file's stem unless
+//!                                      given
 //!
 //! cargo run --example gen-solution-parsers -- --dir /tmp/sentinel-parsers
 //! ```
@@ -134,6 +138,39 @@ fn run(args: &Args) -> Result<String, String> {
             path,
             rank,
         });
+    }
+
+    // Files listed in Azure/Azure-Sentinel that the index lacks.
+    let listing = args.dir.join("listing.tsv");
+    if listing.exists() {
+        for line in read(&listing)?.lines().filter(|l| !l.trim().is_empty()) {
+            let mut f = line.split('\t').map(str::trim);
+            let (Some(path), Some(commit)) = (f.next(), f.next()) else {
+                return Err(format!("listing.tsv: not `path<TAB>commit`: {line}"));
+            };
+            let given = f.next().filter(|n| !n.is_empty());
+            if let Some(e) = entries.iter_mut().find(|e| e.path == path) {
+                // A name its usage notes give (a legacy .txt parser's file name is not it).
+                if let Some(n) = given {
+                    e.names.insert(0, n.to_string());
+                    e.commit.get_or_insert_with(|| commit.to_string());
+                }
+                continue;
+            }
+            let stem = Path::new(path)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("");
+            let name = given.unwrap_or(stem);
+            entries.push(Entry {
+                names: vec![name.to_string()],
+                solution: solution_of(path),
+                path: path.to_string(),
+                commit: Some(commit.to_string()),
+                columns: None,
+                rank: (u8::from(!path.starts_with("Solutions/")), 1, 1),
+            });
+        }
     }
 
     // The files read from Azure/Azure-Sentinel: their names, aliases and queries.
@@ -267,8 +304,10 @@ fn run(args: &Args) -> Result<String, String> {
 # - Names, solutions and paths: the parser index of oshezaf/sentinelninja
 #   (`Tools/Solutions Analyzer/parsers.csv` at commit {index_commit}, {index_date}), which lists
 #   the parser files of Azure/Azure-Sentinel's master branch.
-# - Lines with a commit: the file was read from Azure/Azure-Sentinel at that commit; its
-#   FunctionName/FunctionAlias are used, and its columns are rulecat's own analysis of its
+# - Paths the index lacks: a listing of Azure/Azure-Sentinel's files at the commit given
+#   (the function name is the file's stem, or the name its usage notes give).
+# - Files read from Azure/Azure-Sentinel at the commit given (comments and metadata may be
+#   trimmed): their FunctionName/FunctionAlias, and as columns rulecat's own analysis of their
 #   FunctionQuery (FunctionParams bound as lets); `-` when the schema is open or unknown.
 # Not included: names that are built-in tables or ASIM parsers, names ending in _CL, and
 # names that are not KQL identifiers. {} functions; {analyzed} files read, {with_columns} with columns.

@@ -354,7 +354,7 @@ impl<'c> Analyzer<'c> {
         );
         f.notes.push(match p.commit {
             Some(c) => format!(
-                "defined in Azure/Azure-Sentinel `{}` (read at commit {})",
+                "defined in Azure/Azure-Sentinel `{}` (commit {})",
                 p.path,
                 &c[..c.len().min(12)]
             ),

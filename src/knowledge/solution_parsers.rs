@@ -15,8 +15,8 @@
 //!
 //! `names` is the function name, then its aliases (comma-separated); `solution` the
 //! solution folder (`-` for the repository's top-level `Parsers` folder); `path` the file
-//! in Azure/Azure-Sentinel; `commit` the commit the file was read at (`-` when only the
-//! index named it); `columns` `Name:type` pairs (comma-separated; a bare `Name` when the
+//! in Azure/Azure-Sentinel; `commit` the commit the file was read or listed at (`-` when
+//! only the index named it); `columns` `Name:type` pairs (comma-separated; a bare `Name` when the
 //! type is not known), or `-` when the function's result schema is not known.
 //!
 //! The file is embedded and indexed on first use (an unknown source name): start-up does
@@ -38,7 +38,7 @@ pub struct SolutionParser {
     pub solution: Option<&'static str>,
     /// The file in Azure/Azure-Sentinel.
     pub path: &'static str,
-    /// The commit the file was read at, when it was read.
+    /// The commit the file was read or listed at, when known.
     pub commit: Option<&'static str>,
     /// The columns the function returns (type `None` when not known), when known.
     pub columns: Option<Vec<(&'static str, Option<ColumnType>)>>,
