@@ -55,6 +55,8 @@ pub fn call(name: &str, args: &[Value]) -> Option<Result<Value>> {
         "geo_intersects_line_with_polygon" => intersects_line_with_polygon(args),
         "geo_intersects_2polygons" => intersects_2polygons(args),
         "geo_intersection_2lines" => intersection_2lines(args),
+        "geo_polygon_to_s2cells" => polygon_to_s2cells(args),
+        "geo_polygon_to_h3cells" => polygon_to_h3cells(args),
         _ => return None,
     };
     Some(Ok(v))
@@ -759,37 +761,23 @@ fn closest_point_on_line(args: &[Value]) -> Value {
     }
 }
 
-/// Whether `p` lies in the ring (geodesic edges): a gnomonic projection centered on `p`
-/// maps geodesics to straight lines, then an even-odd ray cast from the origin. Rings
-/// reaching the far hemisphere of `p` fall back to the planar test in degrees.
+/// Whether `p` lies in the ring (geodesic edges): the winding number, summing the
+/// angle each edge subtends at `p` in its tangent plane (±2π inside, 0 outside; the
+/// inside is the region not containing `p`'s antipode side of the ring).
 fn ring_contains(r: &[Ll], p: Ll) -> bool {
-    let c = p.v3();
-    let e = normalize(if c[2].abs() < 0.9 {
-        cross([0.0, 0.0, 1.0], c)
-    } else {
-        cross([1.0, 0.0, 0.0], c)
-    });
-    let n = cross(c, e);
-    let proj: Option<Vec<(f64, f64)>> = r
-        .iter()
-        .map(|q| {
-            let v = q.v3();
-            let z = dot(v, c);
-            (z > 1e-12).then(|| (dot(v, e) / z, dot(v, n) / z))
-        })
-        .collect();
-    let pts = proj.unwrap_or_else(|| r.iter().map(|q| (q.lng - p.lng, q.lat - p.lat)).collect());
-    let mut inside = false;
-    for w in pts.windows(2) {
-        let ((x1, y1), (x2, y2)) = (w[0], w[1]);
-        if (y1 > 0.0) != (y2 > 0.0) {
-            let x = x1 + (0.0 - y1) * (x2 - x1) / (y2 - y1);
-            if x > 0.0 {
-                inside = !inside;
-            }
-        }
+    let v: Vec<V3> = r.iter().map(|q| q.v3()).collect();
+    ring_contains_v(&v, p.v3())
+}
+
+fn ring_contains_v(r: &[V3], p: V3) -> bool {
+    let mut sum = 0.0;
+    for w in r.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let y = dot(p, cross(a, b));
+        let x = dot(a, b) - dot(p, a) * dot(p, b);
+        sum += y.atan2(x);
     }
-    inside
+    sum.abs() > std::f64::consts::PI
 }
 
 fn poly_contains(p: &Poly, q: Ll) -> bool {
@@ -1001,6 +989,140 @@ fn intersection_2lines(args: &[Value]) -> Value {
     })
 }
 
+// --- Coverings ----------------------------------------------------------------------
+
+/// Refuse coverings larger than this (null), as Kusto does for huge requests.
+const MAX_COVERING: usize = 65_536;
+
+/// Whether a polygon and a convex geodesic cell (its vertices, closed) share a point.
+fn poly_meets_cell(p: &[Vec<V3>], cell: &[V3], cell_has: impl Fn(V3) -> bool) -> bool {
+    p.iter().flatten().any(|&v| cell_has(v))
+        || cell[..cell.len() - 1]
+            .iter()
+            .any(|&c| ring_contains_v(&p[0], c) && !p[1..].iter().any(|h| ring_contains_v(h, c)))
+        || p.iter().flat_map(|r| r.windows(2)).any(|e| {
+            cell.windows(2)
+                .any(|f| segments_cross(e[0], e[1], f[0], f[1]))
+        })
+}
+
+/// `geo_polygon_to_s2cells(polygon, level = 11)`: the tokens of the cells of `level`
+/// that meet the polygon, in cell-id order.
+fn polygon_to_s2cells(args: &[Value]) -> Value {
+    let level = if args.len() > 1 {
+        long(args, 1)
+    } else {
+        Some(11)
+    };
+    let (Some(ps), Some(level)) = (polygons(&arg0(args)), level) else {
+        return Value::Null;
+    };
+    if !(0..=30).contains(&level) {
+        return Value::Null;
+    }
+    let polys: Vec<Vec<Vec<V3>>> = ps
+        .iter()
+        .map(|p| {
+            p.iter()
+                .map(|r| r.iter().map(|q| q.v3()).collect())
+                .collect()
+        })
+        .collect();
+    let meets = |id: &s2::cellid::CellID| {
+        let cell = s2::cell::Cell::from(id);
+        let mut vs: Vec<V3> = cell
+            .vertices()
+            .iter()
+            .map(|p| [p.0.x, p.0.y, p.0.z])
+            .collect();
+        vs.push(vs[0]);
+        let has = |v: V3| {
+            cell.contains_point(&s2::point::Point(s2::r3::vector::Vector {
+                x: v[0],
+                y: v[1],
+                z: v[2],
+            }))
+        };
+        polys.iter().any(|p| poly_meets_cell(p, &vs, has))
+    };
+    let mut frontier: Vec<s2::cellid::CellID> = (0..6)
+        .map(s2::cellid::CellID::from_face)
+        .filter(|c| meets(c))
+        .collect();
+    for _ in 0..level {
+        let mut next = Vec::new();
+        for c in &frontier {
+            next.extend(c.children().into_iter().filter(|ch| meets(ch)));
+            if next.len() > MAX_COVERING {
+                return Value::Null;
+            }
+        }
+        frontier = next;
+    }
+    Value::dynamic(Json::Array(
+        frontier
+            .iter()
+            .map(|c| Json::String(c.to_token()))
+            .collect(),
+    ))
+}
+
+/// `geo_polygon_to_h3cells(polygon, resolution = 6)`: the cells whose centers lie in
+/// the polygon (H3's polyfill rule), in ascending index order.
+fn polygon_to_h3cells(args: &[Value]) -> Value {
+    let res = if args.len() > 1 {
+        long(args, 1)
+    } else {
+        Some(6)
+    };
+    let (Some(ps), Some(r)) = (polygons(&arg0(args)), h3_res(res)) else {
+        return Value::Null;
+    };
+    let mut out: Vec<h3o::CellIndex> = Vec::new();
+    for p in &ps {
+        // Walk outward from a vertex's cell over cells whose center is inside, or
+        // whose boundary the ring crosses (so thin parts are not skipped).
+        let Ok(start) = h3o::LatLng::new(p[0][0].lat, p[0][0].lng) else {
+            return Value::Null;
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = vec![start.to_cell(r)];
+        for q in p.iter().flatten() {
+            if let Ok(ll) = h3o::LatLng::new(q.lat, q.lng) {
+                queue.push(ll.to_cell(r));
+            }
+        }
+        while let Some(c) = queue.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            if seen.len() > MAX_COVERING {
+                return Value::Null;
+            }
+            let center = h3_ll(h3o::LatLng::from(c));
+            let inside = poly_contains(p, center);
+            let mut ring: Vec<V3> = c.boundary().iter().map(|ll| h3_ll(*ll).v3()).collect();
+            if let Some(&f) = ring.first() {
+                ring.push(f);
+            }
+            let touches = inside
+                || p.iter().flat_map(|r| r.windows(2)).any(|e| {
+                    ring.windows(2)
+                        .any(|f| segments_cross(e[0].v3(), e[1].v3(), f[0], f[1]))
+                });
+            if inside {
+                out.push(c);
+            }
+            if touches {
+                queue.extend(c.grid_disk::<Vec<_>>(1));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Value::dynamic(Json::Array(out.into_iter().map(h3_str).collect()))
+}
+
 // --- WKT -------------------------------------------------------------------------------
 
 fn from_wkt(args: &[Value]) -> Value {
@@ -1191,5 +1313,45 @@ mod tests {
         let outside = point_in_polygon(&[Value::Real(3.0), Value::Real(1.0), sq]);
         assert!(matches!(inside, Value::Bool(true)));
         assert!(matches!(outside, Value::Bool(false)));
+    }
+}
+
+#[cfg(test)]
+mod covering_tests {
+    use super::*;
+
+    #[test]
+    fn s2_covering_holds_the_points_cells() {
+        // A 0.02° square around (-73.95, 40.75): its level-12 covering contains the
+        // cell of its center point and of its corners, and nothing at level 40.
+        let sq = Value::dynamic(json!({"type": "Polygon", "coordinates": [[
+            [-73.96, 40.74], [-73.94, 40.74], [-73.94, 40.76], [-73.96, 40.76], [-73.96, 40.74]
+        ]]}));
+        let cover = polygon_to_s2cells(&[sq.clone(), Value::Long(12)]);
+        let cells: Vec<String> = cover
+            .as_json()
+            .and_then(Json::as_array)
+            .unwrap()
+            .iter()
+            .map(|j| j.as_str().unwrap().to_string())
+            .collect();
+        for (lng, lat) in [(-73.95, 40.75), (-73.959, 40.741), (-73.941, 40.759)] {
+            let t = point_to_s2cell(&[Value::Real(lng), Value::Real(lat), Value::Long(12)]);
+            assert!(cells.contains(&t.to_kusto_string()), "{lng},{lat}");
+        }
+        assert!(polygon_to_s2cells(&[sq, Value::Long(40)]).is_null());
+    }
+
+    #[test]
+    fn winding_containment_on_a_large_triangle() {
+        // The geodesic from (0,50) to (100,50) bulges north: (50, 55) is inside.
+        let tri = vec![vec![
+            Ll::new(0.0, 0.0).unwrap(),
+            Ll::new(0.0, 50.0).unwrap(),
+            Ll::new(100.0, 50.0).unwrap(),
+            Ll::new(0.0, 0.0).unwrap(),
+        ]];
+        assert!(poly_contains(&tri, Ll::new(50.0, 55.0).unwrap()));
+        assert!(!poly_contains(&tri, Ll::new(50.0, 70.0).unwrap()));
     }
 }
