@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::checked::Checked;
 use crate::knowledge::Knowledge;
 use crate::lint::rmm;
 use crate::matcher::ops::{self, StrOpKind};
-use crate::run::Checked;
 
 /// How a catalog covers the knowledge file's tools.
 #[derive(Debug, Serialize)]

@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod attack;
+pub mod checked;
 pub mod codes;
 pub mod compile;
 pub mod config;

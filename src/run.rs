@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::discover::{self, UNREADABLE};
 use crate::load::{self, LoadOptions, LoadedRule};
 use crate::report::{self, Summary};
 use crate::source::SourceMap;
+
+pub use crate::checked::Checked;
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -51,25 +53,6 @@ impl CheckOptions {
     /// Whether the input is one rule on standard input (the path `-`).
     pub fn reads_stdin(&self) -> bool {
         self.paths.iter().any(|p| p.as_os_str() == "-")
-    }
-}
-
-/// The result of a check: every file's text, the rules that loaded, and all diagnostics.
-#[derive(Debug)]
-pub struct Checked {
-    pub config: Config,
-    pub sources: SourceMap,
-    pub rules: Vec<LoadedRule>,
-    /// Each rule's parsed and analyzed query, index-aligned with `rules`.
-    pub analyzed: Vec<crate::lint::Analyzed>,
-    pub diagnostics: Vec<Diagnostic>,
-    pub summary: Summary,
-}
-
-impl Checked {
-    /// The worst severity found, if any.
-    pub fn worst(&self) -> Option<Severity> {
-        self.diagnostics.iter().map(|d| d.severity).max()
     }
 }
 

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::checked::Checked;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
-use crate::run::Checked;
 use bundle::*;
 
 declare_code! {

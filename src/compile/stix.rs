@@ -174,7 +174,7 @@ pub struct StixDates {
 
 impl StixDates {
     /// Dates for the rules of `checked`: `SOURCE_DATE_EPOCH` when set, else git.
-    pub fn for_catalog(checked: &crate::run::Checked) -> Result<StixDates, String> {
+    pub fn for_catalog(checked: &crate::checked::Checked) -> Result<StixDates, String> {
         if let Some(fixed) = crate::compile::source_date_epoch()? {
             return Ok(StixDates {
                 fixed: Some(fixed),
