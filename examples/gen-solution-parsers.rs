@@ -255,6 +255,7 @@ fn run(args: &Args) -> Result<String, String> {
     // One line per name: the best-ranked file that defines it.
     entries.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.path.cmp(&b.path)));
     let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut written_with_columns = 0;
     let mut lines: BTreeMap<String, String> = BTreeMap::new();
     for e in &entries {
         let names: Vec<&String> = e
@@ -268,6 +269,7 @@ fn run(args: &Args) -> Result<String, String> {
         for n in &names {
             taken.insert((*n).clone());
         }
+        written_with_columns += usize::from(e.columns.is_some());
         let cols = match &e.columns {
             Some(cols) => cols
                 .iter()
@@ -310,7 +312,7 @@ fn run(args: &Args) -> Result<String, String> {
 #   trimmed): their FunctionName/FunctionAlias, and as columns rulecat's own analysis of their
 #   FunctionQuery (FunctionParams bound as lets); `-` when the schema is open or unknown.
 # Not included: names that are built-in tables or ASIM parsers, names ending in _CL, and
-# names that are not KQL identifiers. {} functions; {analyzed} files read, {with_columns} with columns.
+# names that are not KQL identifiers. {} functions ({written_with_columns} with columns); {analyzed} files read.
 ",
         lines.len()
     ));
@@ -321,7 +323,7 @@ fn run(args: &Args) -> Result<String, String> {
     rulecat::fsutil::write_atomic(&args.out, out.as_bytes())
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
     Ok(format!(
-        "{}: {} functions, {analyzed} files read, {with_columns} with columns",
+        "{}: {} functions ({written_with_columns} with columns); {analyzed} files read, {with_columns} of them with columns",
         args.out.display(),
         lines.len()
     ))
