@@ -194,6 +194,10 @@ struct CompileArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Keep rules that use a construct the KQL engine cannot run (K0009) in the bundle,
+    /// marked `unsupported` with the constructs; `match` reports them as not run.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 /// Which files a run reads (shared by `lint` and `compile`).
@@ -534,6 +538,7 @@ fn compile(args: CompileArgs) -> u8 {
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
+        .filter(|d| !(args.allow_partial && d.code.name == "engine-unsupported"))
         .cloned()
         .collect();
     if !errors.is_empty() {
@@ -554,7 +559,7 @@ fn compile(args: CompileArgs) -> u8 {
         eprintln!("rulecat: not compiled: the catalog has error-level findings (see above)");
         return EXIT_FINDINGS;
     }
-    let bundle = match rulecat::compile::compile(&checked, &args.paths) {
+    let bundle = match rulecat::compile::compile(&checked, &args.paths, args.allow_partial) {
         Ok(b) => b,
         Err(diags) => {
             let mut summary = checked.summary.clone();
@@ -593,6 +598,13 @@ fn compile(args: CompileArgs) -> u8 {
     if let Err(code) = write_or_print(args.output.as_ref(), &text) {
         return code;
     }
+    for r in bundle.rules.iter().filter(|r| !r.unsupported.is_empty()) {
+        eprintln!(
+            "warning: rule `{}` is in the bundle marked not executable (--allow-partial): the engine cannot run {}",
+            r.id,
+            r.unsupported.join(", ")
+        );
+    }
     let s = &bundle.stats;
     eprintln!(
         "rulecat: compiled {} rule files into {} rules ({} identical collapsed) and {} indicators ({} uses deduplicated)",
@@ -624,7 +636,12 @@ fn match_(args: MatchArgs) -> u8 {
     if let Some(t) = &args.table {
         let catalog = rulecat::tables::builtin();
         let mut known: Vec<&str> = catalog.tables().map(|t| t.name.as_str()).collect();
-        known.extend(bundle.rules.iter().map(|r| r.logic.table.as_str()));
+        known.extend(
+            bundle
+                .rules
+                .iter()
+                .flat_map(|r| r.tables.iter().map(String::as_str)),
+        );
         if !known.contains(&t.as_str()) {
             // Table names share long prefixes (`DeviceFile…`): Jaro-Winkler weighs the
             // prefix, so `DeviceFileCertInfo` finds `DeviceFileCertificateInfo`.
@@ -643,7 +660,7 @@ fn match_(args: MatchArgs) -> u8 {
             let read: std::collections::BTreeSet<&str> = bundle
                 .rules
                 .iter()
-                .map(|r| r.logic.table.as_str())
+                .flat_map(|r| r.tables.iter().map(String::as_str))
                 .collect();
             return fail(format!(
                 "--table `{t}` is not a known table{hint} (the bundle's rules read: {})",

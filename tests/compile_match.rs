@@ -213,18 +213,115 @@ fn stix_indicators() {
     snap!("stix_catalog", stix);
 }
 
+/// A `join` rule (beyond the fast matcher) compiles with its query and indicators, and
+/// `match` runs it with the engine over both tables of the same inputs. Expected rows
+/// computed by hand from tests/telemetry/sample (6 AnyDesk.exe processes, 3 network
+/// events with `RemoteUrl has 'anydesk.com'`, 2 pairs on the same DeviceId).
 #[test]
-fn uncompilable_constructs_are_named() {
+fn join_rules_compile_and_match_with_the_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = compile_to(tmp.path(), "tests/fixtures/compile/join.yaml");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let rule = &b["rules"][0];
+    assert!(rule.get("logic").is_none(), "{rule}");
+    assert!(
+        rule["query"]
+            .as_str()
+            .unwrap()
+            .contains("| join kind=inner")
+    );
+    assert_eq!(
+        rule["tables"],
+        serde_json::json!(["DeviceNetworkEvents", "DeviceProcessEvents"])
+    );
+    // Both tables' leading filters are kept as indicators.
+    let indicators: Vec<(&str, &str)> = b["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["field"].as_str().unwrap(), i["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        indicators,
+        vec![("FileName", "anydesk.exe"), ("RemoteUrl", "anydesk.com")]
+    );
     let (code, stdout, stderr) = run(&[
-        "compile",
-        "tests/fixtures/compile/join.yaml",
-        "--color",
-        "never",
+        "match",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "jsonl",
+        "tests/telemetry/sample",
     ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["row"].clone())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            serde_json::json!({"Timestamp": "2026-11-20T03:00:14.1559746Z", "DeviceName": "lt-1039.contoso.local", "RemoteUrl": "relay-a1b2c3d4.net.anydesk.com"}),
+            serde_json::json!({"Timestamp": "2026-11-24T06:43:57.7211787Z", "DeviceName": "wks-0128.contoso.local", "RemoteUrl": "relay-a1b2c3d4.net.anydesk.com"}),
+        ],
+        "{stdout}"
+    );
+}
+
+/// A construct the engine cannot run refuses the bundle, naming the rule and the
+/// construct; `--allow-partial` keeps the rule marked, and `match` says it did not run.
+#[test]
+fn unsupported_constructs_need_allow_partial() {
+    let rule = "tests/fixtures/lints/engine-unsupported/fail_externaldata.yaml";
+    let (code, stdout, stderr) = run(&["compile", rule, "--color", "never"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.is_empty(), "no bundle is written");
-    assert!(stderr.contains("error[B0001]"), "{stderr}");
-    assert!(stderr.contains("rule `5d6f3c2a-9a41-4f7e-8f3e-2b1c0d9e8a71` cannot be compiled: the `join` operator is not supported"), "{stderr}");
+    assert!(stderr.contains("error[K0009]"), "{stderr}");
+    assert!(
+        stderr.contains("cannot run `externaldata` (it reads external storage, which is not available offline): rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` cannot be compiled"),
+        "{stderr}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bundle.json");
+    let (code, _, stderr) = run(&[
+        "compile",
+        rule,
+        "--allow-partial",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` is in the bundle marked not executable"
+        ),
+        "{stderr}"
+    );
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        b["rules"][0]["unsupported"],
+        serde_json::json!([
+            "`externaldata` (it reads external storage, which is not available offline)"
+        ])
+    );
+    let (code, stdout, stderr) = run(&[
+        "match",
+        "--bundle",
+        out.to_str().unwrap(),
+        "--now",
+        NOW,
+        "tests/telemetry/sample",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("not run: compiled with --allow-partial, and rulecat's KQL engine cannot run `externaldata`"),
+        "{stdout}"
+    );
 }
 
 fn match_fixture(dir: &str, format: &str) -> (String, String) {

@@ -126,6 +126,11 @@ fn unused_let() {
 }
 
 #[test]
+fn engine_unsupported() {
+    check_lint("engine-unsupported", &[]);
+}
+
+#[test]
 fn operator_type() {
     check_lint("operator-type", &[]);
 }

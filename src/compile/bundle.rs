@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the bundle layout; bumped on any incompatible change.
-pub const BUNDLE_FORMAT_VERSION: u32 = 1;
+pub const BUNDLE_FORMAT_VERSION: u32 = 2;
 
 /// A compiled catalog.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -94,7 +94,32 @@ pub struct CompiledRule {
     pub sources: Vec<String>,
     /// SHA-256 of the rule's content (its canonical JSON form).
     pub content_hash: String,
-    pub logic: Logic,
+    /// The tables the query reads, sorted.
+    pub tables: Vec<String>,
+    /// The rule's query as written: what `rulecat match` runs with its KQL engine when
+    /// there is no `logic`.
+    pub query: String,
+    /// The query lowered to the fast matcher's form, when it lowers completely (one
+    /// table, filters, then one `summarize`/`project`); otherwise the engine runs `query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// For a rule the engine runs: per table, a filter every row the query uses from that
+    /// table passes (the leading `where`s on each of its uses, where they lower). The
+    /// indicators of the rule are these filters' (and `logic`'s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefilters: Vec<Prefilter>,
+    /// Constructs the engine cannot run (`compile --allow-partial` only): the rule is in
+    /// the bundle with its indicators, but `rulecat match` does not run it and says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
+}
+
+/// A filter on one table's rows that is implied by a query (a necessary condition).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Prefilter {
+    pub table: String,
+    pub predicate: Predicate,
 }
 
 /// What the query does, in a form the matcher executes.

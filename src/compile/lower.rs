@@ -36,7 +36,7 @@ enum Const {
 
 /// Collects indicators while lowering; ids are provisional (remapped when the bundle is
 /// assembled).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Interner {
     pub keys: Vec<(String, String, String)>,
     index: HashMap<(String, String, String), usize>,
@@ -64,6 +64,9 @@ pub fn case_insensitive(operator: &str) -> bool {
 
 struct Lowerer<'a> {
     consts: HashMap<String, Const>,
+    /// Names bound to something that is not a constant (tables, functions, computed
+    /// scalars, parameters): never a column.
+    bound: std::collections::HashSet<String>,
     interner: &'a mut Interner,
 }
 
@@ -71,6 +74,7 @@ struct Lowerer<'a> {
 pub fn lower(query: &Query, interner: &mut Interner) -> Result<Logic, LowerError> {
     let mut l = Lowerer {
         consts: HashMap::new(),
+        bound: Default::default(),
         interner,
     };
     let mut result = None;
@@ -102,6 +106,174 @@ pub fn lower(query: &Query, interner: &mut Interner) -> Result<Logic, LowerError
         Some(logic) => Ok(logic),
         None => err(query.span, "a query without a query statement"),
     }
+}
+
+/// The filters a query implies on the rows of each table it reads (for a rule the
+/// engine runs): for every use of a table `T` as the source of a pipeline, the
+/// conjuncts of the `where`s that open the pipeline that lower to predicates; `T` gets
+/// the `or` of those over its uses, and nothing when some use is unfiltered (or named in
+/// a way this does not follow: `table()`, wildcards, `search`, `find`). Each is a
+/// necessary condition on the rows the query can use, so rows failing it can be dropped
+/// before the engine runs. `tables` are the tables the query reads.
+pub fn prefilters(query: &Query, tables: &[String], interner: &mut Interner) -> Vec<Prefilter> {
+    use crate::kql::visit;
+    use std::collections::{BTreeMap, HashSet};
+    let mut l = Lowerer {
+        consts: HashMap::new(),
+        bound: Default::default(),
+        interner,
+    };
+    // Constant top-level lets are known values; every other bound name is not a column.
+    for s in &query.statements {
+        if let Statement::Let(letstmt) = s {
+            let name = letstmt.name.name.clone();
+            let c = match &letstmt.value {
+                LetValue::Expr(e) => l.constant(e).ok(),
+                LetValue::Function(_) => None,
+            };
+            match c {
+                Some(c) => {
+                    l.bound.remove(&name);
+                    l.consts.insert(name, c);
+                }
+                None => {
+                    l.consts.remove(&name);
+                    l.bound.insert(name);
+                }
+            }
+        }
+    }
+    let mut opaque = false;
+    struct Names<'a>(&'a mut HashSet<String>, &'a mut bool);
+    impl<'a> visit::Visitor<'a> for Names<'_> {
+        fn visit_statement(&mut self, s: &'a Statement) {
+            if let Statement::Let(l) = s
+                && let LetValue::Function(f) = &l.value
+            {
+                self.0.extend(f.params.iter().map(|p| p.name.name.clone()));
+            }
+            if let Statement::DeclareQueryParameters(d) = s {
+                self.0.extend(d.params.iter().map(|p| p.name.name.clone()));
+            }
+        }
+        fn visit_op(&mut self, op: &'a PipeOp) {
+            match &op.op {
+                Operator::As { name, .. } => {
+                    self.0.insert(name.name.clone());
+                }
+                Operator::Search { .. } | Operator::Find { .. } => *self.1 = true,
+                _ => {}
+            }
+        }
+        fn visit_expr(&mut self, e: &'a Expr) {
+            match e {
+                Expr::Name(id) if id.name.contains('*') => *self.1 = true,
+                Expr::Call { func, .. } if func.name == "table" => *self.1 = true,
+                _ => {}
+            }
+        }
+    }
+    // Lets inside function bodies and subqueries bind names too.
+    let mut inner_lets: HashSet<String> = HashSet::new();
+    visit::walk_query(&mut Names(&mut inner_lets, &mut opaque), query);
+    struct Lets<'a>(&'a mut HashSet<String>);
+    impl<'a> visit::Visitor<'a> for Lets<'_> {
+        fn visit_statement(&mut self, s: &'a Statement) {
+            if let Statement::Let(l) = s {
+                self.0.insert(l.name.name.clone());
+            }
+        }
+    }
+    let mut all_lets = HashSet::new();
+    visit::walk_query(&mut Lets(&mut all_lets), query);
+    let top: HashSet<&String> = query
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Let(l) => Some(&l.name.name),
+            _ => None,
+        })
+        .collect();
+    for n in all_lets {
+        if !top.contains(&n) {
+            l.consts.remove(&n);
+            l.bound.insert(n);
+        }
+    }
+    l.bound.extend(inner_lets);
+    if opaque {
+        return Vec::new();
+    }
+    let is_table = |n: &str, l: &Lowerer| {
+        tables.iter().any(|t| t == n) && !l.bound.contains(n) && !l.consts.contains_key(n)
+    };
+    // Per table: the filter of each use (`None`: a use without one).
+    let mut uses: BTreeMap<String, Vec<Option<Predicate>>> = BTreeMap::new();
+    let mut covered: HashSet<crate::kql::Span> = HashSet::new();
+    let mut pipelines = Vec::new();
+    visit::for_each_pipeline(query, |p| pipelines.push(p));
+    for p in pipelines {
+        let Expr::Name(id) = p.source.unparen() else {
+            continue;
+        };
+        if !is_table(&id.name, &l) {
+            continue;
+        }
+        covered.insert(id.span);
+        let mut parts = Vec::new();
+        for op in &p.ops {
+            let Operator::Where { pred } = &op.op else {
+                break;
+            };
+            let conjuncts: Vec<&Expr> = match pred.unparen() {
+                Expr::Logical {
+                    op: LogicalOp::And,
+                    operands,
+                    ..
+                } => operands.iter().collect(),
+                other => vec![other],
+            };
+            for c in conjuncts {
+                let saved = l.interner.clone();
+                match l.predicate(c) {
+                    Ok(Predicate::True) => {}
+                    Ok(q) => parts.push(q),
+                    Err(_) => *l.interner = saved,
+                }
+            }
+        }
+        let f = match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Predicate::And { all: parts }),
+        };
+        uses.entry(id.name.clone()).or_default().push(f);
+    }
+    let mut names = Vec::new();
+    visit::for_each_expr(query, |e| {
+        if let Expr::Name(id) = e {
+            names.push(id);
+        }
+    });
+    for id in names {
+        if !covered.contains(&id.span) && is_table(&id.name, &l) {
+            uses.entry(id.name.clone()).or_default().push(None);
+        }
+    }
+    let mut out = Vec::new();
+    for (table, fs) in uses {
+        let Some(mut fs) = fs.into_iter().collect::<Option<Vec<Predicate>>>() else {
+            continue;
+        };
+        fs.dedup();
+        let predicate = if fs.len() == 1 {
+            fs.pop().expect("one")
+        } else {
+            Predicate::Or { any: fs }
+        };
+        out.push(Prefilter { table, predicate });
+    }
+    out
 }
 
 impl Lowerer<'_> {
@@ -407,7 +579,11 @@ impl Lowerer<'_> {
 
     fn column<'e>(&self, e: &'e Expr, what: &str) -> Result<&'e str, LowerError> {
         match e.unparen() {
-            Expr::Name(id) if !self.consts.contains_key(&id.name) => Ok(&id.name),
+            Expr::Name(id)
+                if !self.consts.contains_key(&id.name) && !self.bound.contains(&id.name) =>
+            {
+                Ok(&id.name)
+            }
             other => err(
                 other.span(),
                 format!("{what} whose left side is not a column"),
@@ -542,11 +718,17 @@ impl Lowerer<'_> {
                 op, lhs, rhs, span, ..
             } if op.is_comparison() => {
                 let (column, value, op) = match (lhs.unparen(), self.scalar(rhs)?) {
-                    (Expr::Name(id), Some(v)) if !self.consts.contains_key(&id.name) => {
+                    (Expr::Name(id), Some(v))
+                        if !self.consts.contains_key(&id.name)
+                            && !self.bound.contains(&id.name) =>
+                    {
                         (id.name.clone(), v, *op)
                     }
                     _ => match (self.scalar(lhs)?, rhs.unparen()) {
-                        (Some(v), Expr::Name(id)) if !self.consts.contains_key(&id.name) => {
+                        (Some(v), Expr::Name(id))
+                            if !self.consts.contains_key(&id.name)
+                                && !self.bound.contains(&id.name) =>
+                        {
                             (id.name.clone(), v, flip(*op))
                         }
                         _ => {

@@ -21,30 +21,31 @@ use crate::diagnostics::Diagnostic;
 use bundle::*;
 
 declare_code! {
-    /// A query construct the compiler cannot turn into executable logic.
+    /// A query construct rulecat's KQL engine cannot run, found when compiling.
     ///
     /// ## What it finds
-    /// `rulecat compile` lowers each query to a predicate tree the matcher runs. It
-    /// supports constant `let`s (times, timespans, strings, string lists), one source
-    /// table, `where` with string operators, comparisons, `between`, `in`, `has_any`,
-    /// `has_all`, `isempty`, `not()`, `and`/`or`, then `summarize` (count, dcount, min,
-    /// max, sum, make_set, make_list, take_any by columns), `project`, `sort` and `take`.
-    /// Anything else (a `join`, an `extend`, a computed key) is reported here with the
-    /// construct and the rule named.
+    /// `rulecat compile` keeps every detection rule: a query that is one table, filters
+    /// and one `summarize`/`project` is lowered to the fast matcher's predicate tree;
+    /// any other query is kept for the KQL engine, with its indicators. A construct the
+    /// engine cannot run (`externaldata`, an unknown function or plugin, `find`, `facet`,
+    /// an ASIM parser...) is reported here with the rule and the construct; the
+    /// `engine-unsupported` lint (K0009) finds the same at `lint` time.
     ///
     /// ## Why it matters
     /// Compiling such a rule into something simpler would silently change what it
-    /// detects. The bundle holds each rule exactly as its query means it, or not at all.
+    /// detects. The bundle holds each rule exactly as its query means it, or marked as
+    /// not executable (`--allow-partial`).
     ///
     /// ## Example
     /// ```kql
     /// DeviceNetworkEvents
-    /// | join kind=inner (DeviceProcessEvents) on DeviceId   // `join` is not compiled
+    /// | evaluate autocluster()   // a plugin the engine does not have
     /// ```
     ///
     /// ## How to fix
-    /// Keep the rule out of the bundle (`--exclude`), or rewrite the query within the
-    /// supported subset.
+    /// Rewrite the query with constructs the engine runs, keep the rule out of the bundle
+    /// (`--exclude`), or compile with `--allow-partial` to keep it marked as not
+    /// executable.
     pub static UNCOMPILABLE = {
         code: "B0001",
         name: "uncompilable",
@@ -151,11 +152,22 @@ pub fn source_date() -> Option<String> {
 }
 
 /// Compiles the checked catalog. Returns the bundle, or the diagnostics of the rules
-/// that cannot be compiled.
-pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagnostic>> {
+/// that cannot be compiled. A rule whose query lowers completely gets the fast matcher's
+/// `logic`; any other rule keeps its query for the engine, with the filters it implies
+/// per table (`prefilters`). A rule using a construct the engine cannot run
+/// ([`crate::engine::support`]) is an error, unless `allow_partial`: then it is kept,
+/// marked `unsupported`, and `match` reports it as not run.
+pub fn compile(
+    checked: &Checked,
+    roots: &[PathBuf],
+    allow_partial: bool,
+) -> Result<Bundle, Vec<Diagnostic>> {
     struct Unit {
         rule: usize,
-        logic: Logic,
+        logic: Option<Logic>,
+        prefilters: Vec<Prefilter>,
+        unsupported: Vec<String>,
+        tables: Vec<String>,
         keys: Vec<(String, String, String)>,
         hash: String,
         source: String,
@@ -169,35 +181,63 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
             continue;
         }
         rule_files += 1;
+        let query = &analyzed.parsed.query;
+        let mut tables: Vec<String> = analyzed
+            .analysis
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        tables.sort();
+        tables.dedup();
         let mut interner = lower::Interner::default();
-        match lower::lower(&analyzed.parsed.query, &mut interner) {
+        let (logic, prefilters, unsupported) = match lower::lower(query, &mut interner) {
             Ok(logic) => {
-                indicator_uses += interner.uses;
-                units.push(Unit {
-                    rule: i,
-                    logic,
-                    keys: interner.keys,
-                    hash: content_hash(&loaded.rule),
-                    source: relative_source(&loaded.path, roots),
-                })
+                if !tables.contains(&logic.table) {
+                    tables = vec![logic.table.clone()];
+                }
+                (Some(logic), Vec::new(), Vec::new())
             }
-            Err(e) => {
-                let span = loaded
-                    .query
-                    .span_to_file(e.span.start as usize..e.span.end as usize);
-                diags.push(
-                    Diagnostic::new(
-                        &UNCOMPILABLE,
-                        format!(
-                            "rule `{}` cannot be compiled: {} is not supported",
-                            loaded.rule.id, e.message
-                        ),
-                    )
-                    .at(loaded.file, span, "not supported by the compiler")
-                    .note(format!("rule: {}", loaded.rule.name)),
-                );
+            Err(_) => {
+                interner = lower::Interner::default();
+                let prefilters = lower::prefilters(query, &tables, &mut interner);
+                let found = crate::engine::support::unsupported(query);
+                if !found.is_empty() && !allow_partial {
+                    for u in &found {
+                        let span = loaded
+                            .query
+                            .span_to_file(u.span.start as usize..u.span.end as usize);
+                        diags.push(
+                            Diagnostic::new(
+                                &UNCOMPILABLE,
+                                format!(
+                                    "rule `{}` cannot be compiled: rulecat's KQL engine cannot run {}",
+                                    loaded.rule.id, u.construct
+                                ),
+                            )
+                            .at(loaded.file, span, "not supported by the engine")
+                            .note(format!("rule: {}", loaded.rule.name))
+                            .help("`rulecat compile --allow-partial` keeps such rules in the bundle, marked as not executable"),
+                        );
+                    }
+                    continue;
+                }
+                let mut keys: Vec<String> = found.into_iter().map(|u| u.construct).collect();
+                keys.dedup();
+                (None, prefilters, keys)
             }
-        }
+        };
+        indicator_uses += interner.uses;
+        units.push(Unit {
+            rule: i,
+            logic,
+            prefilters,
+            unsupported,
+            tables,
+            keys: interner.keys,
+            hash: content_hash(&loaded.rule),
+            source: relative_source(&loaded.path, roots),
+        });
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -242,8 +282,15 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
     let mut rules: Vec<CompiledRule> = groups
         .into_iter()
         .map(|(mut u, sources)| {
-            remap(&mut u.logic.predicate, &|local| global[&u.keys[local]]);
-            let r = &checked.rules[u.rule].rule;
+            let f = |local| global[&u.keys[local]];
+            if let Some(l) = &mut u.logic {
+                remap(&mut l.predicate, &f);
+            }
+            for p in &mut u.prefilters {
+                remap(&mut p.predicate, &f);
+            }
+            let loaded = &checked.rules[u.rule];
+            let r = &loaded.rule;
             CompiledRule {
                 id: r.id.clone(),
                 name: r.name.clone(),
@@ -251,7 +298,11 @@ pub fn compile(checked: &Checked, roots: &[PathBuf]) -> Result<Bundle, Vec<Diagn
                 techniques: r.relevant_techniques.clone(),
                 sources,
                 content_hash: u.hash,
+                tables: u.tables,
+                query: loaded.query.text.clone(),
                 logic: u.logic,
+                prefilters: u.prefilters,
+                unsupported: u.unsupported,
             }
         })
         .collect();
@@ -367,8 +418,23 @@ pub fn validate_bundle(b: &Bundle) -> Result<(), String> {
         }
     }
     for (i, r) in b.rules.iter().enumerate() {
-        let mut path = format!("rules[{i}].logic.predicate");
-        check(&r.logic.predicate, b.indicators.len(), &r.id, &mut path)?;
+        if let Some(l) = &r.logic {
+            let mut path = format!("rules[{i}].logic.predicate");
+            check(&l.predicate, b.indicators.len(), &r.id, &mut path)?;
+        }
+        for (j, p) in r.prefilters.iter().enumerate() {
+            let mut path = format!("rules[{i}].prefilters[{j}].predicate");
+            check(&p.predicate, b.indicators.len(), &r.id, &mut path)?;
+        }
+        if r.logic.is_none() && r.unsupported.is_empty() {
+            let parsed = crate::kql::parse(&r.query);
+            if let Some(e) = parsed.errors.first() {
+                return Err(format!(
+                    "rule `{}` has no `logic` and its query does not parse: {}",
+                    r.id, e.message
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -94,25 +94,25 @@ fn read_csv(data: &str, path: &Path) -> Result<Raw> {
     let mut rows = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
-        rows.push(
-            rec.iter()
-                .map(|s| {
-                    if s.is_empty() {
-                        Json::Null
-                    } else if let Ok(i) = s.parse::<i64>() {
-                        Json::from(i)
-                    } else if let Some(f) = s.parse::<f64>().ok().filter(|f| f.is_finite()) {
-                        Json::from(f)
-                    } else if s == "true" || s == "false" {
-                        Json::Bool(s == "true")
-                    } else {
-                        Json::String(s.to_string())
-                    }
-                })
-                .collect(),
-        );
+        rows.push(rec.iter().map(csv_value).collect());
     }
     Ok((names, rows))
+}
+
+/// A CSV cell as the JSON value it stands for: empty is null, then integers, finite
+/// numbers, `true`/`false`, else a string.
+pub fn csv_value(s: &str) -> Json {
+    if s.is_empty() {
+        Json::Null
+    } else if let Ok(i) = s.parse::<i64>() {
+        Json::from(i)
+    } else if let Some(f) = s.parse::<f64>().ok().filter(|f| f.is_finite()) {
+        Json::from(f)
+    } else if s == "true" || s == "false" {
+        Json::Bool(s == "true")
+    } else {
+        Json::String(s.to_string())
+    }
 }
 
 fn infer(values: impl Iterator<Item = Json>) -> Ty {
@@ -140,7 +140,9 @@ fn infer(values: impl Iterator<Item = Json>) -> Ty {
     ty.unwrap_or(Ty::String)
 }
 
-fn typed(name: &str, names: Vec<String>, rows: Vec<Vec<Json>>) -> Table {
+/// A table from column names and rows of JSON values: types from rulecat's table
+/// catalog for the columns it knows, else inferred from the values.
+pub fn typed(name: &str, names: Vec<String>, rows: Vec<Vec<Json>>) -> Table {
     let known = crate::tables::builtin().table(name);
     let cols: Vec<Col> = names
         .iter()

@@ -25,6 +25,7 @@ pub mod format;
 pub mod funcs;
 pub mod input;
 pub mod ops;
+pub mod support;
 pub mod table;
 pub mod value;
 

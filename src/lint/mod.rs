@@ -16,6 +16,7 @@ use crate::kql::{self, Span};
 use crate::load::LoadedRule;
 use crate::source::SourceMap;
 
+mod engine_unsupported;
 mod id_changed;
 mod kql_syntax;
 mod non_term_has;
@@ -179,6 +180,7 @@ pub static LINTS: &[&Lint] = &[
     &unused_let::LINT,
     &operator_type::LINT,
     &non_term_has::LINT,
+    &engine_unsupported::LINT,
     &id_changed::LINT,
     // -- rule, catalog and style lints (R, C, F codes) --
     &invalid_id::LINT,

@@ -13,6 +13,7 @@
 //! column that is null or missing behaves as the empty string (Kusto strings are never
 //! null), while a null number or datetime makes every comparison false.
 
+mod engine_run;
 pub mod ops;
 mod read;
 mod render;
@@ -67,6 +68,9 @@ pub struct RuleResult {
     /// Rows of the rule's table that its time window (`logic.window`) excluded: when this
     /// is every row, the telemetry is probably older than `--now` allows.
     pub rows_outside_window: u64,
+    /// Why the rule returned nothing it could have: not run (compiled with
+    /// `--allow-partial` and a construct the engine cannot run), or the engine's error.
+    pub note: Option<String>,
 }
 
 /// Counts for the run.
@@ -167,6 +171,8 @@ enum SetItem {
 
 struct RuleRun<'b> {
     rule: &'b CompiledRule,
+    /// The table the rule reads.
+    table: &'b str,
     /// The rule's predicate with each `Or` over indicators folded into one group test.
     pred: Pred<'b>,
     acc: Acc,
@@ -181,12 +187,12 @@ struct RuleRun<'b> {
 
 /// The top-level conjuncts of a predicate that filter on the window's column with a time
 /// constant (the parts `compile::lower` turns into `logic.window`).
-fn window_filters(r: &CompiledRule) -> Vec<&Predicate> {
-    let Some(w) = &r.logic.window else {
+fn window_filters(logic: &Logic) -> Vec<&Predicate> {
+    let Some(w) = &logic.window else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut stack = vec![&r.logic.predicate];
+    let mut stack = vec![&logic.predicate];
     while let Some(p) = stack.pop() {
         match p {
             Predicate::And { all } => stack.extend(all.iter()),
@@ -325,7 +331,7 @@ impl<'b> TableEngine<'b> {
     fn new(
         table: &str,
         bundle: &'b Bundle,
-        rules: Vec<&'b CompiledRule>,
+        rules: Vec<(&'b CompiledRule, &'b Logic)>,
         groups: &mut Vec<Vec<usize>>,
     ) -> Result<Self, MatchError> {
         let schema = crate::tables::builtin().table(table);
@@ -355,8 +361,8 @@ impl<'b> TableEngine<'b> {
         };
         // Indicators of this table's rules, grouped by field.
         let mut by_field: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for r in &rules {
-            collect_indicators(&r.logic.predicate, &mut |id| {
+        for (_, logic) in &rules {
+            collect_indicators(&logic.predicate, &mut |id| {
                 let f = bundle.indicators[id].field.as_str();
                 let v = by_field.entry(f).or_default();
                 if !v.contains(&id) {
@@ -381,12 +387,12 @@ impl<'b> TableEngine<'b> {
                 .map_err(|e| MatchError(format!("bundle indicators on `{field}`: {e}")))?;
             e.fields.push(FieldMatcher { slot: s, set, ids });
         }
-        for r in rules {
-            collect_columns(&r.logic.predicate, &mut |c| {
+        for (r, logic) in rules {
+            collect_columns(&logic.predicate, &mut |c| {
                 let s = slot(&mut e, c);
                 e.pred_slots.insert(c.to_string(), s);
             });
-            let acc = match &r.logic.output {
+            let acc = match &logic.output {
                 Output::Rows => {
                     e.all_columns = true;
                     let names: Vec<String> = match schema {
@@ -436,12 +442,13 @@ impl<'b> TableEngine<'b> {
             };
             e.rules.push(RuleRun {
                 rule: r,
-                pred: lower(&r.logic.predicate, groups),
+                table: &logic.table,
+                pred: lower(&logic.predicate, groups),
                 acc,
-                limit: r.logic.limit,
+                limit: logic.limit,
                 emitted: 0,
                 scanned: 0,
-                window: window_filters(r),
+                window: window_filters(logic),
                 outside_window: 0,
             });
         }
@@ -594,11 +601,12 @@ impl<'b> TableEngine<'b> {
                 RuleResult {
                     id: run.rule.id.clone(),
                     name: run.rule.name.clone(),
-                    table: run.rule.logic.table.clone(),
+                    table: run.table.to_string(),
                     columns,
                     rows,
                     rows_scanned: run.scanned,
                     rows_outside_window: run.outside_window,
+                    note: None,
                 }
             })
             .collect()
@@ -990,9 +998,11 @@ pub fn run(
     opts: &MatchOptions,
 ) -> Result<MatchOutcome, MatchError> {
     let files = expand_inputs(inputs)?;
-    let mut by_table: BTreeMap<&str, Vec<&CompiledRule>> = BTreeMap::new();
+    let mut by_table: BTreeMap<&str, Vec<(&CompiledRule, &Logic)>> = BTreeMap::new();
     for r in &bundle.rules {
-        by_table.entry(r.logic.table.as_str()).or_default().push(r);
+        if let Some(l) = &r.logic {
+            by_table.entry(l.table.as_str()).or_default().push((r, l));
+        }
     }
     let mut engines: BTreeMap<String, TableEngine<'_>> = BTreeMap::new();
     let mut groups = Vec::new();
@@ -1020,10 +1030,19 @@ pub fn run(
             &mut problems,
         )?;
     }
+    let fast_tables: BTreeSet<String> = engines.keys().cloned().collect();
     let mut results: Vec<RuleResult> = engines
         .into_values()
         .flat_map(TableEngine::finish)
         .collect();
+    results.extend(engine_run::run(
+        bundle,
+        &files,
+        opts,
+        &fast_tables,
+        &mut stats,
+        &mut problems,
+    )?);
     results.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(MatchOutcome {
         results,

@@ -88,6 +88,9 @@ pub fn render(outcome: &MatchOutcome, format: OutputFormat) -> String {
                     n,
                     if n == 1 { "" } else { "s" }
                 ));
+                if let Some(note) = &r.note {
+                    out.push_str(&format!("  {note}\n"));
+                }
                 if n > 0 {
                     table(r, &mut out);
                 }

@@ -127,6 +127,29 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
     r.map(Rc::new).map_err(|e| e.or_at(span))
 }
 
+/// Whether [`apply`] runs this operator (`name` is the keyword as written: `scan` is
+/// parsed as [`Operator::Error`]). Keep in step with the dispatch above; the
+/// `engine-unsupported` lint reports the others.
+pub fn supported(op: &Operator, name: &str) -> bool {
+    match op {
+        Operator::TopNested { .. }
+        | Operator::TopHitters { .. }
+        | Operator::SampleDistinct { .. }
+        | Operator::Find { .. }
+        | Operator::Reduce { .. }
+        | Operator::Facet { .. }
+        | Operator::Fork { .. }
+        | Operator::Consume { .. } => false,
+        Operator::Error => name != "scan",
+        _ => true,
+    }
+}
+
+/// Whether `evaluate NAME(...)` is a plugin the engine has (see `expand::evaluate`).
+pub fn plugin_supported(name: &str) -> bool {
+    matches!(name, "bag_unpack" | "pivot" | "ipv4_lookup" | "ipv6_lookup")
+}
+
 /// `partition by Col ( ops )`: runs `ops` on each group of rows with the same `Col`
 /// (groups in first-appearance order) and unions the results.
 fn partition(t: &Rc<Table>, by: &Expr, sub: &[PipeOp], cx: &Ctx) -> Result<Table> {

@@ -1,0 +1,216 @@
+//! What the engine can run, decided before running: the constructs of a query that
+//! [`super::run_query`] would refuse whatever the data (an operator or plugin it does not
+//! implement, a function it does not know, `externaldata`, an ASIM parser or a
+//! cross-cluster reference). The `engine-unsupported` lint and `rulecat compile` use it,
+//! so a lint-clean rule is a rule the engine runs.
+//!
+//! Operators and plugins are listed by [`super::ops::supported`] and
+//! [`super::ops::plugin_supported`], next to the dispatch they describe; functions are
+//! probed through the engine's own function table ([`super::funcs::call`]), so a
+//! function added there is supported here at once.
+
+use std::collections::HashSet;
+
+use super::exec::Ctx;
+use super::{Database, aggs, ops};
+use crate::kql::Span;
+use crate::kql::ast::*;
+use crate::kql::visit::{self, Visitor};
+
+/// A construct the engine cannot run, with its place in the query.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unsupported {
+    pub span: Span,
+    /// What it is, as a phrase: "the `find` operator", "the function `foo()`",
+    /// "`externaldata` (external storage is not available offline)".
+    pub construct: String,
+    /// A short, stable name for counting: `find`, `foo()`, `externaldata`.
+    pub key: String,
+}
+
+/// Names the evaluator handles itself before the function table (they need the row,
+/// the table or unevaluated arguments), and the tabular functions of `exec`.
+const EVALUATOR_NAMES: &[&str] = &[
+    "toscalar",
+    "column_names_of",
+    "new_guid",
+    "row_number",
+    "prev",
+    "next",
+    "row_cumsum",
+    "pack_all",
+    "column_ifexists",
+    "iff",
+    "iif",
+    "case",
+    "materialize",
+    "table",
+    "view",
+];
+
+/// Whether the engine knows the scalar or aggregate function `name` called with `arity`
+/// arguments (families match on the argument count, so the probe passes that many nulls).
+pub fn function_known(name: &str, arity: usize) -> bool {
+    if EVALUATOR_NAMES.contains(&name) || aggs::is_aggregate(name) {
+        return true;
+    }
+    let db = Database::default();
+    let cx = Ctx::new(&db, "");
+    match super::funcs::call(name, vec![super::Value::Null; arity], &cx) {
+        Ok(_) => true,
+        Err(e) => !e.message.starts_with("unknown function"),
+    }
+}
+
+/// Every construct of `q` the engine cannot run, sorted by place.
+pub fn unsupported(q: &Query) -> Vec<Unsupported> {
+    // Every name a `let` (at any depth) or a function parameter binds: calls to them are
+    // user functions, sources named by them are let-bound tables.
+    let mut bound: HashSet<&str> = HashSet::new();
+    struct Lets<'a, 'b>(&'b mut HashSet<&'a str>);
+    impl<'a> Visitor<'a> for Lets<'a, '_> {
+        fn visit_statement(&mut self, s: &'a Statement) {
+            if let Statement::Let(l) = s {
+                self.0.insert(&l.name.name);
+                if let LetValue::Function(f) = &l.value {
+                    for p in &f.params {
+                        self.0.insert(&p.name.name);
+                    }
+                }
+            }
+            if let Statement::DeclareQueryParameters(d) = s {
+                for p in &d.params {
+                    self.0.insert(&p.name.name);
+                }
+            }
+        }
+        fn visit_op(&mut self, op: &'a PipeOp) {
+            if let Operator::As { name, .. } = &op.op {
+                self.0.insert(&name.name);
+            }
+        }
+    }
+    visit::walk_query(&mut Lets(&mut bound), q);
+
+    let mut out = Vec::new();
+    let mut known_fn: std::collections::HashMap<(&str, usize), bool> = Default::default();
+    let source = |e: &Expr, bound: &HashSet<&str>, out: &mut Vec<Unsupported>| {
+        if let Expr::Name(id) = e.unparen()
+            && !bound.contains(id.name.as_str())
+            && crate::workspace::asim_parser(&id.name).is_some()
+        {
+            out.push(Unsupported {
+                span: id.span,
+                construct: format!(
+                    "the ASIM parser `{}` (a workspace function, not a table)",
+                    id.name
+                ),
+                key: format!("ASIM parser {}", id.name),
+            });
+        }
+    };
+    // `evaluate plugin(...)`: the call names a plugin, not a function.
+    let mut plugin_calls: HashSet<Span> = HashSet::new();
+    visit::for_each_op(q, |op| {
+        if !ops::supported(&op.op, &op.name) {
+            out.push(Unsupported {
+                span: op.keyword_span,
+                construct: format!("the `{}` operator", op.name),
+                key: op.name.clone(),
+            });
+        }
+        match &op.op {
+            Operator::Evaluate { call, .. } => {
+                if let Expr::Call { span, .. } = call.unparen() {
+                    plugin_calls.insert(*span);
+                }
+                if let Expr::Call { func, .. } = call.unparen()
+                    && !ops::plugin_supported(&func.name)
+                {
+                    out.push(Unsupported {
+                        span: func.span,
+                        construct: format!("the `{}` plugin of `evaluate`", func.name),
+                        key: format!("evaluate {}", func.name),
+                    });
+                }
+            }
+            Operator::Join { right, .. } | Operator::Lookup { right, .. } => {
+                source(right, &bound, &mut out)
+            }
+            Operator::Union { tables, .. } => {
+                for t in tables {
+                    source(t, &bound, &mut out);
+                }
+            }
+            _ => {}
+        }
+    });
+    visit::for_each_pipeline(q, |p| source(&p.source, &bound, &mut out));
+    visit::for_each_expr(q, |e| match e {
+        Expr::ExternalData { span, .. } => out.push(Unsupported {
+            span: *span,
+            construct: "`externaldata` (it reads external storage, which is not available offline)"
+                .into(),
+            key: "externaldata".into(),
+        }),
+        Expr::Call { func, args, span }
+            if !bound.contains(func.name.as_str()) && !plugin_calls.contains(span) =>
+        {
+            let known = *known_fn
+                .entry((func.name.as_str(), args.len()))
+                .or_insert_with(|| function_known(&func.name, args.len()));
+            if !known {
+                out.push(Unsupported {
+                    span: func.span,
+                    construct: format!("the function `{}()`", func.name),
+                    key: format!("{}()", func.name),
+                });
+            }
+        }
+        _ => {}
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(q: &str) -> Vec<String> {
+        let p = crate::kql::parse(q);
+        assert!(p.errors.is_empty(), "{q}: {:?}", p.errors);
+        unsupported(&p.query).into_iter().map(|u| u.key).collect()
+    }
+
+    #[test]
+    fn runnable_queries_have_nothing_unsupported() {
+        for q in [
+            "DeviceEvents | extend x = tolower(FileName) | where x has 'a' | summarize count() by bin(Timestamp, 1h)",
+            "let f = (t: string) { strlen(t) }; DeviceEvents | extend n = f(FileName) | join kind=leftouter (DeviceInfo | summarize arg_max(Timestamp, *) by DeviceId) on DeviceId",
+            "union DeviceEvents, DeviceProcessEvents | mv-expand x = parse_json(AdditionalFields) | parse FileName with a '.' b | evaluate bag_unpack(x)",
+            "let T = DeviceEvents | take 1; T | as X | project iff(isempty(FileName), 'a', 'b'), toscalar(X | count)",
+        ] {
+            assert_eq!(keys(q), Vec::<String>::new(), "{q}");
+        }
+    }
+
+    #[test]
+    fn unsupported_constructs_are_named() {
+        assert_eq!(
+            keys("externaldata (a: string) [@'https://x/y.csv'] | where a == 'b'"),
+            vec!["externaldata"]
+        );
+        assert_eq!(
+            keys("DeviceEvents | extend y = no_such_function(FileName)"),
+            vec!["no_such_function()"]
+        );
+        assert_eq!(
+            keys("DeviceEvents | evaluate no_such_plugin(FileName)"),
+            vec!["evaluate no_such_plugin"]
+        );
+        assert_eq!(keys("DeviceEvents | facet by FileName"), vec!["facet"]);
+        assert!(keys("cluster('x').database('y').T | take 1").contains(&"cluster()".to_string()));
+    }
+}

@@ -1,0 +1,80 @@
+use super::{Lint, RuleCtx};
+use crate::declare_code;
+use crate::diagnostics::Diagnostic;
+
+declare_code! {
+    /// A query construct rulecat's KQL engine cannot run, so the rule cannot be compiled
+    /// or matched.
+    ///
+    /// ## What it finds
+    /// In a detection rule's query: `externaldata` (it reads external storage, which is
+    /// not available offline), an operator or `evaluate` plugin the engine does not
+    /// implement (`find`, `facet`, `fork`, `top-nested`, `top-hitters`, `reduce`,
+    /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
+    /// does not know (including cross-cluster `cluster()`/`workspace()` references and
+    /// `_GetWatchlist()`), or an ASIM parser used as a table. The engine runs every other
+    /// construct (`extend`, `join`, `union`, `parse`, `mv-expand`, `summarize` by
+    /// `bin()`, `let` functions, ...), so a rule without this finding compiles.
+    ///
+    /// ## Why it matters
+    /// `rulecat compile` refuses such a rule (naming it and the construct) unless
+    /// `--allow-partial` is given; then the bundle marks the rule as not executable and
+    /// `rulecat match` reports it as not run: it is never silently weakened.
+    ///
+    /// ## Example
+    /// ```kql
+    /// let iocs = externaldata (sha1: string) [@"https://example.com/iocs.csv"];
+    /// DeviceFileEvents | where SHA1 in (iocs)
+    /// ```
+    /// Fixed (the indicators in the rule itself):
+    /// ```kql
+    /// let iocs = dynamic(["9a8b7c..."]);
+    /// DeviceFileEvents | where SHA1 in (iocs)
+    /// ```
+    ///
+    /// ## How to fix
+    /// Rewrite the query with constructs the engine runs (a `datatable` or `dynamic`
+    /// list instead of `externaldata`), or compile with `--allow-partial` to keep the
+    /// rule marked as not executable.
+    pub static CODE = {
+        code: "K0009",
+        name: "engine-unsupported",
+        level: Error,
+        summary: "a construct the KQL engine cannot run, so the rule cannot be compiled",
+    }
+}
+
+pub static LINT: Lint = Lint {
+    info: &CODE,
+    check_rule: Some(check),
+    check_catalog: None,
+};
+
+fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    // Detections (what `compile` compiles) and bare queries (what `rulecat query` runs);
+    // a query with syntax errors gets K0001 instead.
+    let kind = ctx.rule.kind;
+    if !(kind.is_detection() || kind == crate::model::RuleKind::Query) || !ctx.parsed.is_ok() {
+        return;
+    }
+    let id = &ctx.rule.rule.id;
+    let what = if id.is_empty() {
+        "the query cannot be run".to_string()
+    } else {
+        format!("rule `{id}` cannot be compiled")
+    };
+    for u in crate::engine::support::unsupported(&ctx.parsed.query) {
+        out.push(
+            Diagnostic::new(
+                &CODE,
+                format!("rulecat's KQL engine cannot run {}: {what}", u.construct),
+            )
+            .at(
+                ctx.rule.file,
+                ctx.query_span(u.span),
+                "not supported by the engine",
+            )
+            .help("rewrite it with constructs the engine runs, or compile with `--allow-partial` to keep the rule marked as not executable"),
+        );
+    }
+}
