@@ -334,6 +334,10 @@ fn functions_of_the_catalog_are_callable_from_its_rules() {
             )
         })
         .collect();
+    // The engine does not run the catalog's functions (yet): K0009 names the call.
+    let (engine, found): (Vec<_>, Vec<_>) = found.into_iter().partition(|(c, _)| c == "K0009");
+    assert_eq!(engine.len(), 1, "{engine:#?}");
+    assert!(engine[0].1.contains("`FailedSignins()`"), "{engine:#?}");
     // The function's own output schema flows into the rule: `ResultType` was projected away.
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].0, "K0003");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::read::InputFormat;
 use super::{MatchError, MatchOptions, Problem, ProblemKind, RuleResult, Stats, Value};
-use crate::compile::bundle::{Bundle, CompiledRule};
+use crate::compile::bundle::{Bundle, CompiledRule, Logic, Output, Predicate};
 use crate::engine;
 use crate::engine::value::Json;
 
@@ -55,12 +55,127 @@ pub(super) fn engine_rules(bundle: &Bundle) -> Vec<&CompiledRule> {
         .collect()
 }
 
+/// The id of the synthetic fast rule that prefilters `table` for the engine (a NUL
+/// cannot occur in a rule id from a rule file).
+fn prefilter_id(table: &str) -> String {
+    format!("\0prefilter\0{table}")
+}
+
+pub(super) fn is_prefilter_rule(id: &str) -> bool {
+    id.starts_with("\0prefilter\0")
+}
+
+/// One synthetic fast rule per table that every engine rule reading it prefilters (and
+/// that rulecat's catalog knows, so the fast matcher knows its columns): it returns the
+/// table's rows that pass any of the rules' prefilters, whole.
+pub(super) fn prefilter_rules(bundle: &Bundle) -> Vec<CompiledRule> {
+    let rules = engine_rules(bundle);
+    let mut per_table: BTreeMap<&str, Option<Vec<Predicate>>> = BTreeMap::new();
+    for r in &rules {
+        for t in &r.tables {
+            let p = r.prefilters.iter().find(|p| &p.table == t);
+            let entry = per_table
+                .entry(t.as_str())
+                .or_insert_with(|| Some(Vec::new()));
+            match (entry.as_mut(), p) {
+                (Some(v), Some(p)) => {
+                    if !v.contains(&p.predicate) {
+                        v.push(p.predicate.clone());
+                    }
+                }
+                _ => *entry = None,
+            }
+        }
+    }
+    per_table
+        .into_iter()
+        .filter(|(t, _)| crate::tables::builtin().table(t).is_some())
+        .filter_map(|(t, preds)| {
+            let mut preds = preds?;
+            let predicate = if preds.len() == 1 {
+                preds.pop()?
+            } else {
+                Predicate::Or { any: preds }
+            };
+            Some(CompiledRule {
+                id: prefilter_id(t),
+                name: String::new(),
+                tactics: Vec::new(),
+                techniques: Vec::new(),
+                sources: Vec::new(),
+                content_hash: String::new(),
+                tables: vec![t.to_string()],
+                query: String::new(),
+                logic: Some(Logic {
+                    table: t.to_string(),
+                    window: None,
+                    predicate,
+                    output: Output::Rows,
+                    limit: None,
+                }),
+                prefilters: Vec::new(),
+                unsupported: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// The rows a synthetic prefilter rule returned, as a raw table (dynamic columns parsed
+/// back from their text).
+fn raw_of(result: RuleResult) -> Raw {
+    let schema = result
+        .table
+        .split(", ")
+        .next()
+        .and_then(|t| crate::tables::builtin().table(t));
+    let dynamic: Vec<bool> = result
+        .columns
+        .iter()
+        .map(|c| {
+            schema
+                .and_then(|s| s.column(c))
+                .is_some_and(|c| c.ty == crate::tables::ColumnType::Dynamic)
+        })
+        .collect();
+    let mut raw = Raw::default();
+    for (i, c) in result.columns.iter().enumerate() {
+        raw.index.insert(c.clone(), i);
+        raw.names.push(c.clone());
+    }
+    raw.rows = result
+        .rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .zip(&dynamic)
+                .map(|(v, dynamic)| match v {
+                    Value::String(s) if *dynamic => {
+                        serde_json::from_str(&s).unwrap_or(Json::String(s))
+                    }
+                    Value::String(s) => Json::String(s),
+                    Value::Null => Json::Null,
+                    Value::Long(n) => Json::from(n),
+                    Value::Real(r) => {
+                        serde_json::Number::from_f64(r).map_or(Json::Null, Json::Number)
+                    }
+                    Value::Bool(b) => Json::Bool(b),
+                    Value::Datetime(t) => Json::String(crate::time::format(t)),
+                    Value::List(_) => Json::Null,
+                })
+                .collect()
+        })
+        .collect();
+    raw
+}
+
 /// Runs the engine's rules (and reports the rules marked unsupported as not run).
+/// `prefiltered` are the synthetic prefilter rules' results (see [`prefilter_rules`]);
 /// `fast_tables` are the tables the fast matcher read (their lines it checked itself).
 pub(super) fn run(
     bundle: &Bundle,
     files: &[PathBuf],
     opts: &MatchOptions,
+    prefiltered: Vec<RuleResult>,
     fast_tables: &BTreeSet<String>,
     stats: &mut Stats,
     problems: &mut Vec<Problem>,
@@ -87,11 +202,21 @@ pub(super) fn run(
     if rules.is_empty() {
         return Ok(results);
     }
+    // Rows read per prefiltered table (its engine table holds only those that passed).
+    let read: BTreeMap<String, u64> = prefiltered
+        .iter()
+        .map(|r| (r.table.clone(), r.rows_scanned))
+        .collect();
+    let mut raw: BTreeMap<String, Raw> = prefiltered
+        .into_iter()
+        .map(|r| (r.table.clone(), raw_of(r)))
+        .collect();
+    // Tables read whole (no prefilter on them).
     let needed: BTreeSet<&str> = rules
         .iter()
         .flat_map(|r| r.tables.iter().map(String::as_str))
+        .filter(|t| !raw.contains_key(*t))
         .collect();
-    let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
     for file in files {
         if file.as_os_str() == "-" {
             return Err(MatchError(format!(
@@ -109,16 +234,22 @@ pub(super) fn run(
         now: opts.now,
         ..Default::default()
     };
-    for t in &needed {
-        let r = raw.remove(*t).unwrap_or_default();
+    let all: BTreeSet<&str> = rules
+        .iter()
+        .flat_map(|r| r.tables.iter().map(String::as_str))
+        .collect();
+    for t in all {
+        let r = raw.remove(t).unwrap_or_default();
         db.tables.insert(t.to_string(), table(t, r));
     }
     for r in rules {
         let scanned: u64 = r
             .tables
             .iter()
-            .filter_map(|t| db.tables.get(t))
-            .map(|t| t.rows.len() as u64)
+            .map(|t| match read.get(t) {
+                Some(&n) => n,
+                None => db.tables.get(t).map_or(0, |t| t.rows.len() as u64),
+            })
             .sum();
         let parsed = crate::kql::parse(&r.query);
         let outcome = match parsed.errors.first() {

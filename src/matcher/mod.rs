@@ -221,6 +221,9 @@ struct TableEngine<'b> {
     slots: HashMap<String, usize>,
     slot_names: Vec<String>,
     slot_kinds: Vec<Kind>,
+    /// Per slot: read only for the engine's prefiltered rows (a missing column is null
+    /// there, as in a table read whole), so its absence is not a problem to report.
+    optional: Vec<bool>,
     fields: Vec<FieldMatcher>,
     rules: Vec<RuleRun<'b>>,
     /// Predicates reference these columns by slot. Looked up on every evaluation of a
@@ -340,6 +343,7 @@ impl<'b> TableEngine<'b> {
             slots: HashMap::new(),
             slot_names: Vec::new(),
             slot_kinds: Vec::new(),
+            optional: Vec::new(),
             fields: Vec::new(),
             rules: Vec::new(),
             pred_slots: SlotMap::default(),
@@ -352,12 +356,23 @@ impl<'b> TableEngine<'b> {
         let first_group = groups.len();
         let slot = |e: &mut TableEngine<'b>, name: &str| -> usize {
             if let Some(&s) = e.slots.get(name) {
+                e.optional[s] = false;
                 return s;
             }
             e.slots.insert(name.to_string(), e.slot_names.len());
             e.slot_names.push(name.to_string());
             e.slot_kinds.push(kind_of(col_type(name)));
+            e.optional.push(false);
             e.slot_names.len() - 1
+        };
+        // A slot only the engine's prefilter rows need: missing in the data is no problem.
+        let optional_slot = |e: &mut TableEngine<'b>, name: &str| -> usize {
+            if let Some(&s) = e.slots.get(name) {
+                return s;
+            }
+            let s = slot(e, name);
+            e.optional[s] = true;
+            s
         };
         // Indicators of this table's rules, grouped by field.
         let mut by_field: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -404,7 +419,11 @@ impl<'b> TableEngine<'b> {
                             .collect(),
                         None => Vec::new(),
                     };
-                    let cols = names.iter().map(|n| slot(&mut e, n)).collect();
+                    let cols = if engine_run::is_prefilter_rule(&r.id) {
+                        names.iter().map(|n| optional_slot(&mut e, n)).collect()
+                    } else {
+                        names.iter().map(|n| slot(&mut e, n)).collect()
+                    };
                     Acc::Rows {
                         cols,
                         names,
@@ -1004,6 +1023,15 @@ pub fn run(
             by_table.entry(l.table.as_str()).or_default().push((r, l));
         }
     }
+    // The fast indicator path in front of the engine: a table whose every engine rule has
+    // a prefilter on it gets a synthetic fast rule returning the rows that pass one of
+    // them; only those rows reach the engine.
+    let synthetic = engine_run::prefilter_rules(bundle);
+    for r in &synthetic {
+        if let Some(l) = &r.logic {
+            by_table.entry(l.table.as_str()).or_default().push((r, l));
+        }
+    }
     let mut engines: BTreeMap<String, TableEngine<'_>> = BTreeMap::new();
     let mut groups = Vec::new();
     for (t, rules) in by_table {
@@ -1031,14 +1059,15 @@ pub fn run(
         )?;
     }
     let fast_tables: BTreeSet<String> = engines.keys().cloned().collect();
-    let mut results: Vec<RuleResult> = engines
+    let (prefiltered, mut results): (Vec<RuleResult>, Vec<RuleResult>) = engines
         .into_values()
         .flat_map(TableEngine::finish)
-        .collect();
+        .partition(|r| engine_run::is_prefilter_rule(&r.id));
     results.extend(engine_run::run(
         bundle,
         &files,
         opts,
+        prefiltered,
         &fast_tables,
         &mut stats,
         &mut problems,

@@ -358,7 +358,7 @@ impl Sink<'_, '_> {
                     .map(|n| self.headers.iter().position(|h| h == n))
                     .collect();
                 for (i, found) in p.iter().enumerate() {
-                    if found.is_none() {
+                    if found.is_none() && !engine.optional[i] {
                         problems.push(Problem {
                             file: path.to_path_buf(),
                             line: 1,

@@ -144,7 +144,7 @@ pub(super) fn read_jsonl(
                 continue;
             }
         }
-        if let Some(missing) = seen.iter().position(|s| !s) {
+        if let Some(missing) = (0..seen.len()).find(|&i| !seen[i] && !engine.optional[i]) {
             problems.push(Problem {
                 file: path.to_path_buf(),
                 line: line_no,
