@@ -194,7 +194,7 @@ struct CompileArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
-    /// Keep rules that use a construct the KQL engine cannot run (K0009) in the bundle,
+    /// Keep rules that use a construct the KQL engine cannot run (K0011) in the bundle,
     /// marked `unsupported` with the constructs; `match` reports them as not run.
     #[arg(long)]
     allow_partial: bool,

@@ -29,7 +29,7 @@ declare_code! {
     /// any other query is kept for the KQL engine, with its indicators. A construct the
     /// engine cannot run (`externaldata`, an unknown function or plugin, `find`, `facet`,
     /// an ASIM parser...) is reported here with the rule and the construct; the
-    /// `engine-unsupported` lint (K0009) finds the same at `lint` time.
+    /// `engine-unsupported` lint (K0011) finds the same at `lint` time.
     ///
     /// ## Why it matters
     /// Compiling such a rule into something simpler would silently change what it

@@ -94,21 +94,6 @@ pub fn unsupported(q: &Query) -> Vec<Unsupported> {
 
     let mut out = Vec::new();
     let mut known_fn: std::collections::HashMap<(&str, usize), bool> = Default::default();
-    let source = |e: &Expr, bound: &HashSet<&str>, out: &mut Vec<Unsupported>| {
-        if let Expr::Name(id) = e.unparen()
-            && !bound.contains(id.name.as_str())
-            && crate::workspace::asim_parser(&id.name).is_some()
-        {
-            out.push(Unsupported {
-                span: id.span,
-                construct: format!(
-                    "the ASIM parser `{}` (a workspace function, not a table)",
-                    id.name
-                ),
-                key: format!("ASIM parser {}", id.name),
-            });
-        }
-    };
     // `evaluate plugin(...)`: the call names a plugin, not a function.
     let mut plugin_calls: HashSet<Span> = HashSet::new();
     visit::for_each_op(q, |op| {
@@ -119,33 +104,21 @@ pub fn unsupported(q: &Query) -> Vec<Unsupported> {
                 key: op.name.clone(),
             });
         }
-        match &op.op {
-            Operator::Evaluate { call, .. } => {
-                if let Expr::Call { span, .. } = call.unparen() {
-                    plugin_calls.insert(*span);
-                }
-                if let Expr::Call { func, .. } = call.unparen()
-                    && !ops::plugin_supported(&func.name)
-                {
-                    out.push(Unsupported {
-                        span: func.span,
-                        construct: format!("the `{}` plugin of `evaluate`", func.name),
-                        key: format!("evaluate {}", func.name),
-                    });
-                }
+        if let Operator::Evaluate { call, .. } = &op.op {
+            if let Expr::Call { span, .. } = call.unparen() {
+                plugin_calls.insert(*span);
             }
-            Operator::Join { right, .. } | Operator::Lookup { right, .. } => {
-                source(right, &bound, &mut out)
+            if let Expr::Call { func, .. } = call.unparen()
+                && !ops::plugin_supported(&func.name)
+            {
+                out.push(Unsupported {
+                    span: func.span,
+                    construct: format!("the `{}` plugin of `evaluate`", func.name),
+                    key: format!("evaluate {}", func.name),
+                });
             }
-            Operator::Union { tables, .. } => {
-                for t in tables {
-                    source(t, &bound, &mut out);
-                }
-            }
-            _ => {}
         }
     });
-    visit::for_each_pipeline(q, |p| source(&p.source, &bound, &mut out));
     visit::for_each_expr(q, |e| match e {
         Expr::ExternalData { span, .. } => out.push(Unsupported {
             span: *span,
@@ -153,6 +126,27 @@ pub fn unsupported(q: &Query) -> Vec<Unsupported> {
                 .into(),
             key: "externaldata".into(),
         }),
+        // A parser function named like a table (the engine has only tables).
+        Expr::Name(id)
+            if !bound.contains(id.name.as_str())
+                && crate::tables::builtin().table(&id.name).is_none() =>
+        {
+            let what = if crate::workspace::asim_parser(&id.name).is_some() {
+                "ASIM parser"
+            } else if crate::knowledge::solution_parsers::get(&id.name).is_some() {
+                "Sentinel solution parser"
+            } else {
+                return;
+            };
+            out.push(Unsupported {
+                span: id.span,
+                construct: format!(
+                    "the {what} `{}` (a workspace function, not a table)",
+                    id.name
+                ),
+                key: format!("{what} {}", id.name),
+            });
+        }
         Expr::Call { func, args, span }
             if !bound.contains(func.name.as_str()) && !plugin_calls.contains(span) =>
         {

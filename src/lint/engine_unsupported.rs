@@ -37,7 +37,7 @@ declare_code! {
     /// list instead of `externaldata`), or compile with `--allow-partial` to keep the
     /// rule marked as not executable.
     pub static CODE = {
-        code: "K0009",
+        code: "K0011",
         name: "engine-unsupported",
         level: Error,
         summary: "a construct the KQL engine cannot run, so the rule cannot be compiled",
