@@ -575,3 +575,29 @@ fn scan_sequences() {
         "t,e,d,m|3,end,2,0|6,end,1,1"
     );
 }
+
+#[test]
+fn geo_line_lookup_joins_near_lines() {
+    // A point 0.001° (about 111 m) north of an east-west line matches within 200 m,
+    // not within 50 m; the unmatched row is kept only when asked.
+    let base = "let L = datatable(n:string, l:dynamic)['a', dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[1,0]]})]; \
+                datatable(p:string, x:real, y:real)['q', 0.5, 0.001] ";
+    assert_eq!(
+        q(&format!(
+            "{base} | evaluate geo_line_lookup(L, l, x, y, 200)"
+        )),
+        "p,x,y,n|q,0.5,0.001,a"
+    );
+    assert_eq!(
+        q(&format!(
+            "{base} | evaluate geo_line_lookup(L, l, x, y, 50)"
+        )),
+        "p,x,y,n"
+    );
+    assert_eq!(
+        q(&format!(
+            "{base} | evaluate geo_line_lookup(L, l, x, y, 50, return_unmatched = true)"
+        )),
+        "p,x,y,n|q,0.5,0.001,"
+    );
+}

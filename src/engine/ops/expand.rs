@@ -235,6 +235,7 @@ pub fn evaluate(t: &Table, call: &Expr, cx: &Ctx) -> Result<Table> {
     match func.name.as_str() {
         "bag_unpack" => bag_unpack(t, args, cx),
         "pivot" => super::plugins::pivot(t, args, cx),
+        "geo_line_lookup" => super::plugins::geo_line_lookup(t, args, cx),
         "ipv4_lookup" | "ipv6_lookup" => {
             super::plugins::ip_lookup(t, args, func.name == "ipv6_lookup", cx)
         }

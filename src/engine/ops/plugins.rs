@@ -1,5 +1,5 @@
-//! `evaluate` plugins: `pivot`, `ipv4_lookup`, `ipv6_lookup` (`bag_unpack` is in
-//! `expand`).
+//! `evaluate` plugins: `pivot`, `ipv4_lookup`, `ipv6_lookup`, `geo_line_lookup`
+//! (`bag_unpack` is in `expand`).
 
 use std::collections::HashMap;
 
@@ -155,6 +155,86 @@ pub fn ip_lookup(t: &Table, args: &[Expr], v6: bool, cx: &Ctx) -> Result<Table> 
                 out.rows.push(row);
             }
             None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `geo_line_lookup(LookupTable, LineKey, Longitude, Latitude, radius [,
+/// return_unmatched] [, lookup_area_radius] [, return_lookup_key])`: each input row
+/// joined with every lookup row whose line passes within `radius` meters of the point
+/// (lookup rows in table order). The input columns come first, then the lookup
+/// table's, without the line column unless `return_lookup_key`; unmatched rows are
+/// kept (with empty lookup columns) when `return_unmatched`.
+pub fn geo_line_lookup(t: &Table, args: &[Expr], cx: &Ctx) -> Result<Table> {
+    let (Some(lookup), Some(key), Some(lng), Some(lat), Some(radius)) = (
+        args.first(),
+        args.get(1),
+        args.get(2),
+        args.get(3),
+        args.get(4),
+    ) else {
+        return Err(Error::new(
+            "geo_line_lookup() needs a lookup table, a line column, longitude, latitude and a radius",
+        ));
+    };
+    let mut flags: HashMap<&str, bool> = HashMap::new();
+    let positional = [
+        "return_unmatched",
+        "lookup_area_radius",
+        "return_lookup_key",
+    ];
+    for (k, a) in args[5..].iter().enumerate() {
+        let name = cx
+            .arg_name(a)
+            .unwrap_or(positional.get(k).copied().unwrap_or(""));
+        let name = positional
+            .iter()
+            .find(|p| **p == name)
+            .copied()
+            .unwrap_or("");
+        let v = crate::engine::eval::eval_scalar(a, cx)?;
+        flags.insert(name, v.as_bool() == Some(true));
+    }
+    let unmatched = flags.get("return_unmatched").copied().unwrap_or(false);
+    let with_key = flags.get("return_lookup_key").copied().unwrap_or(false);
+    let lt = exec::tabular(lookup, cx)?;
+    let kname = expr_name(key).unwrap_or_default();
+    let kc = lt
+        .col(&kname)
+        .ok_or_else(|| Error::at(key.span(), format!("unknown lookup column `{kname}`")))?;
+    let radius = crate::engine::eval::eval_scalar(radius, cx)?;
+    let keep: Vec<usize> = (0..lt.cols.len())
+        .filter(|&c| with_key || c != kc)
+        .collect();
+    let mut cols = t.cols.clone();
+    for &c in &keep {
+        let n = fresh_name(&cols, &lt.cols[c].name);
+        cols.push(Col::new(n, lt.cols[c].ty));
+    }
+    let mut out = Table::new(cols);
+    for i in 0..t.rows.len() {
+        let row = Row::new(t, i);
+        let (x, y) = (eval(lng, &row, cx)?, eval(lat, &row, cx)?);
+        let mut hit = false;
+        for lr in &lt.rows {
+            let d = crate::engine::funcs::geo::call(
+                "geo_distance_point_to_line",
+                &[x.clone(), y.clone(), lr[kc].clone()],
+            )
+            .transpose()?
+            .and_then(|v| v.as_f64());
+            if d.is_some_and(|d| radius.as_f64().is_some_and(|r| d <= r)) {
+                hit = true;
+                let mut r = t.rows[i].clone();
+                r.extend(keep.iter().map(|&c| lr[c].clone()));
+                out.rows.push(r);
+            }
+        }
+        if !hit && unmatched {
+            let mut r = t.rows[i].clone();
+            r.extend(keep.iter().map(|_| Value::Null));
+            out.rows.push(r);
         }
     }
     Ok(out)
