@@ -106,22 +106,27 @@ KQL
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# time_cmd NAME COMMAND: wall seconds of RUNS runs after WARMUP, one a line, in $OUT/NAME.times.
+# time_cmd NAME COMMAND: wall seconds of RUNS runs after WARMUP, one a line, in
+# $OUT/NAME.times, and CPU seconds (user + system) in $OUT/NAME.cpu (GNU time). On a
+# loaded machine CPU seconds are the steadier figure.
 time_cmd() {
-    local name=$1 cmd=$2 i s e
+    local name=$1 cmd=$2 i
     for ((i = 0; i < WARMUP; i++)); do bash -c "$cmd" >/dev/null 2>&1; done
     : >"$OUT/$name.times"
+    : >"$OUT/$name.cpu"
     for ((i = 0; i < RUNS; i++)); do
-        s=$(date +%s.%N)
-        bash -c "$cmd" >/dev/null 2>"$OUT/$name.stderr" || die "$name failed: $(tail -3 "$OUT/$name.stderr")"
-        e=$(date +%s.%N)
-        awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >>"$OUT/$name.times"
+        /usr/bin/time -f '%e %U %S' -o "$OUT/$name.one" bash -c "$cmd" >/dev/null 2>"$OUT/$name.stderr" ||
+            die "$name failed: $(tail -3 "$OUT/$name.stderr")"
+        tail -1 "$OUT/$name.one" | awk '{ print $1 }' >>"$OUT/$name.times"
+        tail -1 "$OUT/$name.one" | awk '{ printf "%.2f\n", $2 + $3 }' >>"$OUT/$name.cpu"
     done
 }
-median() { sort -n "$OUT/$1.times" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { sort -n "$OUT/$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-tables="--table DeviceProcessEvents=$DPE --table DeviceFileCertificateInfo=$DFCI"
 for q in join summarize; do
+    # Only the tables the query reads (rulecat reads every --table file it is given).
+    tables="--table DeviceProcessEvents=$DPE"
+    [ "$q" = summarize ] || tables="$tables --table DeviceFileCertificateInfo=$DFCI"
     one="env RAYON_NUM_THREADS=1 taskset -c $CPU $RULECAT query $DATA/$q.kql $tables --format csv"
     both="$RULECAT query $DATA/$q.kql $tables --format csv"
     log "rulecat query $q (1 core, then 2)"
@@ -150,10 +155,9 @@ sql = {
     "join": f"SELECT c.Signer, count(*) AS Processes FROM {src['dpe']} p JOIN (SELECT SHA1, Signer FROM {src['dfci']}) c ON p.SHA1 = c.SHA1 GROUP BY c.Signer",
     "summarize": f"SELECT time_bucket(INTERVAL 1 hour, Timestamp) AS Timestamp, count(*) AS Count, max(Timestamp) AS Last FROM {src['dpe']} GROUP BY 1",
 }[q]
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 rows = con.execute(sql).fetchall()
-dt = time.perf_counter() - t
-print(f"{dt:.3f}")
+print(f"{time.perf_counter() - t:.3f} {time.process_time() - c:.2f}")
 with open(out, "w", newline="") as f:
     w = csv.writer(f)
     for r in sorted(rows, key=lambda r: str(r[0])):
@@ -166,10 +170,13 @@ for q in join summarize; do
             name=duckdb-$q-$threads-$mode
             log "duckdb $q (threads=$threads, $mode)"
             : >"$OUT/$name.times"
+            : >"$OUT/$name.cpu"
             for ((i = 0; i < WARMUP + RUNS; i++)); do
                 t=$("$PY" "$DATA/duck.py" "$q" "$threads" "$mode" "$DPE" "$DFCI" "$OUT/duckdb-$q.csv")
-                # end to end: the process wall time matters less than the query; both read the files
-                [ "$i" -lt "$WARMUP" ] || echo "$t" >>"$OUT/$name.times"
+                if [ "$i" -ge "$WARMUP" ]; then
+                    echo "${t% *}" >>"$OUT/$name.times"
+                    echo "${t#* }" >>"$OUT/$name.cpu"
+                fi
             done
         done
     done
@@ -200,12 +207,15 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "## Engine: join and summarize by bin() (bench/engine.sh)"
     echo
-    echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $LOAD_START at start, $LOAD_END at end; ROWS=$ROWS, RUNS=$RUNS (median wall seconds); DuckDB $DUCKDB_VERSION (PyPI)."
+    echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $LOAD_START at start, $LOAD_END at end; ROWS=$ROWS, RUNS=$RUNS; DuckDB $DUCKDB_VERSION (PyPI)."
+    echo
+    echo "Median wall seconds (CPU seconds, user + system, in parentheses):"
     echo
     echo "| query | rulecat 1 core | rulecat 2 cores | DuckDB threads=1 | DuckDB default threads | DuckDB threads=1, tables in memory |"
     echo "|---|---|---|---|---|---|"
     for q in join summarize; do
-        echo "| $q | $(median rulecat-$q-1) | $(median rulecat-$q-2) | $(median duckdb-$q-1-e2e) | $(median duckdb-$q-default-e2e) | $(median duckdb-$q-1-memory) |"
+        cell() { echo "$(median "$1.times") ($(median "$1.cpu"))"; }
+        echo "| $q | $(cell rulecat-$q-1) | $(cell rulecat-$q-2) | $(cell duckdb-$q-1-e2e) | $(cell duckdb-$q-default-e2e) | $(cell duckdb-$q-1-memory) |"
     done
     echo
     echo "rulecat: \`rulecat query\` end to end (process start, reading both JSON-lines files, the query, CSV output). DuckDB: the query with \`read_json\` of the same files (end to end, in-process), and on tables loaded beforehand (query only)."
