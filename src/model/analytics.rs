@@ -21,20 +21,8 @@ use super::common::{DataConnector, EntityMapping, Metadata, OneOrMany, RuleSever
     description = "An analytics rule with `kind: Scheduled`, as Azure-Sentinel's `Analytic Rules` folders write it. Generated from rulecat's rule model."
 )]
 pub struct ScheduledRule {
-    /// Unique, stable identifier: a hyphenated UUID.
-    pub id: String,
-    /// Display name (at most 256 characters).
-    #[schemars(length(min = 1, max = 256))]
-    pub name: String,
-    /// What the rule detects (at most 5,000 characters).
-    #[schemars(length(min = 1, max = 5000))]
-    pub description: String,
-    /// `Scheduled`.
-    pub kind: String,
-    pub severity: RuleSeverity,
-    /// The KQL query (at most 10,000 characters).
-    #[schemars(length(min = 1, max = 10000))]
-    pub query: String,
+    #[serde(flatten)]
+    pub header: AnalyticsHeader,
     /// How often the rule runs: `5m` to `14d` (`<number><m|h|d>` or `d.hh:mm:ss`).
     #[schemars(regex(pattern = r"^([0-9]+[mhd]|([0-9]+\.)?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)$"))]
     pub query_frequency: String,
@@ -69,6 +57,19 @@ pub struct ScheduledRule {
     description = "An analytics rule with `kind: NRT`. Generated from rulecat's rule model."
 )]
 pub struct NrtRule {
+    #[serde(flatten)]
+    pub header: AnalyticsHeader,
+    /// Data connectors, and the tables (data types) the query reads from each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_data_connectors: Option<Vec<DataConnector>>,
+    #[serde(flatten)]
+    pub common: AnalyticsCommon,
+}
+
+/// The keys every query-based analytics rule starts with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsHeader {
     /// Unique, stable identifier: a hyphenated UUID.
     pub id: String,
     /// Display name (at most 256 characters).
@@ -77,17 +78,12 @@ pub struct NrtRule {
     /// What the rule detects (at most 5,000 characters).
     #[schemars(length(min = 1, max = 5000))]
     pub description: String,
-    /// `NRT`.
+    /// `Scheduled` or `NRT`.
     pub kind: String,
     pub severity: RuleSeverity,
     /// The KQL query (at most 10,000 characters).
     #[schemars(length(min = 1, max = 10000))]
     pub query: String,
-    /// Data connectors, and the tables (data types) the query reads from each.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_data_connectors: Option<Vec<DataConnector>>,
-    #[serde(flatten)]
-    pub common: AnalyticsCommon,
 }
 
 /// The keys that scheduled and NRT rules share.
