@@ -25,8 +25,9 @@ declare_code! {
     ///
     /// Not reported: values the knowledge file does not know (no evidence either way),
     /// values that name the rule's own tool, and, for a tool without any signer or company
-    /// in the knowledge file, values not paired with a product filter naming the tool. Correct the knowledge in `rulecat.toml` (`[[knowledge.tool]]`)
-    /// when a tool's publisher changed.
+    /// in the knowledge file, values not paired with a product filter naming the tool.
+    /// Correct the knowledge in `rulecat.toml` (`[[knowledge.tool]]`) when a tool's
+    /// publisher changed.
     ///
     /// ## Why it matters
     /// Rule families are written by copying a rule and editing it. A company filter left
