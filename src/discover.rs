@@ -252,7 +252,7 @@ pub fn is_hidden_rule_file(path: &Path) -> bool {
 /// Walks the inputs. A path that does not exist is a usage error (exit 2).
 pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, DiscoverError> {
     let mut out = Discovered::default();
-    let mut seen = BTreeSet::new();
+    let mut seen = Seen::default();
     let mut files = BTreeSet::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| {
@@ -347,9 +347,43 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
     Ok(out)
 }
 
+/// The files already taken, by canonical path, and the canonical path of each folder met.
+#[derive(Default)]
+struct Seen {
+    files: BTreeSet<PathBuf>,
+    dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Seen {
+    /// Whether `path` is new, by its canonical path. A file that is not a symlink is its
+    /// folder's canonical path joined with its name: each folder is resolved once, not
+    /// every file's whole path.
+    fn insert(&mut self, path: &Path) -> bool {
+        let full = || std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let canonical = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name))
+                if !parent.as_os_str().is_empty()
+                    && std::fs::symlink_metadata(path)
+                        .is_ok_and(|m| !m.file_type().is_symlink()) =>
+            {
+                match self
+                    .dirs
+                    .entry(parent.to_path_buf())
+                    .or_insert_with(|| std::fs::canonicalize(parent).ok())
+                {
+                    Some(dir) => dir.join(name),
+                    None => full(),
+                }
+            }
+            _ => full(),
+        };
+        self.files.insert(canonical)
+    }
+}
+
 fn push(
     out: &mut Discovered,
-    seen: &mut BTreeSet<PathBuf>,
+    seen: &mut Seen,
     files: &mut BTreeSet<PathBuf>,
     path: PathBuf,
     excludes: &Excludes,
@@ -361,8 +395,7 @@ fn push(
         return;
     }
     // The same file reached twice (through a symlink, or named twice) is checked once.
-    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-    if seen.insert(canonical) {
+    if seen.insert(&path) {
         files.insert(path);
     }
 }

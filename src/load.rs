@@ -461,7 +461,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         None => RuleKind::detect(&doc),
     };
     let kind = detected.kind;
-    let mut schema_diags = crate::schema::validate(file, &root, kind);
+    let mut schema_diags = crate::schema::validate_doc(file, &root, &doc, kind);
     if let Some(value) = detected.unknown_kind {
         loaded
             .diagnostics

@@ -87,6 +87,12 @@ fn progress_bar(wanted: bool, len: usize) -> Option<indicatif::ProgressBar> {
 }
 
 pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
+    // The embedded facts that the lints consult (parsed once, on first use) are parsed on
+    // another core while the files are found, loaded and validated.
+    std::thread::spawn(|| {
+        crate::knowledge::builtin();
+        crate::attack::builtin();
+    });
     let stdin = opts.reads_stdin();
     if stdin && opts.paths.len() > 1 {
         return Err(UsageError(

@@ -5,7 +5,7 @@
 //! diagnostic points at the offending key or value, and worded for a person.
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value as Json;
@@ -172,63 +172,132 @@ pub fn kind_schemas() -> &'static [KindSchema] {
     &KIND_SCHEMAS
 }
 
-/// One kind's schema: its file name under `schema/`, the kinds it validates, the JSON.
+/// One kind's schema: its file name under `schema/`, the kinds it validates.
+///
+/// Validation uses the committed file, embedded at build time (a test checks that it is
+/// what the model generates), compiled on first use: a run pays only for the kinds it
+/// meets, and never runs schemars.
 pub struct KindSchema {
     pub file: &'static str,
     pub kinds: &'static [RuleKind],
-    pub json: Json,
+    /// The committed schema text (`schema/<file>`).
+    committed: &'static str,
+    /// The schema generated from the Rust model.
+    generate: fn() -> Json,
+    compiled: OnceLock<Compiled>,
+}
+
+struct Compiled {
+    json: Json,
     validator: jsonschema::Validator,
 }
 
+fn generated<T: schemars::JsonSchema>() -> Json {
+    serde_json::to_value(schemars::schema_for!(T)).expect("schema serializes")
+}
+
 impl KindSchema {
-    fn new<T: schemars::JsonSchema>(file: &'static str, kinds: &'static [RuleKind]) -> KindSchema {
-        let json = serde_json::to_value(schemars::schema_for!(T)).expect("schema serializes");
-        let validator = jsonschema::validator_for(&json).expect("a generated rule schema compiles");
+    const fn new(
+        file: &'static str,
+        kinds: &'static [RuleKind],
+        committed: &'static str,
+        generate: fn() -> Json,
+    ) -> KindSchema {
         KindSchema {
             file,
             kinds,
-            json,
-            validator,
+            committed,
+            generate,
+            compiled: OnceLock::new(),
         }
     }
 
-    /// The schema as committed: pretty JSON with a final newline.
+    /// The schema generated from the model, as committed: pretty JSON with a final newline.
     pub fn text(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&self.json).expect("schema serializes");
+        let mut s = serde_json::to_string_pretty(&(self.generate)()).expect("schema serializes");
         s.push('\n');
         s
     }
+
+    /// The committed schema (embedded at build time).
+    pub fn committed_text(&self) -> &'static str {
+        self.committed
+    }
+
+    /// The schema as JSON.
+    pub fn json(&self) -> &Json {
+        &self.compiled().json
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            // The committed file is what the model generates (checked by the tests and by
+            // `rulecat schema --check`); should it not parse, the model's schema is used.
+            let json = serde_json::from_str(self.committed).unwrap_or_else(|_| (self.generate)());
+            let validator =
+                jsonschema::validator_for(&json).expect("a generated rule schema compiles");
+            Compiled { json, validator }
+        })
+    }
 }
 
-static KIND_SCHEMAS: LazyLock<Vec<KindSchema>> = LazyLock::new(|| {
+static KIND_SCHEMAS: [KindSchema; 8] = {
     use crate::model::{analytics, function, hunting, other};
-    vec![
-        KindSchema::new::<hunting::HuntingQuery>(
+    [
+        KindSchema::new(
             "hunting-query.schema.json",
             &[RuleKind::HuntingQuery],
+            include_str!("../schema/hunting-query.schema.json"),
+            generated::<hunting::HuntingQuery>,
         ),
-        KindSchema::new::<analytics::ScheduledRule>(
+        KindSchema::new(
             "scheduled.schema.json",
             &[RuleKind::Scheduled],
+            include_str!("../schema/scheduled.schema.json"),
+            generated::<analytics::ScheduledRule>,
         ),
-        KindSchema::new::<analytics::NrtRule>("nrt.schema.json", &[RuleKind::Nrt]),
-        KindSchema::new::<analytics::BuiltinRule>(
+        KindSchema::new(
+            "nrt.schema.json",
+            &[RuleKind::Nrt],
+            include_str!("../schema/nrt.schema.json"),
+            generated::<analytics::NrtRule>,
+        ),
+        KindSchema::new(
             "builtin-analytics.schema.json",
             &[
                 RuleKind::Fusion,
                 RuleKind::MlBehaviorAnalytics,
                 RuleKind::MicrosoftSecurityIncidentCreation,
             ],
+            include_str!("../schema/builtin-analytics.schema.json"),
+            generated::<analytics::BuiltinRule>,
         ),
-        KindSchema::new::<function::FunctionFile>("function.schema.json", &[RuleKind::Function]),
-        KindSchema::new::<other::SummaryRule>("summary-rule.schema.json", &[RuleKind::SummaryRule]),
-        KindSchema::new::<other::CustomDetection>(
+        KindSchema::new(
+            "function.schema.json",
+            &[RuleKind::Function],
+            include_str!("../schema/function.schema.json"),
+            generated::<function::FunctionFile>,
+        ),
+        KindSchema::new(
+            "summary-rule.schema.json",
+            &[RuleKind::SummaryRule],
+            include_str!("../schema/summary-rule.schema.json"),
+            generated::<other::SummaryRule>,
+        ),
+        KindSchema::new(
             "custom-detection.schema.json",
             &[RuleKind::CustomDetection],
+            include_str!("../schema/custom-detection.schema.json"),
+            generated::<other::CustomDetection>,
         ),
-        KindSchema::new::<other::ArmTemplate>("arm-template.schema.json", &[RuleKind::ArmTemplate]),
+        KindSchema::new(
+            "arm-template.schema.json",
+            &[RuleKind::ArmTemplate],
+            include_str!("../schema/arm-template.schema.json"),
+            generated::<other::ArmTemplate>,
+        ),
     ]
-});
+};
 
 /// The schema that validates `kind` (`None` for bare queries).
 pub fn schema_for(kind: RuleKind) -> Option<&'static KindSchema> {
@@ -237,14 +306,19 @@ pub fn schema_for(kind: RuleKind) -> Option<&'static KindSchema> {
 
 /// Validates a loaded YAML tree against its kind's schema. An empty result means valid.
 pub fn validate(file: FileId, root: &Node, kind: RuleKind) -> Vec<Diagnostic> {
+    validate_doc(file, root, &root.to_json(), kind)
+}
+
+/// [`validate`] with the tree already converted to JSON (`json` is `root.to_json()`).
+pub fn validate_doc(file: FileId, root: &Node, json: &Json, kind: RuleKind) -> Vec<Diagnostic> {
     let Some(schema) = schema_for(kind) else {
         return Vec::new();
     };
-    let json = root.to_json();
-    let mut diags: Vec<Diagnostic> = schema
+    let compiled = schema.compiled();
+    let mut diags: Vec<Diagnostic> = compiled
         .validator
-        .iter_errors(&json)
-        .flat_map(|e| to_diagnostics(&schema.json, file, root, &json, &e))
+        .iter_errors(json)
+        .flat_map(|e| to_diagnostics(&compiled.json, file, root, json, &e))
         .collect();
     drop_explained_missing_keys(&mut diags);
     diags.sort_by(|a, b| {
@@ -801,12 +875,12 @@ mod tests {
 
     #[test]
     fn known_properties_follow_refs_and_items() {
-        let hunting = &schema_for(RuleKind::HuntingQuery).unwrap().json;
+        let hunting = schema_for(RuleKind::HuntingQuery).unwrap().json();
         assert!(known_properties(hunting, "").contains(&"query".to_string()));
         let dc = known_properties(hunting, "/requiredDataConnectors/0");
         assert_eq!(dc, vec!["connectorId".to_string(), "dataTypes".to_string()]);
         assert!(known_properties(hunting, "/metadata").contains(&"author".to_string()));
-        let scheduled = &schema_for(RuleKind::Scheduled).unwrap().json;
+        let scheduled = schema_for(RuleKind::Scheduled).unwrap().json();
         let top = known_properties(scheduled, "");
         for k in [
             "triggerOperator",
@@ -821,6 +895,19 @@ mod tests {
             grouping.contains(&"matchingMethod".to_string()),
             "{grouping:?}"
         );
+    }
+
+    #[test]
+    fn embedded_schemas_are_what_the_model_generates() {
+        for s in kind_schemas() {
+            assert!(
+                s.committed_text() == s.text(),
+                "schema/{} is stale: run `cargo run -- schema --write`",
+                s.file
+            );
+            let parsed: Json = serde_json::from_str(s.committed_text()).unwrap();
+            assert_eq!(&parsed, s.json(), "{}", s.file);
+        }
     }
 
     #[test]

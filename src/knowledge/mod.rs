@@ -91,6 +91,8 @@ pub struct Knowledge {
     subjects: Vec<(String, Vec<usize>)>,
     /// Normalised domain (without `*.`) → tools.
     domains: BTreeMap<String, Vec<usize>>,
+    /// Each tool's [`name_variants`], normalised with [`norm`], index-aligned with `tools`.
+    variant_norms: Vec<Vec<String>>,
     /// [`Knowledge::tool_named`]'s answers: every rule's title is looked up by several lints.
     named_cache: std::sync::Mutex<std::collections::HashMap<String, Option<usize>>>,
 }
@@ -199,6 +201,11 @@ impl Knowledge {
             }
         }
         self.names = names;
+        self.variant_norms = self
+            .tools
+            .iter()
+            .map(|t| name_variants(t).iter().map(|n| norm(n)).collect())
+            .collect();
         self.subjects = subjects
             .into_values()
             .map(|(s, t)| (s, t.into_iter().collect()))
@@ -255,6 +262,11 @@ impl Knowledge {
             return v.first().copied();
         }
         None
+    }
+
+    /// Tool `i`'s [`name_variants`], each normalised with [`norm`] (computed once).
+    pub fn variant_norms(&self, i: usize) -> &[String] {
+        self.variant_norms.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// The tool with exactly this name, alias or name variant (case and spacing ignored).

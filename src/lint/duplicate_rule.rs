@@ -80,10 +80,16 @@ pub(super) fn file_list(names: &[&str]) -> String {
 }
 
 fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
+    // Identical rules have identical ids (the id is part of the content): only rules whose
+    // id is shared can be identical, so only theirs is serialized.
+    let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for r in ctx.rules {
+        *ids.entry(r.rule.rule.id.as_str()).or_default() += 1;
+    }
     let keys: Vec<Option<String>> = ctx
         .rules
         .iter()
-        .map(|r| Some(content_key(&r.rule.rule)))
+        .map(|r| (ids[r.rule.rule.id.as_str()] > 1).then(|| content_key(&r.rule.rule)))
         .collect();
     for group in groups(&keys) {
         for &i in &group {
@@ -119,12 +125,13 @@ pub(super) fn report_conflicts(
     mut make: impl FnMut(usize, &[&str]) -> Diagnostic,
     out: &mut Vec<Diagnostic>,
 ) {
-    let content: Vec<String> = ctx
-        .rules
-        .iter()
-        .map(|r| content_key(&r.rule.rule))
-        .collect();
-    for group in groups(keys) {
+    // Only members of a group are compared: their content is serialized, no other rule's.
+    let groups = groups(keys);
+    let mut content: Vec<Option<String>> = vec![None; ctx.rules.len()];
+    for &i in groups.iter().flatten() {
+        content[i] = Some(content_key(&ctx.rules[i].rule.rule));
+    }
+    for group in groups {
         for &i in &group {
             let others: Vec<usize> = group
                 .iter()

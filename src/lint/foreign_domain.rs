@@ -2,7 +2,6 @@ use super::rmm;
 use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
-use crate::knowledge;
 
 declare_code! {
     /// A domain in a tool's rule that the knowledge file lists for another tool.
@@ -76,12 +75,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         let label = rmm::norm(registrable_label(value));
         let tools: Vec<usize> = owners
             .into_iter()
-            .filter(|&t| {
-                label.len() >= 4
-                    && knowledge::name_variants(&k.tools[t])
-                        .iter()
-                        .any(|n| rmm::norm(n) == label)
-            })
+            .filter(|&t| label.len() >= 4 && k.variant_norms(t).iter().any(|n| *n == label))
             .collect();
         if tools.is_empty()
             || tools.iter().any(|t| {

@@ -86,9 +86,8 @@ fn looks_like_domain(v: &str) -> bool {
     if v.contains(char::is_whitespace) || v.contains('/') || !v.contains('.') {
         return false;
     }
-    let labels: Vec<&str> = v.split('.').collect();
-    let tld = labels.last().copied().unwrap_or("");
-    labels.iter().all(|l| {
+    let tld = v.rsplit('.').next().unwrap_or("");
+    v.split('.').all(|l| {
         !l.is_empty()
             && l.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
@@ -167,7 +166,8 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
         return;
     }
     let field = field_name(lhs);
-    let domains = elems.iter().filter(|(v, _)| looks_like_domain(v)).count();
+    let is_domain: Vec<bool> = elems.iter().map(|(v, _)| looks_like_domain(v)).collect();
+    let domains = is_domain.iter().filter(|&&d| d).count();
     let by_field = field.is_some_and(|f| is_domain_field(f, op.is_term_operator()));
     let by_shape =
         !field.is_some_and(is_free_text_field) && elems.len() >= 3 && domains * 2 > elems.len();
@@ -185,7 +185,7 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
             continue;
         }
         let others = elems.len() - 1;
-        let other_domains = domains - usize::from(looks_like_domain(value));
+        let other_domains = domains - usize::from(is_domain[i]);
         if !value.contains('.')
             && !value.is_empty()
             && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -207,12 +207,12 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
             );
             continue;
         }
-        if op == ListOp::HasAny && looks_like_domain(value) {
+        if op == ListOp::HasAny && is_domain[i] {
             // `has_any` entry `value` is redundant when a different entry `p` matches every
             // value `value` matches: `value` itself, with its term boundaries, has `p`.
             let parent = elems.iter().enumerate().find(|&(j, &(p, _))| {
                 j != i
-                    && looks_like_domain(p)
+                    && is_domain[j]
                     && !p.eq_ignore_ascii_case(value)
                     && ops::eval(MatchOp::Has, value, p)
             });

@@ -290,20 +290,6 @@ pub fn run(
             analysis: &a.analysis,
         })
         .collect();
-    let mut out: Vec<Diagnostic> = ctxs
-        .par_iter()
-        .flat_map_iter(|ctx| {
-            let mut d = Vec::new();
-            for lint in LINTS {
-                if let Some(check) = lint.check_rule
-                    && applies(lint.info, ctx.rule)
-                {
-                    check(ctx, &mut d);
-                }
-            }
-            d
-        })
-        .collect();
     let catalog = CatalogCtx {
         rules: &ctxs,
         sources,
@@ -311,10 +297,36 @@ pub fn run(
         baseline: env.baseline,
         roots: env.roots,
     };
-    for lint in LINTS {
-        if let Some(check) = lint.check_catalog {
-            check(&catalog, &mut out);
-        }
-    }
+    // The per-rule checks and the catalog-wide ones run side by side (each catalog lint
+    // on its own); the findings are concatenated in the same order as run one by one.
+    let (mut out, by_lint): (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) = rayon::join(
+        || {
+            ctxs.par_iter()
+                .flat_map_iter(|ctx| {
+                    let mut d = Vec::new();
+                    for lint in LINTS {
+                        if let Some(check) = lint.check_rule
+                            && applies(lint.info, ctx.rule)
+                        {
+                            check(ctx, &mut d);
+                        }
+                    }
+                    d
+                })
+                .collect()
+        },
+        || {
+            LINTS
+                .par_iter()
+                .filter_map(|lint| {
+                    let check = lint.check_catalog?;
+                    let mut d = Vec::new();
+                    check(&catalog, &mut d);
+                    Some(d)
+                })
+                .collect()
+        },
+    );
+    out.extend(by_lint.into_iter().flatten());
     out
 }

@@ -86,11 +86,12 @@ pub fn title_subject(k: &Knowledge, title: &str) -> TitleSubject {
 /// one of its signers or companies (the value `has` a subject, or a subject `has` the
 /// value), or one of its binaries. `shown` is the title's spelling of the tool.
 pub fn names_tool(k: &Knowledge, value: &str, tool: Option<usize>, shown: &str) -> bool {
-    if mentions(value, shown) {
+    let ts = terms(value);
+    let ns = norm(shown);
+    if mentions_terms(&ts, &ns) {
         return true;
     }
-    let ns = norm(shown);
-    if terms(value)
+    if ts
         .iter()
         .any(|t| t.len() >= 4 && ns.starts_with(t.as_str()))
     {
@@ -101,9 +102,10 @@ pub fn names_tool(k: &Knowledge, value: &str, tool: Option<usize>, shown: &str) 
     };
     let t = &k.tools[i];
     let v = value.trim();
-    knowledge::name_variants(t)
+    // `terms` ignores the surrounding whitespace `trim` removes: `ts` are `v`'s terms.
+    k.variant_norms(i)
         .iter()
-        .any(|n| norm(n).len() >= 4 && mentions(v, n))
+        .any(|n| n.len() >= 4 && mentions_terms(&ts, n))
         || t.signers.iter().chain(&t.companies).any(|s| {
             !v.is_empty() && (ops::eval(StrOpKind::Has, s, v) || ops::eval(StrOpKind::Has, v, s))
         })
@@ -161,11 +163,7 @@ pub fn family(k: &Knowledge, own: Option<usize>, shown: &str) -> std::collection
     }
     let named: Vec<usize> = (0..k.tools.len())
         .filter(|&t| Some(t) != own)
-        .filter(|&t| {
-            knowledge::name_variants(&k.tools[t])
-                .iter()
-                .any(|n| norm(n).starts_with(&ns))
-        })
+        .filter(|&t| k.variant_norms(t).iter().any(|n| n.starts_with(&ns)))
         .collect();
     for &t in &named {
         out.insert(t);
@@ -184,15 +182,8 @@ pub fn same_product(k: &Knowledge, a: usize, b: usize) -> bool {
     if a == b {
         return true;
     }
-    let names = |i: usize| -> std::collections::BTreeSet<String> {
-        knowledge::name_variants(&k.tools[i])
-            .iter()
-            .map(|n| norm(n))
-            .filter(|n| n.len() >= 4)
-            .collect()
-    };
-    let na = names(a);
-    names(b).iter().any(|n| na.contains(n))
+    let names = |i: usize| k.variant_norms(i).iter().filter(|n| n.len() >= 4);
+    names(b).any(|n| names(a).any(|m| m == n))
 }
 
 /// Words of company names that say nothing about who the company is.
@@ -270,20 +261,24 @@ pub fn norm(s: &str) -> String {
 /// Whether `hay` names `name` on term boundaries, spaces ignored: `Zoho Assist`,
 /// `ZohoAssist` and `zohoassist.exe` all name `ZohoAssist`.
 pub fn mentions(hay: &str, name: &str) -> bool {
-    let want = norm(name);
+    mentions_terms(&terms(hay), &norm(name))
+}
+
+/// [`mentions`] over a text's [`terms`] and a name already normalised with [`norm`].
+pub fn mentions_terms(ts: &[String], want: &str) -> bool {
     if want.is_empty() {
         return false;
     }
-    let ts = terms(hay);
+    // Whether some run of consecutive terms, concatenated, is `want`.
     for i in 0..ts.len() {
-        let mut acc = String::new();
+        let mut pos = 0;
         for t in &ts[i..] {
-            acc.push_str(t);
-            if acc == want {
-                return true;
-            }
-            if acc.len() >= want.len() || !want.starts_with(&acc) {
+            if !want[pos..].starts_with(t.as_str()) {
                 break;
+            }
+            pos += t.len();
+            if pos == want.len() {
+                return true;
             }
         }
     }

@@ -345,13 +345,13 @@ fn check_rule(r: &RuleCtx<'_>, configured: &HashSet<String>) -> Vec<Diagnostic> 
         for range in words(t.raw) {
             let word = &t.raw[range.clone()];
             let lower = word.to_ascii_lowercase();
-            if configured.contains(&lower)
+            // The dictionary first: most words are not in it, and the exception sets
+            // (built on first use) are then never needed.
+            if corrections(&lower).is_none_or(|f| f.is_empty())
+                || configured.contains(&lower)
                 || builtin_words().contains(&lower)
                 || kql_names().contains(&lower)
             {
-                continue;
-            }
-            if corrections(&lower).is_none_or(|f| f.is_empty()) {
                 continue;
             }
             hits.entry(lower).or_default().push(Hit {

@@ -2,7 +2,7 @@ use super::rmm;
 use super::{Lint, RuleCtx};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
-use crate::knowledge::{self, Knowledge};
+use crate::knowledge::Knowledge;
 use crate::matcher::ops::StrOpKind;
 
 declare_code! {
@@ -120,11 +120,13 @@ fn other_tool(
     if rmm::norm(v).len() < 5 {
         return None;
     }
+    let title_terms = rmm::terms(title);
     let usable = |t: usize| {
         own.is_none_or(|o| !rmm::same_vendor(k, o, t))
-            && !knowledge::name_variants(&k.tools[t])
+            && !k
+                .variant_norms(t)
                 .iter()
-                .any(|n| rmm::norm(n).len() >= 4 && rmm::mentions(title, n))
+                .any(|n| n.len() >= 4 && rmm::mentions_terms(&title_terms, n))
     };
     // A signer or company: the value selects a subject, and is not a lone generic word.
     if v.contains(char::is_whitespace) || rmm::is_bare_vendor_term(v) {
