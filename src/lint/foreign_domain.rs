@@ -75,7 +75,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         let label = rmm::norm(registrable_label(value));
         let tools: Vec<usize> = owners
             .into_iter()
-            .filter(|&t| label.len() >= 4 && k.variant_norms(t).iter().any(|n| *n == label))
+            .filter(|&t| label.len() >= 4 && k.variant_norms(t).contains(&label))
             .collect();
         if tools.is_empty()
             || tools.iter().any(|t| {
