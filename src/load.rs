@@ -850,6 +850,20 @@ impl QueryText {
             let line_start = file_text[..start].rfind('\n').map_or(0, |i| i + 1);
             let indent = start - line_start;
             let mut pos = line_start;
+            // The node's span starts at the first content line, but the value keeps the
+            // blank lines before it (`query: |`, an empty line, then the query): the value
+            // starts that many (blank) file lines earlier.
+            let leading = value.len() - value.trim_start_matches('\n').len();
+            for _ in 0..leading {
+                let Some(prev_end) = file_text[..pos].strip_suffix('\n') else {
+                    break;
+                };
+                let prev_start = prev_end.rfind('\n').map_or(0, |i| i + 1);
+                if !prev_end[prev_start..].trim().is_empty() {
+                    break;
+                }
+                pos = prev_start;
+            }
             let mut q = 0;
             for line in value.split_inclusive('\n') {
                 if pos >= file_text.len() {
@@ -923,6 +937,23 @@ mod tests {
         let at = q.text.find("Sha1").unwrap();
         let f = q.to_file(at);
         assert_eq!(&text[f..f + 4], "Sha1");
+    }
+
+    #[test]
+    fn block_scalar_with_leading_blank_lines() {
+        // Found by the load_rule fuzz target on upstream rules: the value starts with the
+        // blank lines, the node's span at the first content line.
+        for text in [
+            "id: x\nquery: |\n\n  T | where Timestmap > ago(1d)\n",
+            "id: x\r\nquery: |\r\n\r\n   \r\n   T\r\n   | where Timestmap > ago(1d)\r\n",
+        ] {
+            let q = query_of(text);
+            let at = q.text.find("Timestmap").unwrap();
+            let f = q.to_file(at);
+            assert_eq!(&text[f..f + 9], "Timestmap", "{text:?}");
+            let end = q.span_to_file(0..q.text.trim_end().len());
+            assert!(end.end <= text.len(), "{end:?} beyond {}", text.len());
+        }
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! Inputs the fuzz targets (fuzz/fuzz_targets) found failing, minimized, run through the
+//! same checks as the target in stable CI.
+
+use rulecat::load::{LoadOptions, load_bytes};
+
+/// The `load_rule` target's checks: every diagnostic label inside the text on character
+/// boundaries, and the loaded rule's query mapping back into the file.
+fn check_load_rule(data: &[u8]) -> rulecat::load::Loaded {
+    let opts = LoadOptions::default();
+    let loaded = load_bytes("fuzz.yaml".into(), data, 0, &opts);
+    let len = loaded.text.len();
+    for d in &loaded.diagnostics {
+        for l in &d.labels {
+            assert!(l.span.start <= l.span.end, "{}: {:?}", d.message, l.span);
+            assert!(
+                l.span.end <= len,
+                "{}: {:?} beyond {len}",
+                d.message,
+                l.span
+            );
+            assert!(loaded.text.is_char_boundary(l.span.start));
+            assert!(loaded.text.is_char_boundary(l.span.end));
+        }
+    }
+    if let Some(rule) = &loaded.rule {
+        let q = &rule.query;
+        let body = q.text.trim_end_matches(['\n', '\r']).len();
+        let end = q.span_to_file(0..body);
+        assert!(
+            end.start <= end.end && end.end <= len,
+            "{end:?} beyond {len}"
+        );
+    }
+    loaded
+}
+
+/// load_rule, 2026-12-07: a `query: |` block that starts with a blank line (as some
+/// upstream Sentinel rules do) was mapped one line low, so every query diagnostic pointed
+/// at the line below its token and the query's end fell past the end of the file.
+#[test]
+fn query_block_starting_with_a_blank_line() {
+    let text = "id: 467e6a70-adc9-49b7-8cf3-f21927c71159\nname: Forks\n\
+        description: |\n  'Forks.'\nrequiredDataConnectors: []\ntactics: []\n\
+        relevantTechniques: []\nquery: |\n\n   GitHubRepo\n   | where Action == \"Forks\"\n";
+    let loaded = check_load_rule(text.as_bytes());
+    let rule = loaded.rule.expect("loads");
+    let q = &rule.query;
+    assert!(q.text.starts_with("\nGitHubRepo\n"), "{:?}", q.text);
+    let at = q.text.find("Action").unwrap();
+    let f = q.to_file(at);
+    assert_eq!(&text[f..f + 6], "Action");
+    // Several blank lines, one with spaces, CRLF.
+    let text = text
+        .replace("query: |\n\n", "query: |\n\n \n\n")
+        .replace('\n', "\r\n");
+    let loaded = check_load_rule(text.as_bytes());
+    let q = &loaded.rule.expect("loads").query;
+    let f = q.to_file(q.text.find("Action").unwrap());
+    assert_eq!(&text[f..f + 6], "Action");
+}
