@@ -58,3 +58,23 @@ fn query_block_starting_with_a_blank_line() {
     let f = q.to_file(q.text.find("Action").unwrap());
     assert_eq!(&text[f..f + 6], "Action");
 }
+
+/// Replays `fuzz/artifacts/load_rule/` (gitignored: crash inputs a local run saved) through
+/// the same checks, so a fix can be checked on the inputs that found the defect without
+/// rebuilding the instrumented target. Nothing to do where there are none (CI).
+#[test]
+fn local_load_rule_artifacts_pass() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/load_rule");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("no {}: nothing to replay", dir.display());
+        return;
+    };
+    for e in entries {
+        let path = e.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            check_load_rule(&data);
+        });
+        assert!(result.is_ok(), "{} still fails", path.display());
+    }
+}
