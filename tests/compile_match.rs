@@ -279,9 +279,10 @@ fn unsupported_constructs_need_allow_partial() {
     let (code, stdout, stderr) = run(&["compile", rule, "--color", "never"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.is_empty(), "no bundle is written");
-    assert!(stderr.contains("error[K0011]"), "{stderr}");
+    // K0011 is a warning at lint time; compile refuses the rule itself (B0001).
+    assert!(stderr.contains("error[B0001]"), "{stderr}");
     assert!(
-        stderr.contains("cannot run `externaldata` (it reads external storage, which is not available offline): rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` cannot be compiled"),
+        stderr.contains("rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` cannot be compiled: rulecat's KQL engine cannot run `externaldata` (it reads external storage, which is not available offline)"),
         "{stderr}"
     );
 

@@ -21,6 +21,11 @@ declare_code! {
     /// `--allow-partial` is given; then the bundle marks the rule as not executable and
     /// `rulecat match` reports it as not run: it is never silently weakened.
     ///
+    /// The default level is warning, not error: the rule is valid Sentinel content (real
+    /// catalogs use `_GetWatchlist` and `externaldata` widely) and runs in Sentinel. A
+    /// catalog whose every rule must run offline sets `engine-unsupported = "error"` in
+    /// `[lints]` of `rulecat.toml`, or lints with `--deny warnings`.
+    ///
     /// ## Example
     /// ```kql
     /// let iocs = externaldata (sha1: string) [@"https://example.com/iocs.csv"];
@@ -39,7 +44,7 @@ declare_code! {
     pub static CODE = {
         code: "K0011",
         name: "engine-unsupported",
-        level: Error,
+        level: Warning,
         summary: "a construct the KQL engine cannot run, so the rule cannot be compiled",
     }
 }
