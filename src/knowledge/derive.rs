@@ -46,28 +46,16 @@ struct LolNetwork {
 #[serde(deny_unknown_fields)]
 pub struct Corrections {
     pub source: Source,
+    /// Subjects removed from a tool LOLRMM lists (a bundled component's signer...).
     #[serde(default)]
-    pub unlink: Vec<Unlink>,
+    pub unlink: Vec<SubjectEdit>,
     #[serde(default)]
     pub alias: Vec<Alias>,
     #[serde(default)]
     pub add: Vec<Add>,
+    /// Subjects added to a tool LOLRMM lists.
     #[serde(default)]
-    pub link: Vec<Link>,
-}
-
-/// Subjects added to a tool LOLRMM lists, with why.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Link {
-    pub tool: String,
-    #[serde(default)]
-    pub domains: Vec<String>,
-    #[serde(default)]
-    pub signers: Vec<String>,
-    #[serde(default)]
-    pub companies: Vec<String>,
-    pub reason: String,
+    pub link: Vec<SubjectEdit>,
 }
 
 /// A tool LOLRMM does not list, with why it belongs here.
@@ -88,10 +76,10 @@ pub struct Add {
     pub reason: String,
 }
 
-/// Subjects removed from a tool, with why.
+/// Subjects removed from (`unlink`) or added to (`link`) a tool, with why.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Unlink {
+pub struct SubjectEdit {
     pub tool: String,
     #[serde(default)]
     pub domains: Vec<String>,
@@ -196,25 +184,11 @@ pub fn derive(tools_jsonl: &str, corrections: &str) -> Result<String, String> {
         }
     }
     for u in &corr.unlink {
-        let a = tools
-            .get_mut(&u.tool.to_lowercase())
-            .ok_or_else(|| format!("corrections: unlink: no tool `{}`", u.tool))?;
-        for (list, remove) in [
-            (&mut a.domains, &u.domains),
-            (&mut a.signers, &u.signers),
-            (&mut a.companies, &u.companies),
-        ] {
-            for r in remove {
-                let before = list.len();
-                list.retain(|s| s != r);
-                if list.len() == before {
-                    return Err(format!(
-                        "corrections: unlink: `{}` does not list `{r}`",
-                        u.tool
-                    ));
-                }
-            }
-        }
+        edit_subjects(&mut tools, u, "unlink", |list, r| {
+            let before = list.len();
+            list.retain(|s| s != r);
+            (list.len() != before).then_some(()).ok_or("does not list")
+        })?;
     }
     for add in &corr.add {
         let key = add.name.trim().to_lowercase();
@@ -239,24 +213,13 @@ pub fn derive(tools_jsonl: &str, corrections: &str) -> Result<String, String> {
         }
     }
     for l in &corr.link {
-        let a = tools
-            .get_mut(&l.tool.to_lowercase())
-            .ok_or_else(|| format!("corrections: link: no tool `{}`", l.tool))?;
-        for (list, add) in [
-            (&mut a.domains, &l.domains),
-            (&mut a.signers, &l.signers),
-            (&mut a.companies, &l.companies),
-        ] {
-            for x in add {
-                if list.contains(x) {
-                    return Err(format!(
-                        "corrections: link: `{}` already lists `{x}`",
-                        l.tool
-                    ));
-                }
-                push(list, x);
+        edit_subjects(&mut tools, l, "link", |list, x| {
+            if list.contains(x) {
+                return Err("already lists");
             }
-        }
+            push(list, x);
+            Ok(())
+        })?;
     }
     for al in &corr.alias {
         let a = tools
@@ -318,6 +281,30 @@ pub fn derive(tools_jsonl: &str, corrections: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// Applies one `link`/`unlink` correction to the named tool's domains, signers and
+/// companies; `apply` edits one list for one value, or says why the correction is stale.
+fn edit_subjects(
+    tools: &mut BTreeMap<String, Acc>,
+    e: &SubjectEdit,
+    what: &str,
+    apply: impl Fn(&mut Vec<String>, &String) -> Result<(), &'static str>,
+) -> Result<(), String> {
+    let a = tools
+        .get_mut(&e.tool.to_lowercase())
+        .ok_or_else(|| format!("corrections: {what}: no tool `{}`", e.tool))?;
+    for (list, values) in [
+        (&mut a.domains, &e.domains),
+        (&mut a.signers, &e.signers),
+        (&mut a.companies, &e.companies),
+    ] {
+        for v in values {
+            apply(list, v)
+                .map_err(|why| format!("corrections: {what}: `{}` {why} `{v}`", e.tool))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

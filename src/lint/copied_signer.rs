@@ -223,14 +223,10 @@ fn diagnose(
     }
     // A publisher that names the rule's tool is its vendor (white-label products such as
     // `ITSupport247 (ConnectWise)`), whatever the knowledge file lacks.
-    if owners.iter().any(|&t| {
-        let o = &k.tools[t];
-        rmm::mentions(&o.name, shown)
-            || o.signers
-                .iter()
-                .chain(&o.companies)
-                .any(|x| rmm::mentions(x, shown))
-    }) {
+    if owners
+        .iter()
+        .any(|&t| rmm::mentions(&k.tools[t].name, shown) || rmm::publisher_names(k, t, shown))
+    {
         return None;
     }
     // The rule it was probably copied from: a rule about an owner using the same value.

@@ -180,13 +180,7 @@ fn diagnose(
     // stays reported: the vendor signs more than remote-management tools.)
     if let (Some(title), Some(_)) = (shown, own)
         && !others.is_empty()
-        && others.iter().all(|&t| {
-            let tool = &k.tools[t];
-            tool.signers
-                .iter()
-                .chain(&tool.companies)
-                .any(|s| rmm::mentions(s, title))
-        })
+        && others.iter().all(|&t| rmm::publisher_names(k, t, title))
     {
         return None;
     }

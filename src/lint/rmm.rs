@@ -126,6 +126,16 @@ pub fn subject_owners<'k>(
 }
 
 /// Whether two tools share a signer or company, or a distinctive word of one (`GoTo` in
+/// Whether tool `t`'s signing subjects or file companies name `name` on term boundaries
+/// (`ConnectWise, LLC` names `ConnectWise`): the publisher of `t` is, or includes, `name`.
+pub fn publisher_names(k: &Knowledge, t: usize, name: &str) -> bool {
+    let tool = &k.tools[t];
+    tool.signers
+        .iter()
+        .chain(&tool.companies)
+        .any(|s| mentions(s, name))
+}
+
 /// `GoTo Technologies USA, LLC` and `GoTo, Inc.`): the same vendor.
 pub fn same_vendor(k: &Knowledge, a: usize, b: usize) -> bool {
     if a == b {
