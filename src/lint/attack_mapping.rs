@@ -2,7 +2,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 use crate::yaml::{Node, Value};
@@ -53,6 +53,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Rule,
     check_rule: Some(check),
     check_catalog: None,
 };

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::analyze::FindingKind;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
@@ -54,6 +54,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Connectors,
     check_rule: Some(check),
     check_catalog: None,
 };

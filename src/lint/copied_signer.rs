@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use super::rmm::{self, field_name, string_lit};
-use super::{CatalogCtx, Lint, RuleCtx};
+use super::{CatalogCtx, Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::knowledge::Knowledge;
@@ -62,6 +62,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: None,
     check_catalog: Some(check_catalog),
 };

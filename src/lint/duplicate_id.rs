@@ -1,5 +1,5 @@
 use super::duplicate_rule::{file_list, report_conflicts};
-use super::{CatalogCtx, Lint};
+use super::{CatalogCtx, Lint, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 
@@ -38,6 +38,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Rule,
     check_rule: None,
     check_catalog: Some(check),
 };

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::rmm::{self, field_name};
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 use crate::kql::Span;
@@ -45,6 +45,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: Some(check),
     check_catalog: None,
 };

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::{CatalogCtx, Lint};
+use super::{CatalogCtx, Lint, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
 
@@ -38,6 +38,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Rule,
     check_rule: None,
     check_catalog: Some(check),
 };

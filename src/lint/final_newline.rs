@@ -1,4 +1,4 @@
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 
@@ -31,6 +31,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Any,
     check_rule: Some(check),
     check_catalog: None,
 };

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::{CatalogCtx, Lint};
+use super::{CatalogCtx, Lint, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 
@@ -39,6 +39,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Rule,
     check_rule: None,
     check_catalog: Some(check),
 };

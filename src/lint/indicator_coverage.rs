@@ -1,5 +1,5 @@
 use super::rmm;
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::knowledge::domain_key;
@@ -45,6 +45,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: Some(check),
     check_catalog: None,
 };

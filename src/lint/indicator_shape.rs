@@ -1,5 +1,5 @@
 use super::rmm::{self, field_name, is_domain_field, string_lit};
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::kql::Span;
@@ -55,6 +55,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: Some(check),
     check_catalog: None,
 };

@@ -161,9 +161,27 @@ pub struct LintEnv<'a> {
 type RuleCheck = fn(&RuleCtx<'_>, &mut Vec<Diagnostic>);
 type CatalogCheck = fn(&CatalogCtx<'_>, &mut Vec<Diagnostic>);
 
-/// One lint: its code and its checks.
+/// Which rules a lint's per-rule check looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every file, bare `.kql` queries included (text and style lints).
+    Any,
+    /// Every rule file with metadata (YAML, JSON, ARM): not bare queries.
+    Rule,
+    /// Every file that carries a query, bare queries included.
+    Query,
+    /// Rule files with metadata that carry a query (the lint compares the two).
+    QueryRule,
+    /// Rule files that carry a query and declare `requiredDataConnectors` (hunting
+    /// queries may omit the key; functions, Defender XDR detections and templates never
+    /// have it).
+    Connectors,
+}
+
+/// One lint: its code, which rules it looks at and its checks.
 pub struct Lint {
     pub info: &'static CodeInfo,
+    pub scope: Scope,
     pub check_rule: Option<RuleCheck>,
     pub check_catalog: Option<CatalogCheck>,
 }
@@ -247,28 +265,18 @@ pub fn analyze_all(rules: &[LoadedRule], workspace: &crate::workspace::Workspace
         .collect()
 }
 
-/// Whether a per-rule lint applies to a file: a bare `.kql` file gets the query's lints
-/// (K, Q) and the file's style lints (F) only; a file without a query gets no query lint.
-pub fn applies(code: &CodeInfo, rule: &LoadedRule) -> bool {
-    let query_lint = code.code.starts_with('K')
-        || code.code.starts_with('Q')
-        || code.name == "connector-mismatch";
-    if query_lint && !rule.has_query {
-        return false;
+/// Whether a per-rule lint of the given [`Scope`] applies to a file.
+pub fn applies(scope: Scope, rule: &LoadedRule) -> bool {
+    let bare = rule.kind == crate::model::RuleKind::Query;
+    match scope {
+        Scope::Any => true,
+        Scope::Rule => !bare,
+        Scope::Query => rule.has_query,
+        Scope::QueryRule => rule.has_query && !bare,
+        Scope::Connectors => {
+            rule.has_query && !bare && rule.root.get("requiredDataConnectors").is_some()
+        }
     }
-    // Connectors are declared by rules that have the key (hunting queries may omit it;
-    // functions, detections exported from Defender XDR and templates never have it).
-    if code.name == "connector-mismatch" && rule.root.get("requiredDataConnectors").is_none() {
-        return false;
-    }
-    if rule.kind == crate::model::RuleKind::Query {
-        return (query_lint
-            && code.name != "title-filter-mismatch"
-            && code.name != "connector-mismatch")
-            || code.code.starts_with('F')
-            || code.name == "placeholder-text";
-    }
-    true
 }
 
 /// Runs every lint over the loaded rules.
@@ -306,7 +314,7 @@ pub fn run(
                     let mut d = Vec::new();
                     for lint in LINTS {
                         if let Some(check) = lint.check_rule
-                            && applies(lint.info, ctx.rule)
+                            && applies(lint.scope, ctx.rule)
                         {
                             check(ctx, &mut d);
                         }

@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::rmm::{self, TitleSubject, field_name, string_lit};
-use super::{CatalogCtx, Lint, RuleCtx};
+use super::{CatalogCtx, Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::knowledge::{self, Knowledge};
@@ -71,6 +71,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: None,
     check_catalog: Some(check_catalog),
 };

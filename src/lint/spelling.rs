@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use super::rmm;
 use rayon::prelude::*;
 
-use super::{CatalogCtx, Lint, RuleCtx};
+use super::{CatalogCtx, Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 
@@ -56,6 +56,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Rule,
     check_rule: None,
     check_catalog: Some(check_catalog),
 };

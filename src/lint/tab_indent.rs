@@ -1,6 +1,6 @@
 use std::ops::Range;
 
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 
@@ -44,6 +44,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Any,
     check_rule: Some(check),
     check_catalog: None,
 };

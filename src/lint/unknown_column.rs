@@ -1,4 +1,4 @@
-use super::{Lint, RuleCtx};
+use super::{Lint, RuleCtx, Scope};
 use crate::analyze::FindingKind;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
@@ -39,6 +39,7 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
+    scope: Scope::Query,
     check_rule: Some(check),
     check_catalog: None,
 };
