@@ -38,12 +38,34 @@ impl Tactic {
 pub struct Technique {
     /// `T1219` or `T1001.001`.
     pub id: String,
+    /// The ATT&CK name; empty for ICS techniques, whose names rulecat does not carry
+    /// (see [`Technique::label`]).
     pub name: String,
+    /// The ATT&CK matrix the technique comes from.
+    pub matrix: Matrix,
     /// Tactics the technique belongs to, in Sentinel spelling.
     pub tactics: Vec<String>,
 }
 
+/// The ATT&CK matrix a technique belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matrix {
+    /// ATT&CK Enterprise, with names and tactics from MITRE's data.
+    Enterprise,
+    /// ATT&CK for ICS, as Sentinel's template validation maps it to tactics.
+    Ics,
+}
+
 impl Technique {
+    /// The technique's name, or what it is when rulecat does not carry the name.
+    pub fn label(&self) -> &str {
+        match self.matrix {
+            Matrix::Ics if self.name.is_empty() => "an ATT&CK for ICS technique",
+            _ => &self.name,
+        }
+    }
+
     pub fn is_subtechnique(&self) -> bool {
         self.id.contains('.')
     }
@@ -86,9 +108,6 @@ struct RawIcsTechnique {
     id: String,
     tactics: Vec<String>,
 }
-
-/// The name given to ATT&CK for ICS techniques, whose names rulecat does not carry.
-pub const ICS_TECHNIQUE_NAME: &str = "an ATT&CK for ICS technique";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,12 +170,14 @@ impl Attack {
             .map(|t| Technique {
                 id: t.id,
                 name: t.name,
+                matrix: Matrix::Enterprise,
                 tactics: t.tactics,
             })
             .collect();
         techniques.extend(raw.ics_technique.into_iter().map(|t| Technique {
             id: t.id,
-            name: ICS_TECHNIQUE_NAME.to_string(),
+            name: String::new(),
+            matrix: Matrix::Ics,
             tactics: t.tactics,
         }));
         let technique_index = techniques
@@ -308,12 +329,12 @@ mod tests {
         let mut seen = HashSet::new();
         for t in a.techniques() {
             assert!(seen.insert(t.id.as_str()), "duplicate technique {}", t.id);
-            assert!(t.id.starts_with('T') && !t.name.is_empty());
+            assert!(t.id.starts_with('T') && !t.label().is_empty());
             assert!(!t.tactics.is_empty(), "{} has no tactic", t.id);
             for tac in &t.tactics {
                 let tactic = a.tactic_by_sentinel(tac).expect("known tactic");
                 // ICS techniques may sit under the ICS-only Sentinel tactics.
-                let ics = t.name == ICS_TECHNIQUE_NAME;
+                let ics = t.matrix == Matrix::Ics;
                 assert!(ics || tactic.is_enterprise(), "{}: {tac}", t.id);
             }
             if t.is_subtechnique() {
@@ -326,7 +347,7 @@ mod tests {
         }
         assert_eq!(
             a.techniques()
-                .filter(|t| t.name != ICS_TECHNIQUE_NAME)
+                .filter(|t| t.matrix == Matrix::Enterprise)
                 .count(),
             665
         );

@@ -163,7 +163,8 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             {
                 d = d.note(format!(
                     "`{}` ({}) exists, but has no sub-technique `{canonical}`",
-                    p.id, p.name
+                    p.id,
+                    p.label()
                 ));
             }
             out.push(d.note("Sentinel's template validation rejects a technique it cannot map to a tactic (ATT&CK for Mobile techniques included)").help("look the technique up on attack.mitre.org; deprecated and revoked techniques are not in ATT&CK v17"));
@@ -192,8 +193,12 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         }
         let belongs = tech.tactics.join(", ");
         let title = match attack.technique(tech.parent_id()) {
-            Some(p) if tech.is_subtechnique() => format!("{}: {}", p.name, tech.name),
-            _ => tech.name.clone(),
+            Some(p) if tech.is_subtechnique() => format!("{}: {}", p.label(), tech.label()),
+            _ => tech.label().to_string(),
+        };
+        let source = match tech.matrix {
+            crate::attack::Matrix::Enterprise => format!("in ATT&CK v{version}"),
+            crate::attack::Matrix::Ics => "in Sentinel's map of ATT&CK for ICS".to_string(),
         };
         let mut d = Diagnostic::new(
             &CODE,
@@ -207,10 +212,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             span,
             format!("not a technique of {}", listed.join(", ")),
         )
-        .note(format!(
-            "in ATT&CK v{version}, `{}` belongs to {belongs}",
-            tech.id
-        ));
+        .note(format!("{source}, `{}` belongs to {belongs}", tech.id));
         if let Some(e) = root.get("tactics") {
             d = d.secondary(file, e.key_span.clone(), "the rule's tactics");
         }
@@ -275,5 +277,26 @@ mod tests {
             d[0].notes,
             ["in ATT&CK v17, `T1003.002` belongs to CredentialAccess"]
         );
+    }
+
+    #[test]
+    fn ics_technique_outside_the_tactics_names_sentinels_map() {
+        let m = "tactics:\n- Collection\n- Persistence\nrelevantTechniques:\n- T0881\n- T0839\n";
+        let d = lint(&rule("", m, QUERY), "attack-mapping");
+        assert_eq!(
+            d.len(),
+            1,
+            "T0839 is under Persistence (and ImpairProcessControl)"
+        );
+        assert_eq!(
+            d[0].message,
+            "technique `T0881` (an ATT&CK for ICS technique) belongs to none of the rule's tactics"
+        );
+        assert_eq!(
+            d[0].notes,
+            ["in Sentinel's map of ATT&CK for ICS, `T0881` belongs to InhibitResponseFunction"]
+        );
+        let ok = "tactics:\n- Persistence\nrelevantTechniques:\n- T0839\n";
+        assert!(lint(&rule("", ok, QUERY), "attack-mapping").is_empty());
     }
 }
