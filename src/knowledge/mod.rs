@@ -18,6 +18,7 @@
 pub mod azure_services;
 pub mod derive;
 pub mod entities;
+pub mod misspellings;
 pub mod retired_tables;
 pub mod solution_parsers;
 
