@@ -464,6 +464,7 @@ fn complete(db: &mut Database, query: &str) {
         for c in &known.columns {
             if t.col(&c.name).is_none() {
                 let ty = engine::Ty::parse(c.ty.as_str()).unwrap_or(engine::Ty::String);
+                let t = std::rc::Rc::make_mut(t);
                 t.cols.push(engine::table::Col::new(c.name.as_str(), ty));
                 for r in &mut t.rows {
                     r.push(Value::Null);
@@ -490,7 +491,8 @@ fn complete(db: &mut Database, query: &str) {
                     )
                 })
                 .collect();
-            db.tables.insert(w.to_string(), Table::new(cols));
+            db.tables
+                .insert(w.to_string(), std::rc::Rc::new(Table::new(cols)));
         }
     }
 }
@@ -543,7 +545,7 @@ fn run_case(rule: &RuleQuery, tests_shown: &str, case: &Case) -> Result<Outcome,
         };
         check_table(name, &t, &rule.query.text)
             .map_err(|m| format!("{tests_shown}:{}: test `{}`: {m}", case.line, case.name))?;
-        db.tables.insert(name.clone(), t);
+        db.tables.insert(name.clone(), std::rc::Rc::new(t));
     }
     complete(&mut db, &rule.query.text);
     let mut out = Outcome {

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::format::display;
 use super::table::Table;
@@ -41,12 +42,19 @@ pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
         },
         ..Database::default()
     };
+    // Each table is read with only the columns the query can use (see `pushdown`).
+    let parsed = crate::kql::parse(&opts.text);
     for spec in &opts.tables {
         let (name, path) = spec
             .split_once('=')
             .ok_or_else(|| Error::new(format!("--table wants NAME=PATH, not `{spec}`")))?;
-        let t = super::input::read_table(name, &PathBuf::from(path))?;
-        db.tables.insert(name.to_string(), t);
+        let only = if parsed.errors.is_empty() {
+            super::pushdown::needed_columns(&parsed.query, &opts.text, name)
+        } else {
+            None
+        };
+        let t = super::input::read_table_columns(name, &PathBuf::from(path), only.as_ref())?;
+        db.tables.insert(name.to_string(), Rc::new(t));
     }
     let t = super::run(&opts.text, &db).map_err(|e| locate(e, &opts.text))?;
     write(&t, opts.format, out).map_err(|e| Error::new(format!("writing output: {e}")))

@@ -321,7 +321,7 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                 format!("`{}` is a scalar, not a table", i.name),
             )),
             None => match cx.db.tables.get(&i.name) {
-                Some(t) => Ok(Rc::new(t.clone())),
+                Some(t) => Ok(t.clone()),
                 None => Err(Error::at(i.span, format!("unknown table `{}`", i.name))),
             },
         },

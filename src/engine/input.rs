@@ -3,27 +3,434 @@
 //! and column; otherwise from the values (all integers → `long`, numbers → `real`,
 //! booleans → `bool`, ISO 8601 strings → `datetime`, strings → `string`, else
 //! `dynamic`).
+//!
+//! Speed: when the query reads only some columns of a table ([`super::pushdown`]), a JSON
+//! lines file is read through the matcher's byte scanner (`matcher::read::scan`, the
+//! serde_json reference behind it for any line it is not sure about), only those
+//! columns, in chunks of whole lines parsed in parallel (rayon) and put back together in
+//! file order, so the table is the same whatever the number of threads. Each value is
+//! typed once (datetimes parsed from the file's text, no intermediate string), and the
+//! strings of a column are shared (`Arc<str>`) while it has few distinct values.
+//! Without a column set every line goes through serde_json (also in parallel chunks).
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::table::{Col, Table, coerce};
 use super::value::{Json, Ty, Value};
 use super::{Error, Result};
+use crate::matcher::read::scan::{LineScanner, Span};
 
 /// Reads one table file.
 pub fn read_table(name: &str, path: &Path) -> Result<Table> {
-    let data = std::fs::read_to_string(path)
-        .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    read_table_columns(name, path, None)
+}
+
+/// Reads one table file, only the columns in `only` when given (a column the file does
+/// not have is not added).
+pub fn read_table_columns(
+    name: &str,
+    path: &Path,
+    only: Option<&BTreeSet<String>>,
+) -> Result<Table> {
+    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let Ok(data) = simdutf8::basic::from_utf8(&bytes) else {
+        // The message `read_to_string` gives.
+        let e = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        );
+        return Err(Error::new(format!("{}: {e}", path.display())));
+    };
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let (names, rows) = if is_csv {
-        read_csv(&data, path)?
+    if !is_csv && let Some(only) = only {
+        return read_jsonl_columns(name, data, path, only);
+    }
+    let (mut names, mut rows) = if is_csv {
+        read_csv(data, path)?
     } else {
-        read_jsonl(&data, path)?
+        read_jsonl(data, path)?
     };
+    if let Some(only) = only {
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&c| only.contains(&names[c]))
+            .collect();
+        names = keep
+            .iter()
+            .map(|&c| std::mem::take(&mut names[c]))
+            .collect();
+        rows = rows
+            .into_iter()
+            .map(|mut r| keep.iter().map(|&c| std::mem::take(&mut r[c])).collect())
+            .collect();
+    }
     Ok(typed(name, names, rows))
+}
+
+/// Splits `data` into about `n` pieces of whole lines: `(offset, text)`.
+fn chunks(data: &str, n: usize) -> Vec<(usize, &str)> {
+    let n = n.max(1);
+    let target = data.len() / n + 1;
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < data.len() {
+        let mut end = (start + target).min(data.len());
+        if end < data.len() {
+            end = match memchr::memchr(b'\n', &data.as_bytes()[end..]) {
+                Some(p) => end + p + 1,
+                None => data.len(),
+            };
+        }
+        out.push((start, &data[start..end]));
+        start = end;
+    }
+    out
+}
+
+/// How many chunks to cut a file of `len` bytes into.
+fn chunk_count(len: usize) -> usize {
+    if len < (1 << 20) {
+        1
+    } else {
+        (rayon::current_num_threads() * 8).min(len >> 16).max(1)
+    }
+}
+
+/// A bad line: the first in file order is reported, with its line number.
+struct BadLine {
+    /// Line index within the chunk (0-based).
+    line: usize,
+    message: String,
+}
+
+fn bad_line(data: &str, chunks: &[(usize, &str)], c: usize, bad: BadLine, path: &Path) -> Error {
+    let before = memchr::memchr_iter(b'\n', &data.as_bytes()[..chunks[c].0]).count();
+    Error::new(format!(
+        "{}:{}: {}",
+        path.display(),
+        before + bad.line + 1,
+        bad.message
+    ))
+}
+
+fn parse_object(
+    line: &str,
+    n: usize,
+) -> std::result::Result<serde_json::Map<String, Json>, BadLine> {
+    match serde_json::from_str::<Json>(line) {
+        Ok(Json::Object(m)) => Ok(m),
+        Ok(_) => Err(BadLine {
+            line: n,
+            message: "not a JSON object".into(),
+        }),
+        Err(e) => Err(BadLine {
+            line: n,
+            message: format!("not a JSON object: {e}"),
+        }),
+    }
+}
+
+/// One cell as read, before typing.
+enum Cell<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A JSON string without escapes, borrowed from the file.
+    Str(&'a str),
+    /// Anything else (escaped strings, other numbers, arrays, objects).
+    Json(Json),
+}
+
+impl Cell<'_> {
+    fn from_json(j: Json) -> Self {
+        match j {
+            Json::Null => Cell::Null,
+            Json::Bool(b) => Cell::Bool(b),
+            j => Cell::Json(j),
+        }
+    }
+
+    /// The type [`infer`] gives this value alone (`None` for null).
+    fn ty(&self) -> Option<Ty> {
+        Some(match self {
+            Cell::Null => return None,
+            Cell::Bool(_) => Ty::Bool,
+            Cell::Int(_) => Ty::Long,
+            Cell::Str(s) => str_ty(s),
+            Cell::Json(j) => return json_ty(j),
+        })
+    }
+}
+
+fn str_ty(s: &str) -> Ty {
+    if crate::time::parse(s).is_some() && s.len() >= 10 {
+        Ty::DateTime
+    } else {
+        Ty::String
+    }
+}
+
+fn json_ty(j: &Json) -> Option<Ty> {
+    Some(match j {
+        Json::Null => return None,
+        Json::Bool(_) => Ty::Bool,
+        Json::Number(n) if n.is_i64() => Ty::Long,
+        Json::Number(_) => Ty::Real,
+        Json::String(s) => str_ty(s),
+        _ => Ty::Dynamic,
+    })
+}
+
+/// The common type of two inferred types (associative, so chunks can be inferred apart).
+fn merge_ty(a: Option<Ty>, t: Option<Ty>) -> Option<Ty> {
+    let Some(t) = t else { return a };
+    Some(match a {
+        None => t,
+        Some(a) if a == t => a,
+        Some(Ty::Long) if t == Ty::Real => Ty::Real,
+        Some(Ty::Real) if t == Ty::Long => Ty::Real,
+        Some(Ty::DateTime) if t == Ty::String => Ty::String,
+        Some(Ty::String) if t == Ty::DateTime => Ty::String,
+        _ => Ty::Dynamic,
+    })
+}
+
+/// Strings of one column shared while the column has few distinct values.
+struct Interner<'a> {
+    map: foldhash::HashMap<&'a str, Arc<str>>,
+}
+
+const INTERN_MAX: usize = 4096;
+
+impl<'a> Interner<'a> {
+    fn new() -> Self {
+        Interner {
+            map: Default::default(),
+        }
+    }
+
+    fn get(&mut self, s: &'a str) -> Arc<str> {
+        if let Some(a) = self.map.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.map.len() < INTERN_MAX {
+            self.map.insert(s, a.clone());
+        }
+        a
+    }
+}
+
+/// A string cell as a value of column type `ty` (what `coerce(Value::str(s), ty)` gives,
+/// without building the string value first where the type is not `string`).
+fn str_value<'a>(s: &'a str, ty: Ty, strings: &mut Interner<'a>) -> Value {
+    match ty {
+        Ty::String => Value::Str(strings.get(s)),
+        Ty::DateTime => crate::time::parse(s)
+            .or_else(|| super::eval::us_datetime(s))
+            .map_or(Value::Null, Value::DateTime),
+        _ => coerce(Value::str(s), ty),
+    }
+}
+
+fn raw_value<'a>(raw: &'a Cell<'a>, ty: Ty, strings: &mut Interner<'a>) -> Value {
+    match raw {
+        Cell::Null => Value::Null,
+        Cell::Bool(b) => coerce(Value::Bool(*b), ty),
+        Cell::Int(i) => coerce(Value::Long(*i), ty),
+        Cell::Str(s) => str_value(s, ty, strings),
+        Cell::Json(Json::String(s)) => str_value(s, ty, strings),
+        Cell::Json(j) => coerce(Value::dynamic(j.clone()).undyn(), ty),
+    }
+}
+
+/// What one chunk of lines gives: its cells column by column, and where each column was
+/// first seen (row in the chunk, then place in the row).
+struct ChunkCells<'a> {
+    cols: Vec<Vec<Cell<'a>>>,
+    first: Vec<Option<(usize, usize)>>,
+    rows: usize,
+    types: Vec<Option<Ty>>,
+}
+
+fn scan_chunk<'a>(
+    text: &'a str,
+    names: &[String],
+    infer_cols: &[bool],
+) -> std::result::Result<ChunkCells<'a>, BadLine> {
+    let width = names.len();
+    let mut scanner = LineScanner::new(names);
+    let mut out = ChunkCells {
+        cols: (0..width).map(|_| Vec::new()).collect(),
+        first: vec![None; width],
+        rows: 0,
+        types: vec![None; width],
+    };
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row = out.rows;
+        out.rows += 1;
+        if let Some(spans) = scanner.scan(line) {
+            let mut fresh_literal = false;
+            for (k, span) in spans.iter().enumerate() {
+                let cell = match *span {
+                    Span::Missing => {
+                        out.cols[k].push(Cell::Null);
+                        continue;
+                    }
+                    Span::Null => Cell::Null,
+                    Span::True => Cell::Bool(true),
+                    Span::False => Cell::Bool(false),
+                    Span::Str(s, e) => Cell::Str(&line[s..e]),
+                    Span::Int(s, e) => match line[s..e].parse::<i64>() {
+                        Ok(i) => Cell::Int(i),
+                        Err(_) => {
+                            Cell::from_json(serde_json::from_str(&line[s..e]).unwrap_or(Json::Null))
+                        }
+                    },
+                    Span::Other(s, e) | Span::EscStr(s, e) => {
+                        match serde_json::from_str::<Json>(&line[s..e]) {
+                            Ok(j) => Cell::from_json(j),
+                            // The scanner checked the syntax; the reference decides.
+                            Err(_) => {
+                                let m = parse_object(line, n)?;
+                                Cell::from_json(m.get(&names[k]).cloned().unwrap_or(Json::Null))
+                            }
+                        }
+                    }
+                };
+                if out.first[k].is_none() {
+                    match *span {
+                        Span::Str(s, _)
+                        | Span::Int(s, _)
+                        | Span::Other(s, _)
+                        | Span::EscStr(s, _) => out.first[k] = Some((row, s)),
+                        _ => fresh_literal = true,
+                    }
+                }
+                out.cols[k].push(cell);
+            }
+            if fresh_literal {
+                // A column first seen with a literal value (no place kept): the places
+                // of this row's new columns from the reference's key order.
+                let m = parse_object(line, n)?;
+                for (p, key) in m.keys().enumerate() {
+                    if let Some(k) = names.iter().position(|x| x == key)
+                        && out.first[k].is_none_or(|(r, _)| r == row)
+                    {
+                        out.first[k] = Some((row, p));
+                    }
+                }
+            }
+        } else {
+            let m = parse_object(line, n)?;
+            for k in 0..width {
+                match m.iter().enumerate().find(|(_, (key, _))| **key == names[k]) {
+                    Some((p, (_, v))) => {
+                        if out.first[k].is_none() {
+                            out.first[k] = Some((row, p));
+                        }
+                        out.cols[k].push(Cell::from_json(v.clone()));
+                    }
+                    None => out.cols[k].push(Cell::Null),
+                }
+            }
+        }
+    }
+    for k in 0..width {
+        if infer_cols[k] {
+            out.types[k] = out.cols[k].iter().fold(None, |a, r| merge_ty(a, r.ty()));
+        }
+    }
+    Ok(out)
+}
+
+/// JSON lines, only the columns in `only`, through the scanner, in parallel chunks.
+fn read_jsonl_columns(
+    name: &str,
+    data: &str,
+    path: &Path,
+    only: &BTreeSet<String>,
+) -> Result<Table> {
+    let names: Vec<String> = only.iter().cloned().collect();
+    let known = crate::tables::builtin().table(name);
+    let declared: Vec<Option<Ty>> = names
+        .iter()
+        .map(|n| {
+            known
+                .and_then(|t| t.column(n))
+                .and_then(|col| Ty::parse(col.ty.as_str()))
+        })
+        .collect();
+    let infer_cols: Vec<bool> = declared.iter().map(Option::is_none).collect();
+    let pieces = chunks(data, chunk_count(data.len()));
+    let results: Vec<_> = pieces
+        .par_iter()
+        .map(|(_, text)| scan_chunk(text, &names, &infer_cols))
+        .collect();
+    let mut parts = Vec::with_capacity(results.len());
+    for (c, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(p) => parts.push(p),
+            Err(bad) => return Err(bad_line(data, &pieces, c, bad, path)),
+        }
+    }
+    // Columns in the order the file first shows them (as `objects_to_rows` orders keys);
+    // a column no row has is not a column.
+    let mut first: Vec<Option<(usize, usize, usize)>> = vec![None; names.len()];
+    for (c, p) in parts.iter().enumerate() {
+        for k in 0..names.len() {
+            if first[k].is_none()
+                && let Some((r, at)) = p.first[k]
+            {
+                first[k] = Some((c, r, at));
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..names.len()).filter(|&k| first[k].is_some()).collect();
+    order.sort_by_key(|&k| first[k]);
+    let cols: Vec<Col> = order
+        .iter()
+        .map(|&k| {
+            let ty = declared[k].unwrap_or_else(|| {
+                parts
+                    .iter()
+                    .fold(None, |a, p| merge_ty(a, p.types[k]))
+                    .unwrap_or(Ty::String)
+            });
+            Col::new(names[k].as_str(), ty)
+        })
+        .collect();
+    let tys: Vec<Ty> = cols.iter().map(|c| c.ty).collect();
+    let row_parts: Vec<Vec<Vec<Value>>> = parts
+        .par_iter()
+        .map(|p| {
+            let mut strings: Vec<Interner> = order.iter().map(|_| Interner::new()).collect();
+            (0..p.rows)
+                .map(|i| {
+                    order
+                        .iter()
+                        .zip(&tys)
+                        .zip(strings.iter_mut())
+                        .map(|((&k, &ty), s)| raw_value(&p.cols[k][i], ty, s))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(row_parts.iter().map(Vec::len).sum());
+    for part in row_parts {
+        rows.extend(part);
+    }
+    Ok(Table { cols, rows })
 }
 
 type Raw = (Vec<String>, Vec<Vec<Json>>);
@@ -57,26 +464,26 @@ fn objects_to_rows(objs: Vec<serde_json::Map<String, Json>>) -> Raw {
 }
 
 fn read_jsonl(data: &str, path: &Path) -> Result<Raw> {
+    let pieces = chunks(data, chunk_count(data.len()));
+    let results: Vec<_> = pieces
+        .par_iter()
+        .map(|(_, text)| {
+            let mut objs = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                objs.push(parse_object(line, n)?);
+            }
+            Ok(objs)
+        })
+        .collect();
     let mut objs = Vec::new();
-    for (n, line) in data.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    for (c, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(o) => objs.extend(o),
+            Err(bad) => return Err(bad_line(data, &pieces, c, bad, path)),
         }
-        let v: Json = serde_json::from_str(line).map_err(|e| {
-            Error::new(format!(
-                "{}:{}: not a JSON object: {e}",
-                path.display(),
-                n + 1
-            ))
-        })?;
-        let Json::Object(m) = v else {
-            return Err(Error::new(format!(
-                "{}:{}: not a JSON object",
-                path.display(),
-                n + 1
-            )));
-        };
-        objs.push(m);
     }
     Ok(objects_to_rows(objs))
 }
@@ -115,29 +522,10 @@ pub fn csv_value(s: &str) -> Json {
     }
 }
 
-fn infer(values: impl Iterator<Item = Json>) -> Ty {
-    let mut ty: Option<Ty> = None;
-    for v in values {
-        let t = match &v {
-            Json::Null => continue,
-            Json::Bool(_) => Ty::Bool,
-            Json::Number(n) if n.is_i64() => Ty::Long,
-            Json::Number(_) => Ty::Real,
-            Json::String(s) if crate::time::parse(s).is_some() && s.len() >= 10 => Ty::DateTime,
-            Json::String(_) => Ty::String,
-            _ => Ty::Dynamic,
-        };
-        ty = Some(match ty {
-            None => t,
-            Some(a) if a == t => a,
-            Some(Ty::Long) if t == Ty::Real => Ty::Real,
-            Some(Ty::Real) if t == Ty::Long => Ty::Real,
-            Some(Ty::DateTime) if t == Ty::String => Ty::String,
-            Some(Ty::String) if t == Ty::DateTime => Ty::String,
-            _ => Ty::Dynamic,
-        });
-    }
-    ty.unwrap_or(Ty::String)
+fn infer<'a>(values: impl Iterator<Item = &'a Json>) -> Ty {
+    values
+        .fold(None, |a, v| merge_ty(a, json_ty(v)))
+        .unwrap_or(Ty::String)
 }
 
 /// A table from column names and rows of JSON values: types from rulecat's table
@@ -151,7 +539,7 @@ pub fn typed(name: &str, names: Vec<String>, rows: Vec<Vec<Json>>) -> Table {
             let ty = known
                 .and_then(|t| t.column(n))
                 .and_then(|col| Ty::parse(col.ty.as_str()))
-                .unwrap_or_else(|| infer(rows.iter().map(|r| r[c].clone())));
+                .unwrap_or_else(|| infer(rows.iter().map(|r| &r[c])));
             Col::new(n.as_str(), ty)
         })
         .collect();

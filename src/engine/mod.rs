@@ -25,6 +25,7 @@ pub mod format;
 pub mod funcs;
 pub mod input;
 pub mod ops;
+pub mod pushdown;
 pub mod support;
 pub mod table;
 pub mod value;
@@ -34,6 +35,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 use crate::kql::Span;
 
@@ -85,7 +87,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// What a query runs against: the database's tables and the time `now()` returns.
 #[derive(Clone, Debug, Default)]
 pub struct Database {
-    pub tables: HashMap<String, Table>,
+    /// Shared, so that naming a table in a query does not copy it.
+    pub tables: HashMap<String, Rc<Table>>,
     /// `now()` in ticks (fixed for the whole query, as Kusto does).
     pub now: i64,
 }

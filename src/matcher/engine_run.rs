@@ -240,7 +240,8 @@ pub(super) fn run(
         .collect();
     for t in all {
         let r = raw.remove(t).unwrap_or_default();
-        db.tables.insert(t.to_string(), table(t, r));
+        db.tables
+            .insert(t.to_string(), std::rc::Rc::new(table(t, r)));
     }
     for r in rules {
         let scanned: u64 = r

@@ -15,7 +15,7 @@
 
 mod engine_run;
 pub mod ops;
-mod read;
+pub(crate) mod read;
 mod render;
 
 use std::cell::Cell;

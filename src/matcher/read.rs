@@ -15,7 +15,7 @@ mod csv;
 mod csv_split;
 mod jsonl;
 mod lines;
-mod scan;
+pub(crate) mod scan;
 #[cfg(test)]
 mod testrng;
 #[cfg(test)]

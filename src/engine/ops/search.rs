@@ -71,7 +71,7 @@ pub fn search(
         let mut names: Vec<&String> = cx.db.tables.keys().collect();
         names.sort();
         for n in names {
-            inputs.push((n.clone(), std::rc::Rc::new(cx.db.tables[n].clone())));
+            inputs.push((n.clone(), cx.db.tables[n].clone()));
         }
     } else {
         for e in tables {
@@ -84,7 +84,7 @@ pub fn search(
                     .collect();
                 names.sort();
                 for n in names {
-                    inputs.push((n.clone(), std::rc::Rc::new(cx.db.tables[n].clone())));
+                    inputs.push((n.clone(), cx.db.tables[n].clone()));
                 }
             } else {
                 let name = e.as_name().unwrap_or("").to_string();

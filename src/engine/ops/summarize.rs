@@ -65,8 +65,15 @@ fn lit_text(e: &Expr) -> String {
 
 struct ByCols {
     cols: Vec<Col>,
-    /// Per input row, the by values.
+    /// Per by column, its value in each input row.
     vals: Vec<Vec<Value>>,
+}
+
+impl ByCols {
+    /// The by values of input row `i` (none when `i` is past the end).
+    fn row(&self, i: usize) -> Vec<Value> {
+        self.vals.iter().filter_map(|c| c.get(i).cloned()).collect()
+    }
 }
 
 fn by_columns(t: &Table, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols> {
@@ -89,27 +96,37 @@ fn by_columns(t: &Table, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols> {
         cols.push(Col::new(name, ty));
         per_col.push(vals);
     }
-    let vals = (0..t.rows.len())
-        .map(|i| per_col.iter().map(|c| c[i].clone()).collect())
-        .collect();
-    Ok(ByCols { cols, vals })
+    Ok(ByCols {
+        cols,
+        vals: per_col,
+    })
 }
 
-/// Groups rows by key, in first-appearance order.
-fn group_rows(keys: &[Vec<Value>]) -> Vec<(usize, Vec<usize>)> {
-    let mut index: HashMap<Vec<Key>, usize> = HashMap::new();
-    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        let key: Vec<Key> = k.iter().map(Value::key).collect();
-        match index.get(&key) {
-            Some(&g) => groups[g].1.push(i),
-            None => {
-                index.insert(key, groups.len());
-                groups.push((i, vec![i]));
+/// Groups the rows of `byc` by key, in first-appearance order: (first row, rows).
+/// Keys are hashed with foldhash; one by column is hashed without a key vector.
+fn group_rows(byc: &ByCols, n: usize) -> Vec<(usize, Vec<usize>)> {
+    fn group<K: std::hash::Hash + Eq>(
+        n: usize,
+        key: impl Fn(usize) -> K,
+    ) -> Vec<(usize, Vec<usize>)> {
+        let mut index: foldhash::HashMap<K, usize> = HashMap::default();
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        for i in 0..n {
+            match index.entry(key(i)) {
+                std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].1.push(i),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(groups.len());
+                    groups.push((i, vec![i]));
+                }
             }
         }
+        groups
     }
-    groups
+    match byc.vals.as_slice() {
+        [] => group(n, |_| ()),
+        [c] => group(n, |i| c[i].key()),
+        cs => group(n, |i| cs.iter().map(|c| c[i].key()).collect::<Vec<Key>>()),
+    }
 }
 
 /// One output column of an aggregate: its name and how to compute it for a group.
@@ -134,7 +151,7 @@ enum ArgColSrc<'a> {
 
 pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx) -> Result<Table> {
     let byc = by_columns(t, by, cx)?;
-    let mut groups = group_rows(&byc.vals);
+    let mut groups = group_rows(&byc, t.rows.len());
     if by.is_empty() && groups.is_empty() {
         groups.push((usize::MAX, Vec::new()));
     }
@@ -228,7 +245,7 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
         let mut r: Vec<Value> = if *first == usize::MAX {
             Vec::new()
         } else {
-            byc.vals[*first].clone()
+            byc.row(*first)
         };
         let rep = rows.first().copied().unwrap_or(0);
         let gr = Row {
@@ -356,7 +373,7 @@ pub fn make_series(
         (r >= 0.0 && (r.floor() as usize) < nbins).then_some(r.floor() as usize)
     };
     let byc = by_columns(t, by, cx)?;
-    let groups = group_rows(&byc.vals);
+    let groups = group_rows(&byc, t.rows.len());
     let mut cols = byc.cols.clone();
     let mut counter = 0;
     for a in aggs_list {
@@ -396,7 +413,7 @@ pub fn make_series(
                 bins[b].push(i);
             }
         }
-        let mut r = byc.vals.get(*first).cloned().unwrap_or_default();
+        let mut r = byc.row(*first);
         for a in aggs_list {
             let default = match &a.default {
                 Some(d) => crate::engine::eval::eval_scalar(d, cx)?,

@@ -29,7 +29,7 @@ use super::CellValue;
 
 /// Where a needed value is, as byte offsets into the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Span {
+pub(crate) enum Span {
     Missing,
     Null,
     True,
@@ -120,6 +120,32 @@ impl KeyIndex {
             .iter()
             .find(|(k, _)| **k == *key)
             .map(|&(_, t)| t)
+    }
+}
+
+/// The scanner for the query engine's reader (`engine::input`): where the values of the
+/// named keys are in one line, under the same contract as [`scan_row`] (`None` = not
+/// sure: the caller parses the line with serde_json, the reference).
+pub(crate) struct LineScanner {
+    keys: KeyIndex,
+    spans: Vec<Span>,
+}
+
+impl LineScanner {
+    pub(crate) fn new(names: &[String]) -> LineScanner {
+        LineScanner {
+            keys: KeyIndex::new(names),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The span of each name's value (in the order of `names`), or `None` when not sure.
+    pub(crate) fn scan(&mut self, line: &str) -> Option<&[Span]> {
+        let width = self.keys.width;
+        self.spans.clear();
+        self.spans.resize(width + 2, Span::Missing);
+        scan(line.as_bytes(), &mut self.keys, &mut self.spans)?;
+        Some(&self.spans[..width])
     }
 }
 
