@@ -560,3 +560,96 @@ pub fn typed(name: &str, names: Vec<String>, rows: Vec<Vec<Json>>) -> Table {
         .collect();
     Table { cols, rows }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rulecat-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    fn dump(t: &Table) -> String {
+        format!("{:?}\n{:?}", t.cols, t.rows)
+    }
+
+    /// Rows that exercise the scanner and its fallbacks: a literal first, keys in another
+    /// order, escapes, floats, nested values, a missing key, nulls, a blank line.
+    fn sample(i: usize) -> String {
+        match i % 7 {
+            0 => format!(
+                r#"{{"Flag": true, "Name": "n{i}", "Time": "2025-11-01T00:00:{:02}Z", "N": {i}}}"#,
+                i % 60
+            ),
+            1 => {
+                format!(r#"{{"N": {i}, "Name": "esc\"aped {i}", "Time": "2025-11-02T10:00:00Z"}}"#)
+            }
+            2 => format!(r#"{{"Name": "n{i}", "N": 1.5, "Bag": {{"a": [1, 2]}}, "Flag": null}}"#),
+            3 => format!(r#"{{"Name": "n{i}", "N": 123456789012345678901, "Time": null}}"#),
+            4 => String::new(),
+            5 => format!(
+                r#"{{"Time": "2025-11-03T00:00:00Z", "Name": "\u00e9{i}", "N": -0, "Extra": "x"}}"#
+            ),
+            _ => format!(r#"{{"Name":"n{i}","N":{i},"Flag":false}}"#),
+        }
+    }
+
+    #[test]
+    fn scanner_path_reads_what_the_reference_reads() {
+        // Small (one chunk) and above 1 MiB (parallel chunks).
+        for rows in [40, 30_000] {
+            let text: String = (0..rows).map(|i| sample(i) + "\n").collect();
+            let p = write(&format!("t{rows}.jsonl"), &text);
+            let whole = read_table("T", &p).expect("reference");
+            let all: BTreeSet<String> = ["Flag", "Name", "Time", "N", "Bag", "Extra"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let fast = read_table_columns("T", &p, Some(&all)).expect("scanner");
+            assert_eq!(dump(&fast), dump(&whole), "{rows} rows");
+            assert_eq!(whole.rows.len(), (0..rows).filter(|i| i % 7 != 4).count());
+            // A subset keeps the file's column order and the same values.
+            let some: BTreeSet<String> = ["Time", "Flag", "Missing"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let part = read_table_columns("T", &p, Some(&some)).expect("subset");
+            assert_eq!(part.names(), vec!["Flag".to_string(), "Time".to_string()]);
+            let (f, t) = (
+                whole.col("Flag").expect("Flag"),
+                whole.col("Time").expect("Time"),
+            );
+            let expect: Vec<Vec<Value>> = whole
+                .rows
+                .iter()
+                .map(|r| vec![r[f].clone(), r[t].clone()])
+                .collect();
+            assert_eq!(format!("{:?}", part.rows), format!("{expect:?}"));
+        }
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_line_number_in_any_chunk() {
+        let mut text: String = (0..30_000).map(|i| sample(i) + "\n").collect();
+        text.push_str("{\"Name\": \"x\"\n");
+        let bad_line = 30_001;
+        let p = write("bad.jsonl", &text);
+        let only: BTreeSet<String> = ["Name".to_string()].into_iter().collect();
+        for r in [
+            read_table("T", &p),
+            read_table_columns("T", &p, Some(&only)),
+        ] {
+            let e = r.expect_err("bad line");
+            assert!(
+                e.message
+                    .contains(&format!(":{bad_line}: not a JSON object")),
+                "{}",
+                e.message
+            );
+        }
+    }
+}
