@@ -1457,6 +1457,10 @@ impl<'c> Analyzer<'c> {
             | Operator::TopHitters { .. }
             | Operator::SampleDistinct { .. }
             | Operator::Reduce { .. }
+            | Operator::MakeGraph { .. }
+            | Operator::GraphMatch { .. }
+            | Operator::GraphToTable { .. }
+            | Operator::GraphMarkComponents { .. }
             | Operator::Facet { .. }
             | Operator::Fork { .. }
             | Operator::Partition { .. }

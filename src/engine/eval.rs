@@ -336,6 +336,9 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
     {
         return aggs::compute(name, args, group, row.table, cx).map_err(|e| e.or_at(span));
     }
+    if let Some(r) = super::ops::graph::call(name, args, row, cx) {
+        return r.map_err(|e| e.or_at(span));
+    }
     if let Some(Binding::Func(f, env)) = cx.env.get(name) {
         let (f, env) = (f.clone(), env.clone());
         return match exec::call_function(&f, &env, args, Some(row), cx)? {

@@ -359,8 +359,16 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
         Expr::Pipeline(p) => {
             let mut t = tabular(&p.source, cx)?;
             let mut cx = cx.clone();
-            for op in &p.ops {
-                t = ops::apply(t, op, &mut cx)?;
+            let mut i = 0;
+            while i < p.ops.len() {
+                if let Operator::MakeGraph { .. } = &p.ops[i].op {
+                    let (g, used) = ops::graph::run(t, &p.ops[i..], &cx)?;
+                    t = g;
+                    i += used;
+                    continue;
+                }
+                t = ops::apply(t, &p.ops[i], &mut cx)?;
+                i += 1;
             }
             Ok(t)
         }

@@ -601,3 +601,88 @@ fn geo_line_lookup_joins_near_lines() {
         "p,x,y,n|q,0.5,0.001,"
     );
 }
+
+#[test]
+fn graph_operators() {
+    // a→b→c→a is a cycle; c→d leaves it.
+    let g = "datatable(s:string, d:string, w:long)['a','b',1, 'b','c',2, 'c','a',3, 'c','d',4] \
+             | make-graph s --> d with_node_id=name";
+    // Nodes in order of first appearance, source before target.
+    assert_eq!(q(&format!("{g} | graph-to-table nodes")), "name|a|b|c|d");
+    assert_eq!(
+        q(&format!(
+            "{g} | graph-to-table edges with_source_id=S | where w == 1 | project S, s"
+        )),
+        format!(
+            "S,s|{},a",
+            q("print hash('a')").trim_start_matches("print_0|")
+        )
+    );
+    // Paths of exactly two edges from a: a→b→c only.
+    assert_eq!(
+        q(&format!(
+            "{g} | graph-match (x)-[e*2..2]->(y) where x.name == 'a' \
+             project y = y.name, ws = map(e, w), via = map(inner_nodes(e), name)"
+        )),
+        "y,ws,via|c,[1,2],[\"b\"]"
+    );
+    // Back to a: unique edges allow a→b→c→a; every cycle (all) also allows it twice
+    // round; cycles=none forbids revisiting a.
+    let back = "(x)-[e*1..6]->(x) where x.name == 'a' project n = array_length(map(e, w))";
+    assert_eq!(q(&format!("{g} | graph-match {back}")), "n|3");
+    assert_eq!(q(&format!("{g} | graph-match cycles=all {back}")), "n|3|6");
+    assert_eq!(q(&format!("{g} | graph-match cycles=none {back}")), "n");
+    // Degrees, node ids, all/any, single-edge properties, edges against the arrow.
+    assert_eq!(
+        q(&format!(
+            "{g} | graph-match (x)<-[e]-(y) where x.name == 'c' \
+             project node_degree_in(x), o = node_degree_out(x), id = node_id(y), e.w"
+        )),
+        "node_degree_in,o,id,e_w|1,2,b,2"
+    );
+    assert_eq!(
+        q(&format!(
+            "{g} | graph-match (x)-[e*1..3]->(y) where y.name == 'd' and all(e, w > 1) \
+             and any(inner_nodes(e), node_degree_out() == 2) project x.name"
+        )),
+        "x_name|b"
+    );
+    // Shortest paths: a→c directly beats a→b→c.
+    let t = "datatable(s:string, d:string)['a','b', 'b','c', 'a','c'] | make-graph s --> d with_node_id=n";
+    assert_eq!(
+        q(&format!(
+            "{t} | graph-shortest-paths (x)-[e*1..3]->(y) where x.n == 'a' and y.n == 'c' \
+             project k = array_length(map(e, s))"
+        )),
+        "k|1"
+    );
+    // Components: weak joins a–b and c–d; strong splits a from b.
+    let c = "datatable(s:string, d:string)['a','b', 'c','d', 'd','c'] | make-graph s --> d with_node_id=n";
+    assert_eq!(
+        q(&format!(
+            "{c} | graph-mark-components | graph-to-table nodes"
+        )),
+        "n,ComponentId|a,0|b,0|c,1|d,1"
+    );
+    assert_eq!(
+        q(&format!(
+            "{c} | graph-mark-components kind=strong with_component_id=k | graph-to-table nodes"
+        )),
+        "n,k|a,0|b,1|c,2|d,2"
+    );
+    // Node tables: their rows first, then endpoints no table names (key column only).
+    assert_eq!(
+        q(
+            "let N = datatable(name:string, age:long)['b', 30, 'a', 20]; \
+           datatable(s:string, d:string)['a','c'] | make-graph s --> d with N on name \
+           | graph-to-table nodes"
+        ),
+        "name,age|b,30|a,20|c,"
+    );
+    assert!(err("datatable(s:string)['a'] | make-graph s --> x").contains("unknown column"));
+    assert!(
+        err("datatable(s:string, d:string)['a','b'] | make-graph s --> d with_node_id=n")
+            .contains("ends in a graph")
+    );
+    assert!(err("datatable(s:string)['a'] | graph-to-table nodes").contains("make-graph"));
+}

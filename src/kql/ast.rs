@@ -669,8 +669,70 @@ pub enum Operator {
         declare: Vec<Param>,
         steps: Vec<ScanStep>,
     },
+    /// `make-graph [kind=...] Src --> Dst [with T on Key, ...] [with_node_id = Name]`
+    /// (`--` for an undirected graph).
+    MakeGraph {
+        params: Vec<OpParam>,
+        source: Ident,
+        directed: bool,
+        target: Ident,
+        /// `with T on Key, ...`: node tables and their key columns.
+        nodes: Vec<(Expr, Ident)>,
+        /// `with_node_id = Name`: nodes made from the edges' endpoints, named so.
+        node_id: Option<Ident>,
+    },
+    /// `graph-match [cycles=...] Pattern, ... [where Pred] [project Cols]`, and
+    /// `graph-shortest-paths [output=...]` with the same clauses (`shortest`).
+    GraphMatch {
+        shortest: bool,
+        params: Vec<OpParam>,
+        patterns: Vec<GraphPattern>,
+        pred: Option<Expr>,
+        project: Vec<NamedExpr>,
+    },
+    /// `graph-to-table nodes [as N] [with_node_id=C] [, edges [as E] [with_source_id=C]
+    /// [with_target_id=C]]` (either part first).
+    GraphToTable { parts: Vec<GraphToTablePart> },
+    /// `graph-mark-components [kind=weak|strong] [with_component_id=Name]`
+    GraphMarkComponents { params: Vec<OpParam> },
     /// An operator that could not be parsed (an error was reported).
     Error,
+}
+
+/// One path of a `graph-match` pattern: `(a)-[e]->(b)<-[f*1..3]-(c)`: `nodes` has one
+/// more element than `edges`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GraphPattern {
+    pub nodes: Vec<Option<Ident>>,
+    pub edges: Vec<GraphEdge>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum EdgeDir {
+    /// `-[e]->`
+    Out,
+    /// `<-[e]-`
+    In,
+    /// `-[e]-`
+    Any,
+}
+
+/// One edge of a [`GraphPattern`]; `hops` is `*min..max` (absent: exactly one edge).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GraphEdge {
+    pub name: Option<Ident>,
+    pub dir: EdgeDir,
+    pub hops: Option<(u32, u32)>,
+    pub span: Span,
+}
+
+/// `nodes`/`edges` with its `as` name and `with_*` parameters, in `graph-to-table`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GraphToTablePart {
+    pub edges: bool,
+    pub alias: Option<Ident>,
+    pub params: Vec<OpParam>,
 }
 
 /// One `step` of `scan`.

@@ -857,7 +857,7 @@ fn errors_point_at_the_right_place() {
     let e = one_err(q);
     assert!(e.message.contains("`;` after the step"), "{}", e.message);
 
-    let q = "T | make-graph a --> b with T on x";
+    let q = "T | graph-merge G2";
     let e = one_err(q);
     assert!(e.message.contains("not supported"));
 
@@ -1294,4 +1294,74 @@ fn real_content_forms() {
         }
         other => panic!("expected render, got {other:?}"),
     }
+}
+
+#[test]
+fn graph_operators() {
+    let q = "E | make-graph a --> b with N on name, M on id | graph-match cycles=none \
+             (x)-[e*1..3]->(y)<--(z), (y)-[f]-() where x.n == 1 project x.n, c = f.k \
+             | graph-to-table nodes as N with_node_id=Id, edges as X with_source_id=S";
+    let parsed = ok(q);
+    let ops = &pipeline(&parsed).ops;
+    match &ops[0].op {
+        Operator::MakeGraph {
+            source,
+            directed,
+            target,
+            nodes,
+            node_id,
+            ..
+        } => {
+            assert_eq!((source.name.as_str(), target.name.as_str()), ("a", "b"));
+            assert!(*directed);
+            assert_eq!(nodes.len(), 2);
+            assert!(node_id.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    match &ops[1].op {
+        Operator::GraphMatch {
+            shortest,
+            params,
+            patterns,
+            pred,
+            project,
+        } => {
+            assert!(!shortest);
+            assert_eq!(params[0].name.name, "cycles");
+            assert_eq!(patterns.len(), 2);
+            let p = &patterns[0];
+            assert_eq!(p.nodes.len(), 3);
+            assert_eq!(p.edges[0].dir, EdgeDir::Out);
+            assert_eq!(p.edges[0].hops, Some((1, 3)));
+            assert_eq!(p.edges[1].dir, EdgeDir::In);
+            assert!(p.edges[1].name.is_none());
+            assert_eq!(patterns[1].edges[0].dir, EdgeDir::Any);
+            assert_eq!(patterns[1].nodes[1], None);
+            assert!(pred.is_some());
+            assert_eq!(project.len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &ops[2].op {
+        Operator::GraphToTable { parts } => {
+            assert_eq!(parts.len(), 2);
+            assert!(!parts[0].edges && parts[1].edges);
+            assert_eq!(parts[0].alias.as_ref().map(|a| a.name.as_str()), Some("N"));
+            assert_eq!(parts[1].params[0].name.name, "with_source_id");
+        }
+        other => panic!("{other:?}"),
+    }
+    let parsed = ok("E | make-graph a -- b with_node_id=n | graph-mark-components kind=weak");
+    assert!(matches!(
+        pipeline(&parsed).ops[0].op,
+        Operator::MakeGraph {
+            directed: false,
+            ..
+        }
+    ));
+    one_err("E | make-graph a -> b");
+    one_err("G | graph-match (a)<-[e]->(b)");
+    one_err("G | graph-match (a)-[e*3..1]->(b)");
+    one_err("G | graph-to-table nodes, nodes");
 }

@@ -372,6 +372,30 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
                 }
             }
         }
+        Operator::MakeGraph { params, nodes, .. } => {
+            walk_op_params(v, params);
+            for (t, _) in nodes {
+                walk_expr(v, t);
+            }
+        }
+        Operator::GraphMatch {
+            params,
+            pred,
+            project,
+            ..
+        } => {
+            walk_op_params(v, params);
+            if let Some(p) = pred {
+                walk_expr(v, p);
+            }
+            walk_named(v, project);
+        }
+        Operator::GraphToTable { parts } => {
+            for p in parts {
+                walk_op_params(v, &p.params);
+            }
+        }
+        Operator::GraphMarkComponents { params } => walk_op_params(v, params),
         Operator::Reduce { params, by, with } => {
             walk_op_params(v, params);
             walk_expr(v, by);

@@ -2,6 +2,7 @@
 
 mod basic;
 mod expand;
+pub mod graph;
 mod join;
 mod parse;
 mod plugins;
@@ -119,6 +120,15 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
             declare,
             steps,
         } => scan::scan(&input, params, declare, steps, cx),
+        Operator::GraphMatch { .. }
+        | Operator::GraphToTable { .. }
+        | Operator::GraphMarkComponents { .. } => Err(Error::new(format!(
+            "`{}` needs a graph: put `make-graph` before it",
+            op.name
+        ))),
+        Operator::MakeGraph { .. } => {
+            graph::run(input, std::slice::from_ref(op), cx).map(|(t, _)| (*t).clone())
+        }
         _ => Err(Error::new(format!(
             "the `{}` operator is not supported yet",
             op.name

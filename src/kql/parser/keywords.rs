@@ -52,16 +52,16 @@ pub(super) const KNOWN_OPS: &[&str] = &[
     "print",
     "range",
     "scan",
+    "make-graph",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "graph-mark-components",
 ];
 
 /// Operators Kusto has that this parser does not implement.
 pub(super) const UNSUPPORTED_OPS: &[&str] = &[
-    "make-graph",
-    "graph-match",
     "graph-merge",
-    "graph-to-table",
-    "graph-shortest-paths",
-    "graph-mark-components",
     "macro-expand",
     "project-smart",
     "execute-and-cache",

@@ -11,11 +11,12 @@
 //!
 //! The grammar is split by construct family (as rust-analyzer's is):
 //! `statements` (`let`, `set`, `declare`), `pipeline` (`source | op`),
-//! `operators` (each tabular operator), `join_union`, `expressions`,
+//! `operators` (each tabular operator), `graph` (the graph operators), `join_union`, `expressions`,
 //! `literals_types`, and the word lists in `keywords`. This file holds the
 //! entry point, the token stream, error reporting and recovery.
 
 mod expressions;
+mod graph;
 mod join_union;
 mod keywords;
 mod literals_types;

@@ -432,6 +432,13 @@ impl<'a> Parser<'a> {
                 Operator::Partition { params, by, sub }
             }
             "scan" => self.scan_op()?,
+            "make-graph" => self.make_graph()?,
+            "graph-match" => self.graph_match(false)?,
+            "graph-shortest-paths" => self.graph_match(true)?,
+            "graph-to-table" => self.graph_to_table()?,
+            "graph-mark-components" => Operator::GraphMarkComponents {
+                params: self.op_params(&["kind", "with_component_id"])?,
+            },
             "consume" => Operator::Consume {
                 params: self.op_params(&["decodeblocks"])?,
             },

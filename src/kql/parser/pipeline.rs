@@ -122,6 +122,8 @@ impl<'a> Parser<'a> {
         let kw = self.tok();
         let mut end = kw.span.end;
         let mut ntoks = 1;
+        // The longest complete name seen (a prefix alone is no name).
+        let mut found = (end, ntoks);
         loop {
             let (m, w) = (self.nth(ntoks), self.nth(ntoks + 1));
             if m.kind == K::Minus
@@ -133,11 +135,24 @@ impl<'a> Parser<'a> {
                 if KNOWN_OPS.contains(&cand) || UNSUPPORTED_OPS.contains(&cand) {
                     end = w.span.end;
                     ntoks += 2;
+                    found = (end, ntoks);
+                    continue;
+                }
+                // A prefix of a longer name (`graph-to` of `graph-to-table`).
+                let prefix = |o: &&str| {
+                    o.len() > cand.len() + 1
+                        && o.starts_with(cand)
+                        && o.as_bytes()[cand.len()] == b'-'
+                };
+                if KNOWN_OPS.iter().any(prefix) || UNSUPPORTED_OPS.iter().any(prefix) {
+                    end = w.span.end;
+                    ntoks += 2;
                     continue;
                 }
             }
             break;
         }
+        let (end, ntoks) = found;
         (Span::new(kw.span.start, end), ntoks)
     }
 
