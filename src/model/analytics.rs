@@ -6,12 +6,10 @@
 //! the cross-field rules (period ≥ frequency, 5 minutes to 14 days, entity identifiers,
 //! techniques' tactics) are checked in [`crate::contract`].
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{DataConnector, EntityMapping, Metadata, OneOrMany, RuleSeverity, Tag};
+use super::common::{DataConnector, Metadata, OneOrMany, QueryRuleKeys, RuleSeverity, Tag};
 
 /// A scheduled analytics rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -90,27 +88,11 @@ pub struct AnalyticsHeader {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsCommon {
-    /// MITRE ATT&CK tactics, Sentinel spelling (e.g. `CommandAndControl`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tactics: Option<OneOrMany<String>>,
-    /// MITRE ATT&CK technique ids (`T1219`); each technique's tactics must be in `tactics`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relevant_techniques: Option<OneOrMany<String>>,
+    #[serde(flatten)]
+    pub shared: QueryRuleKeys,
     /// Sub-technique ids (`T1059.001`), as Defender XDR exports write them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_techniques: Option<OneOrMany<String>>,
-    /// Entities the query's output columns map to (1 to 10 mappings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 10))]
-    pub entity_mappings: Option<Vec<EntityMapping>>,
-    /// Output columns surfaced as custom details: at most 20; keys of at most 20
-    /// characters starting with a letter; values are column names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20))]
-    pub custom_details: Option<BTreeMap<String, String>>,
-    /// Alert name, description, tactics and severity taken from the query's columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_details_override: Option<AlertDetailsOverride>,
     /// One alert for all results, or one per result row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_grouping_settings: Option<EventGroupingSettings>,
@@ -124,15 +106,6 @@ pub struct AnalyticsCommon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"), length(max = 20))]
     pub version: Option<String>,
-    /// Lifecycle status, e.g. `Available`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Free-form tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// Solution metadata used by Content Hub.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -149,39 +122,6 @@ pub enum TriggerOperator {
     LessThan,
     Equal,
     NotEqual,
-}
-
-/// `alertDetailsOverride`: `{{Column}}` placeholders (at most 3 per format) name columns
-/// of the query's result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AlertDetailsOverride {
-    /// Alert name template (1 to 256 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 256))]
-    pub alert_display_name_format: Option<String>,
-    /// Alert description template (1 to 5,000 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 5000))]
-    pub alert_description_format: Option<String>,
-    /// A result column holding the alert's tactics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_tactics_column_name: Option<String>,
-    /// A result column holding the alert's severity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_severity_column_name: Option<String>,
-    /// Further alert properties taken from result columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_dynamic_properties: Option<Vec<AlertDynamicProperty>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AlertDynamicProperty {
-    /// e.g. `AlertLink`, `ProviderName`, `ProductName`, `RemediationSteps`.
-    pub alert_property: String,
-    /// The result column.
-    pub value: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,4 +1,7 @@
-//! Types shared by several rule kinds: data connectors, entity mappings, tags, metadata.
+//! Types shared by several rule kinds: data connectors, entity mappings, tags, metadata,
+//! and the keys hunting queries and query-based analytics rules share.
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -112,4 +115,75 @@ pub struct FieldMapping {
     pub identifier: String,
     /// Output column of the query.
     pub column_name: String,
+}
+
+/// The optional keys that hunting queries and query-based analytics rules share: the
+/// ATT&CK mapping, entities, custom details, alert overrides and content lifecycle.
+/// Flattened into [`super::hunting::HuntingQuery`] and
+/// [`super::analytics::AnalyticsCommon`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryRuleKeys {
+    /// MITRE ATT&CK tactics, Sentinel spelling (e.g. `CommandAndControl`). A single string
+    /// or a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tactics: Option<OneOrMany<String>>,
+    /// MITRE ATT&CK technique ids (`T1219`, `T1059.001`); each technique's tactics must be
+    /// in `tactics`. A single string or a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant_techniques: Option<OneOrMany<String>>,
+    /// Entities the query's output columns map to (1 to 10 mappings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 10))]
+    pub entity_mappings: Option<Vec<EntityMapping>>,
+    /// Output columns surfaced as custom details: at most 20; keys of at most 20
+    /// characters starting with a letter; values are column names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
+    pub custom_details: Option<BTreeMap<String, String>>,
+    /// Alert name, description, tactics and severity taken from the query's columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_details_override: Option<AlertDetailsOverride>,
+    /// Lifecycle status, e.g. `Available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Free-form tags: strings, or objects such as `{Id: ..., Version: ...}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    /// Solution metadata used by Content Hub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// `alertDetailsOverride`: `{{Column}}` placeholders (at most 3 per format) name columns
+/// of the query's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertDetailsOverride {
+    /// Alert name template (1 to 256 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub alert_display_name_format: Option<String>,
+    /// Alert description template (1 to 5,000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 5000))]
+    pub alert_description_format: Option<String>,
+    /// A result column holding the alert's tactics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_tactics_column_name: Option<String>,
+    /// A result column holding the alert's severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_severity_column_name: Option<String>,
+    /// Further alert properties taken from result columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_dynamic_properties: Option<Vec<AlertDynamicProperty>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertDynamicProperty {
+    /// e.g. `AlertLink`, `ProviderName`, `ProductName`, `RemediationSteps`.
+    pub alert_property: String,
+    /// The result column.
+    pub value: String,
 }

@@ -4,13 +4,10 @@
 //! including `tactics` and `relevantTechniques`; the keys listed here are the ones upstream
 //! hunting files use.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::analytics::AlertDetailsOverride;
-use super::common::{DataConnector, EntityMapping, Metadata, OneOrMany, RuleSeverity, Tag};
+use super::common::{DataConnector, QueryRuleKeys, RuleSeverity};
 
 /// A hunting query (one YAML file).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -41,23 +38,8 @@ pub struct HuntingQuery {
     /// Data connectors, and the tables (data types) the query reads from each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_data_connectors: Option<Vec<DataConnector>>,
-    /// MITRE ATT&CK tactics, Sentinel spelling (e.g. `CommandAndControl`). A single string or a list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tactics: Option<OneOrMany<String>>,
-    /// MITRE ATT&CK technique ids (e.g. `T1219`, `T1059.001`). A single string or a list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relevant_techniques: Option<OneOrMany<String>>,
-    /// Entities the query's output columns map to (at most 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 10))]
-    pub entity_mappings: Option<Vec<EntityMapping>>,
-    /// Output columns surfaced as custom details (at most 20).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20))]
-    pub custom_details: Option<BTreeMap<String, String>>,
-    /// Alert name and description templates (copied from analytics rules).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_details_override: Option<AlertDetailsOverride>,
+    #[serde(flatten)]
+    pub shared: QueryRuleKeys,
     /// Content version, `MAJOR.MINOR.PATCH`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
@@ -73,15 +55,6 @@ pub struct HuntingQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+[mhd]|([0-9]+\.)?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)$"))]
     pub query_period: Option<String>,
-    /// Lifecycle status, e.g. `Available`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Free-form tags: strings, or objects such as `{Id: ..., Version: ...}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// Solution metadata used by Content Hub.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
     /// When the query was first published (free text).
     #[serde(
         default,
