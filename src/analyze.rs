@@ -1457,6 +1457,7 @@ impl<'c> Analyzer<'c> {
             | Operator::TopHitters { .. }
             | Operator::SampleDistinct { .. }
             | Operator::Reduce { .. }
+            | Operator::ProjectByNames { .. }
             | Operator::MakeGraph { .. }
             | Operator::GraphMatch { .. }
             | Operator::GraphToTable { .. }

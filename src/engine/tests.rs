@@ -686,3 +686,44 @@ fn graph_operators() {
     );
     assert!(err("datatable(s:string)['a'] | graph-to-table nodes").contains("make-graph"));
 }
+
+#[test]
+fn top_nested_levels_and_others() {
+    // Sums by g: a = 6, b = 10, c = 4.
+    let t = "datatable(g:string, s:string, v:long)['a','x',1, 'a','y',5, 'b','x',10, 'c','x',2, 'c','z',2]";
+    assert_eq!(
+        q(&format!(
+            "{t} | top-nested 2 of g with others = 'rest' by sum(v)"
+        )),
+        "g,sum_v|b,10|a,6|rest,4"
+    );
+    assert_eq!(
+        q(&format!(
+            "{t} | top-nested 2 of g by sum(v), top-nested 1 of s by m = max(v)"
+        )),
+        "g,sum_v,s,m|b,10,x,10|a,6,y,5"
+    );
+    assert_eq!(
+        q(&format!("{t} | top-nested 1 of g by sum(v) asc")),
+        "g,sum_v|c,4"
+    );
+    // Without N every group stays, in rank order (ties in order of appearance).
+    assert_eq!(
+        q(&format!(
+            "{t} | where g == 'c' | top-nested of s by count()"
+        )),
+        "s,count_|x,1|z,1"
+    );
+}
+
+#[test]
+fn project_by_names_orders_and_ignores_unknown() {
+    let t = "datatable(Name:string, Age:int, City:string, Country:string)['P', 39, 'NY', 'US']";
+    assert_eq!(
+        q(&format!(
+            "{t} | project-by-names 'C*', 'Name', dynamic(['Age', 'Nope', 'City'])"
+        )),
+        "City,Country,Name,Age|NY,US,P,39"
+    );
+    assert_eq!(q(&format!("{t} | project-by-names 'Nope'")), "|");
+}

@@ -669,6 +669,9 @@ pub enum Operator {
         declare: Vec<Param>,
         steps: Vec<ScanStep>,
     },
+    /// `project-by-names Spec, ...`: column names, name patterns (`"C*"`) or dynamic
+    /// arrays of names, as strings or expressions (`column_names_of(T)`).
+    ProjectByNames { cols: Vec<Expr> },
     /// `make-graph [kind=...] Src --> Dst [with T on Key, ...] [with_node_id = Name]`
     /// (`--` for an undirected graph).
     MakeGraph {

@@ -1365,3 +1365,12 @@ fn graph_operators() {
     one_err("G | graph-match (a)-[e*3..1]->(b)");
     one_err("G | graph-to-table nodes, nodes");
 }
+
+#[test]
+fn project_by_names() {
+    match first_op("T | project-by-names 'a', dynamic(['b']), column_names_of(U)") {
+        Operator::ProjectByNames { cols } => assert_eq!(cols.len(), 3),
+        other => panic!("{other:?}"),
+    }
+    one_err("T | project-by-names");
+}

@@ -372,6 +372,11 @@ pub fn walk_op<'a, V: Visitor<'a> + ?Sized>(v: &mut V, op: &'a PipeOp) {
                 }
             }
         }
+        Operator::ProjectByNames { cols } => {
+            for c in cols {
+                walk_expr(v, c);
+            }
+        }
         Operator::MakeGraph { params, nodes, .. } => {
             walk_op_params(v, params);
             for (t, _) in nodes {

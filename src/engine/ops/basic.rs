@@ -7,7 +7,7 @@ use super::{expr_name, wildcard_match};
 use crate::engine::eval::{Row, eval, eval_scalar, truth};
 use crate::engine::exec::Ctx;
 use crate::engine::table::{Col, Table, column_type, fresh_name};
-use crate::engine::value::{Ty, Value};
+use crate::engine::value::{Json, Ty, Value};
 use crate::engine::{Error, Result, arith};
 use crate::kql::ast::*;
 
@@ -156,6 +156,41 @@ pub fn project(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
         set_column(&mut out, &name, vals, ty);
     }
     Ok(out)
+}
+
+/// `project-by-names`: every name, pattern (`*` wildcards) or array of names, in the
+/// order given; names no column has are ignored, a column named twice appears once.
+pub fn project_by_names(t: &Table, specs: &[Expr], cx: &Ctx) -> Result<Table> {
+    let mut names: Vec<String> = Vec::new();
+    for e in specs {
+        match eval_scalar(e, cx)? {
+            Value::Dyn(j) => match &*j {
+                Json::Array(a) => {
+                    names.extend(a.iter().filter_map(|x| x.as_str().map(str::to_string)))
+                }
+                Json::String(s) => names.push(s.clone()),
+                _ => {}
+            },
+            Value::Null => {}
+            v => names.push(v.to_kusto_string()),
+        }
+    }
+    let mut idx: Vec<usize> = Vec::new();
+    for n in &names {
+        for (c, col) in t.cols.iter().enumerate() {
+            if wildcard_match(n, &col.name) && !idx.contains(&c) {
+                idx.push(c);
+            }
+        }
+    }
+    Ok(Table {
+        cols: idx.iter().map(|&c| t.cols[c].clone()).collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| idx.iter().map(|&c| r[c].clone()).collect())
+            .collect(),
+    })
 }
 
 pub fn project_away(t: &Table, pats: &[NamePattern], keep: bool) -> Result<Table> {

@@ -10,6 +10,7 @@ mod scan;
 mod search;
 mod sort;
 mod summarize;
+mod top_nested;
 mod union;
 
 use std::rc::Rc;
@@ -32,6 +33,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         Operator::ProjectKeep { cols } => basic::project_away(&input, cols, true),
         Operator::ProjectRename { renames } => basic::project_rename(&input, renames),
         Operator::ProjectReorder { cols } => basic::project_reorder(&input, cols),
+        Operator::ProjectByNames { cols } => basic::project_by_names(&input, cols, cx),
         Operator::Extend { cols } | Operator::Serialize { cols } => basic::extend(&input, cols, cx),
         Operator::Take { count } | Operator::Sample { count } => basic::take(&input, count, cx),
         Operator::Count { name } => Ok(basic::count(&input, name.as_ref())),
@@ -45,6 +47,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
             sort::sort(&input, std::slice::from_ref(by), Some(n), cx)
         }
         Operator::Summarize { aggs, by, .. } => summarize::summarize(&input, aggs, by, cx),
+        Operator::TopNested { clauses } => top_nested::top_nested(&input, clauses, cx),
         Operator::MakeSeries {
             params,
             aggs,
@@ -142,8 +145,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
 /// `engine-unsupported` lint reports the others.
 pub fn supported(op: &Operator, name: &str) -> bool {
     match op {
-        Operator::TopNested { .. }
-        | Operator::TopHitters { .. }
+        Operator::TopHitters { .. }
         | Operator::SampleDistinct { .. }
         | Operator::Find { .. }
         | Operator::Reduce { .. }

@@ -12,6 +12,7 @@ pub(super) const KNOWN_OPS: &[&str] = &[
     "project-keep",
     "project-rename",
     "project-reorder",
+    "project-by-names",
     "extend",
     "summarize",
     "distinct",

@@ -39,6 +39,13 @@ impl<'a> Parser<'a> {
                     Vec::new()
                 },
             },
+            "project-by-names" => {
+                let mut cols = vec![self.expr_required("a column name after `project-by-names`")?];
+                while self.eat(K::Comma).is_some() {
+                    cols.push(self.expr_required("a column name after `,`")?);
+                }
+                Operator::ProjectByNames { cols }
+            }
             "extend" => Operator::Extend {
                 cols: self.named_list("a column after `extend`")?,
             },
