@@ -50,7 +50,7 @@ enum Command {
     /// Run a bundle over telemetry (JSON lines or CSV exports of Defender tables).
     #[command(
         name = "match",
-        after_help = "Examples:\n  rulecat match --bundle bundle.json telemetry/\n  rulecat match --bundle bundle.json --now 2026-11-27T00:00:00Z DeviceNetworkEvents.jsonl\n  rulecat match --bundle bundle.json --table DeviceFileCertificateInfo --format jsonl export.csv"
+        after_help = "Examples:\n  rulecat match --bundle bundle.json telemetry/\n  rulecat match --bundle bundle.json --now 2026-11-27T00:00:00Z DeviceNetworkEvents.jsonl\n  rulecat match --bundle bundle.json --table DeviceFileCertificateInfo --format jsonl export.csv\n  rulecat match --bundle bundle.json SigninLogs.jsonl VIPUsers.csv   # _GetWatchlist('VIPUsers') reads VIPUsers.csv"
     )]
     Match(MatchArgs),
     /// Which remote-management tools of the knowledge file the catalog detects, by which
@@ -66,12 +66,12 @@ enum Command {
     Explain(ExplainArgs),
     /// Run one KQL query over tables given as JSON lines or CSV files.
     #[command(
-        after_help = "Examples:\n  rulecat query q.kql --table DeviceEvents=events.jsonl\n  echo 'print x = 1' | rulecat query -\n  rulecat query q.kql --table T=t.csv --now 2026-11-27T00:00:00Z --format json"
+        after_help = "Examples:\n  rulecat query q.kql --table DeviceEvents=events.jsonl\n  echo 'print x = 1' | rulecat query -\n  rulecat query q.kql --table T=t.csv --now 2026-11-27T00:00:00Z --format json\n  rulecat query q.kql --table SigninLogs=s.jsonl --table VIPUsers=vip.csv   # _GetWatchlist('VIPUsers')"
     )]
     Query(QueryArgs),
     /// Run the per-rule tests kept beside the rules (`x.tests.yaml` beside `x.yaml`).
     #[command(
-        after_help = "Exit codes: 0 all tests pass, 1 a test failed, 2 a malformed tests file, a tests file without its rule, or an unreadable input.\n\nExamples:\n  rulecat test                       # tests of catalog/\n  rulecat test catalog/RemoteManagementMonitoring/rmm_ZohoAssist_netconn.yaml\n  rulecat test --format junit catalog/ > rulecat-tests.xml\n  rulecat test --format json catalog/ | jq '.tests[] | select(.status != \"pass\")'"
+        after_help = "Exit codes: 0 all tests pass, 1 a test failed, 2 a malformed tests file, a tests file without its rule, or an unreadable input.\n\nExamples:\n  rulecat test                       # tests of catalog/\n  rulecat test catalog/RemoteManagementMonitoring/rmm_ZohoAssist_netconn.yaml\n  rulecat test --format junit catalog/ > rulecat-tests.xml\n  rulecat test --format json catalog/ | jq '.tests[] | select(.status != \"pass\")'\n\nA watchlist a rule reads (`_GetWatchlist('VIPUsers')`) is a table of its tests named after its alias (`VIPUsers:`)."
     )]
     Test(TestArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).

@@ -94,7 +94,8 @@ pub struct CompiledRule {
     pub sources: Vec<String>,
     /// SHA-256 of the rule's content (its canonical JSON form).
     pub content_hash: String,
-    /// The tables the query reads, sorted.
+    /// The tables the query reads, and the watchlists it reads by alias (`_GetWatchlist`;
+    /// `rulecat match` reads their items from the input of that name), sorted.
     pub tables: Vec<String>,
     /// The rule's query as written: what `rulecat match` runs with its KQL engine when
     /// there is no `logic`.

@@ -188,6 +188,8 @@ pub fn compile(
             .iter()
             .map(|t| t.name.clone())
             .collect();
+        // Watchlists are read from the input named after their alias.
+        tables.extend(crate::engine::support::watchlists(query));
         tables.sort();
         tables.dedup();
         let mut interner = lower::Interner::default();

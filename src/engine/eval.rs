@@ -492,6 +492,16 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
             }
             return Ok(Value::dynamic(Json::Object(m)));
         }
+        // The time the row was ingested: offline, the row's `_IngestionTime` (or
+        // `IngestionTime`) column when the input has one, else null.
+        "ingestion_time" if args.is_empty() => {
+            let v = row
+                .get("_IngestionTime")
+                .or_else(|| row.get("IngestionTime"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            return funcs::call("todatetime", vec![v], cx);
+        }
         "column_ifexists" if args.len() == 2 => {
             let n = eval(&args[0], row, cx)?.to_kusto_string();
             return match row.get(&n) {

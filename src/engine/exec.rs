@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::table::{Col, Table, coerce};
-use super::value::{Ty, Value};
+use super::value::{Json, Ty, Value};
 use super::{Database, Error, Result, eval, ops};
 use crate::kql::ast::*;
 
@@ -187,8 +187,10 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
             None => cx.db.tables.contains_key(&i.name),
         },
         Expr::Call { func, .. } => {
-            matches!(func.name.as_str(), "materialize" | "table" | "view")
-                || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
+            matches!(
+                func.name.as_str(),
+                "materialize" | "table" | "view" | "_GetWatchlist"
+            ) || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
         }
         _ => false,
     }
@@ -335,6 +337,12 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                 };
                 tabular(&Expr::Name(id), cx)
             }
+            "_GetWatchlist" if args.len() == 1 => {
+                let alias = eval::eval_scalar(&args[0], cx)?.to_kusto_string();
+                watchlist(&alias, cx)
+                    .map(Rc::new)
+                    .map_err(|e| e.or_at(*span))
+            }
             _ => match cx.env.get(&func.name) {
                 Some(Binding::Func(f, env)) => {
                     let (f, env) = (f.clone(), env.clone());
@@ -378,6 +386,66 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
         }
         other => Err(Error::at(other.span(), "expected a tabular expression")),
     }
+}
+
+/// `_GetWatchlist('alias')`: the watchlist's items from the input table named `alias` (one
+/// row per item, the watchlist's own columns as the input types them), shaped as
+/// Sentinel returns them: `_DTItemId` (the input's `_DTItemId` column, else the item's
+/// position, 1-based), `LastUpdatedTimeUTC` (the input's column, else null), `SearchKey`
+/// (the input's `SearchKey` column, else the first of its own columns), `WatchlistItem`
+/// (a bag of the own columns), then the own columns.
+pub fn watchlist(alias: &str, cx: &Ctx) -> Result<Table> {
+    const STANDARD: [&str; 4] = [
+        "_DTItemId",
+        "LastUpdatedTimeUTC",
+        "SearchKey",
+        "WatchlistItem",
+    ];
+    let input = cx.db.tables.get(alias).ok_or_else(|| {
+        Error::new(format!(
+            "no items for the watchlist `{alias}`: give them as the table `{alias}` (e.g. `--table {alias}=FILE.csv`)"
+        ))
+    })?;
+    let own: Vec<usize> = (0..input.cols.len())
+        .filter(|&i| !STANDARD.contains(&input.cols[i].name.as_str()))
+        .collect();
+    let mut cols = vec![
+        Col::new("_DTItemId", Ty::String),
+        Col::new("LastUpdatedTimeUTC", Ty::DateTime),
+        Col::new("SearchKey", Ty::String),
+        Col::new("WatchlistItem", Ty::Dynamic),
+    ];
+    cols.extend(own.iter().map(|&i| input.cols[i].clone()));
+    let mut out = Table::new(cols);
+    let (id, updated, key) = (
+        input.col("_DTItemId"),
+        input.col("LastUpdatedTimeUTC"),
+        input.col("SearchKey").or(own.first().copied()),
+    );
+    for (n, row) in input.rows.iter().enumerate() {
+        let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).cloned().unwrap_or(Value::Null);
+        let item_id = match cell(id) {
+            Value::Null => Value::str((n + 1).to_string()),
+            v => Value::str(v.to_kusto_string()),
+        };
+        let key = match cell(key) {
+            Value::Null => Value::Null,
+            v => Value::str(v.to_kusto_string()),
+        };
+        let bag: serde_json::Map<String, Json> = own
+            .iter()
+            .map(|&i| (input.cols[i].name.clone(), row[i].to_json()))
+            .collect();
+        let mut r = vec![
+            item_id,
+            super::funcs::call("todatetime", vec![cell(updated)], cx)?,
+            key,
+            Value::dynamic(Json::Object(bag)),
+        ];
+        r.extend(own.iter().map(|&i| row[i].clone()));
+        out.rows.push(r);
+    }
+    Ok(out)
 }
 
 fn as_table(t: Thing, span: crate::kql::Span) -> Result<Rc<Table>> {

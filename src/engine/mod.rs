@@ -32,6 +32,8 @@ pub mod value;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corpus;
 
 use std::collections::HashMap;
 use std::fmt;

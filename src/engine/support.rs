@@ -46,6 +46,8 @@ const EVALUATOR_NAMES: &[&str] = &[
     "materialize",
     "table",
     "view",
+    "ingestion_time",
+    "_GetWatchlist",
 ];
 
 /// Whether the engine knows the scalar or aggregate function `name` called with `arity`
@@ -60,6 +62,26 @@ pub fn function_known(name: &str, arity: usize) -> bool {
         Ok(_) => true,
         Err(e) => !e.message.starts_with("unknown function"),
     }
+}
+
+/// The watchlists `q` reads: the aliases of its `_GetWatchlist('alias')` calls (with a
+/// literal alias), sorted. The engine reads a watchlist's items from the input table
+/// named after its alias, so `compile` lists them with the rule's tables.
+pub fn watchlists(q: &Query) -> Vec<String> {
+    let mut out = Vec::new();
+    visit::for_each_expr(q, |e| {
+        if let Expr::Call { func, args, .. } = e
+            && func.name == "_GetWatchlist"
+            && let [arg] = args.as_slice()
+            && let Expr::Literal(l) = arg.unparen()
+            && let Some(alias) = l.as_str()
+        {
+            out.push(alias.to_string());
+        }
+    });
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Every construct of `q` the engine cannot run, sorted by place.

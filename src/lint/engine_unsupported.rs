@@ -12,9 +12,11 @@ declare_code! {
     /// implement (`find`, `facet`, `fork`, `top-nested`, `top-hitters`, `reduce`,
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references and
-    /// `_GetWatchlist()`), or an ASIM parser used as a table. The engine runs every other
-    /// construct (`extend`, `join`, `union`, `parse`, `mv-expand`, `summarize` by
-    /// `bin()`, `let` functions, ...), so a rule without this finding compiles.
+    /// functions that need Microsoft's cloud, such as `FileProfile()`), or an ASIM parser
+    /// used as a table. The engine runs every other construct (`extend`, `join`, `union`,
+    /// `parse`, `mv-expand`, `summarize` by `bin()`, `let` functions, `_GetWatchlist()`
+    /// over the watchlist's items given as an input named after its alias,
+    /// `ingestion_time()`, ...), so a rule without this finding compiles.
     ///
     /// ## Why it matters
     /// `rulecat compile` refuses such a rule (naming it and the construct) unless
@@ -22,7 +24,7 @@ declare_code! {
     /// `rulecat match` reports it as not run: it is never silently weakened.
     ///
     /// The default level is warning, not error: the rule is valid Sentinel content (real
-    /// catalogs use `_GetWatchlist` and `externaldata` widely) and runs in Sentinel. A
+    /// catalogs use `externaldata` widely) and runs in Sentinel. A
     /// catalog whose every rule must run offline sets `engine-unsupported = "error"` in
     /// `[lints]` of `rulecat.toml`, or lints with `--deny warnings`.
     ///

@@ -171,12 +171,14 @@ fn raw_of(result: RuleResult) -> Raw {
 /// Runs the engine's rules (and reports the rules marked unsupported as not run).
 /// `prefiltered` are the synthetic prefilter rules' results (see [`prefilter_rules`]);
 /// `fast_tables` are the tables the fast matcher read (their lines it checked itself).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     bundle: &Bundle,
     files: &[PathBuf],
     opts: &MatchOptions,
     prefiltered: Vec<RuleResult>,
     fast_tables: &BTreeSet<String>,
+    named: &BTreeSet<String>,
     stats: &mut Stats,
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<RuleResult>, MatchError> {
@@ -228,7 +230,16 @@ pub(super) fn run(
                     .join(", ")
             )));
         }
-        read_file(file, opts, &needed, fast_tables, &mut raw, stats, problems)?;
+        read_file(
+            file,
+            opts,
+            named,
+            &needed,
+            fast_tables,
+            &mut raw,
+            stats,
+            problems,
+        )?;
     }
     let mut db = engine::Database {
         now: opts.now,
@@ -324,16 +335,21 @@ fn table(name: &str, mut raw: Raw) -> engine::Table {
     engine::input::typed(name, raw.names, raw.rows)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_file(
     path: &Path,
     opts: &MatchOptions,
+    named: &BTreeSet<String>,
     needed: &BTreeSet<&str>,
     fast_tables: &BTreeSet<String>,
     raw: &mut BTreeMap<String, Raw>,
     stats: &mut Stats,
     problems: &mut Vec<Problem>,
 ) -> Result<(), MatchError> {
-    let file_table = opts.table.clone().or_else(|| super::table_from_name(path));
+    let file_table = opts
+        .table
+        .clone()
+        .or_else(|| super::table_from_name(path, named));
     if let Some(t) = &file_table
         && !needed.contains(t.as_str())
     {

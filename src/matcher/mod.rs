@@ -1047,11 +1047,20 @@ pub fn run(
     };
     let mut stats = Stats::default();
     let mut problems = Vec::new();
+    // Inputs the rules read that are no catalog table: watchlists, by alias.
+    let named: BTreeSet<String> = bundle
+        .rules
+        .iter()
+        .flat_map(|r| &r.tables)
+        .filter(|t| crate::tables::builtin().table(t).is_none())
+        .cloned()
+        .collect();
     for file in &files {
         stats.files += 1;
         read::read_file(
             file,
             opts,
+            &named,
             &mut engines,
             &mut hits,
             &mut stats,
@@ -1069,6 +1078,7 @@ pub fn run(
         opts,
         prefiltered,
         &fast_tables,
+        &named,
         &mut stats,
         &mut problems,
     )?);
@@ -1082,8 +1092,14 @@ pub fn run(
 
 /// The table a file's rows belong to when no row names it: `--table`, else the longest
 /// known table name that starts the file name.
-fn table_from_name(path: &Path) -> Option<String> {
+///
+/// A file whose name before its first dot is one of `named` (the watchlists the
+/// bundle's rules read, which are no catalog tables) belongs to that input.
+fn table_from_name(path: &Path, named: &BTreeSet<String>) -> Option<String> {
     let stem = path.file_name()?.to_string_lossy().into_owned();
+    if let Some(n) = stem.split('.').next().filter(|n| named.contains(*n)) {
+        return Some(n.to_string());
+    }
     crate::tables::builtin()
         .names()
         .filter(|t| stem.starts_with(t))

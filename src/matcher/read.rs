@@ -2,7 +2,7 @@
 //! malformed line counted and reported with its file and line.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use std::path::{Path, PathBuf};
@@ -252,6 +252,7 @@ struct Reading<'r, 'b> {
 pub(super) fn read_file(
     path: &Path,
     opts: &MatchOptions,
+    named: &BTreeSet<String>,
     engines: &mut BTreeMap<String, TableEngine<'_>>,
     hits: &mut Hits,
     stats: &mut Stats,
@@ -268,7 +269,7 @@ pub(super) fn read_file(
             crate::discover::io_reason(&e)
         ))
     })?;
-    let file_table = opts.table.clone().or_else(|| table_from_name(path));
+    let file_table = opts.table.clone().or_else(|| table_from_name(path, named));
     let pb = progress_bar(path, opts);
     let reading = Reading {
         path,

@@ -47,7 +47,7 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
             Value::Long(_) | Value::Int(_) => Value::Timespan(v.as_i64().unwrap_or(0)),
             _ => Value::Null,
         },
-        "todynamic" | "parse_json" | "toobject" | "parse_xml" => match a.first() {
+        "todynamic" | "parse_json" | "parsejson" | "toobject" | "parse_xml" => match a.first() {
             Some(Value::Str(t)) => match serde_json::from_str::<Json>(t) {
                 Ok(j) => Value::dynamic(j),
                 Err(_) => Value::dynamic(Json::String(t.to_string())),

@@ -31,6 +31,24 @@ pub fn index(v: &Value, i: &Value) -> Value {
     }
 }
 
+/// `j` with every bag's properties sorted by name, at every depth (`dynamic_to_json`'s
+/// canonical form).
+fn canonical(j: &Json) -> Json {
+    match j {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Json::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&m[k])))
+                    .collect(),
+            )
+        }
+        Json::Array(a) => Json::Array(a.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
 fn arr(v: &Value) -> Option<&Vec<Json>> {
     v.as_json().and_then(Json::as_array)
 }
@@ -101,6 +119,14 @@ fn range_array(a: &[Value]) -> Result<Value> {
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
     let v = match name {
         "range" => return Some(range_array(a)),
+        "dynamic_to_json" => match a.first() {
+            Some(v @ Value::Dyn(_)) => match v.as_json() {
+                Some(j) => Value::str(crate::engine::format::json_compact(&canonical(j))),
+                None => Value::str(v.to_kusto_string()),
+            },
+            Some(v) => Value::str(v.to_kusto_string()),
+            None => return None,
+        },
         "array_length" => arr(a.first()?).map_or(Value::Null, |x| Value::Long(x.len() as i64)),
         "bag_keys" => match a.first().and_then(Value::as_json) {
             Some(Json::Object(m)) => dyn_arr(m.keys().map(|k| Json::String(k.clone())).collect()),

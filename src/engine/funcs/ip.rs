@@ -16,6 +16,83 @@ pub fn parse_cidr(text: &str) -> Option<(u32, u32)> {
     Some((u32::from(addr), prefix))
 }
 
+/// The IPv4 addresses written in `text`: maximal runs of letters, digits and dots (so an
+/// address must be delimited by other characters) that are valid addresses.
+fn ipv4_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .filter(|tok| tok.parse::<std::net::Ipv4Addr>().is_ok())
+}
+
+/// Whether one of `prefixes` that is a valid IPv4 prefix (a whole address, or one to
+/// three octets each followed by a dot: `192.`, `192.168.`, `192.168.1.`) starts an
+/// address written in `text` (`has_ipv4_prefix`, `has_any_ipv4_prefix`).
+fn has_ipv4_prefix(text: &str, prefixes: &[String]) -> bool {
+    let valid: Vec<&str> = prefixes
+        .iter()
+        .map(String::as_str)
+        .filter(|p| {
+            p.parse::<std::net::Ipv4Addr>().is_ok()
+                || p.strip_suffix('.').is_some_and(|body| {
+                    let octets: Vec<&str> = body.split('.').collect();
+                    octets.len() <= 3
+                        && octets.iter().all(|o| {
+                            !o.is_empty()
+                                && o.len() <= 3
+                                && o.bytes().all(|b| b.is_ascii_digit())
+                                && o.parse::<u16>().is_ok_and(|n| n <= 255)
+                        })
+                })
+        })
+        .collect();
+    if valid.is_empty() {
+        return false;
+    }
+    ipv4_tokens(text).any(|tok| {
+        valid.iter().any(|p| {
+            if p.ends_with('.') {
+                tok.starts_with(p)
+            } else {
+                tok == *p
+            }
+        })
+    })
+}
+
+/// `parse_ipv6`: an IPv6 or IPv4 address (IPv4 as its IPv4-mapped IPv6 address, a prefix
+/// counting from the IPv4 part), with an optional `/prefix` applied as a mask, as eight
+/// groups of four lowercase hex digits; `None` when it is not an address.
+fn parse_ipv6(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (ip, prefix) = match text.split_once('/') {
+        Some((ip, p)) => (ip.trim(), Some(p.trim().parse::<u32>().ok()?)),
+        None => (text, None),
+    };
+    let (bits, prefix) = if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
+        let p = prefix.unwrap_or(32);
+        if p > 32 {
+            return None;
+        }
+        (u128::from(v4.to_ipv6_mapped()), p + 96)
+    } else {
+        let v6: std::net::Ipv6Addr = ip.parse().ok()?;
+        let p = prefix.unwrap_or(128);
+        if p > 128 {
+            return None;
+        }
+        (u128::from(v6), p)
+    };
+    let masked = if prefix == 0 {
+        0
+    } else {
+        bits & (u128::MAX << (128 - prefix))
+    };
+    let groups: Vec<String> = (0..8)
+        .rev()
+        .map(|i| format!("{:04x}", (masked >> (i * 16)) & 0xffff))
+        .collect();
+    Some(groups.join(":"))
+}
+
 fn mask(bits: u32) -> u32 {
     if bits == 0 {
         0
@@ -87,104 +164,104 @@ fn in_range_v6(ip: &str, range: &str) -> Option<bool> {
 
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
     let b = |o: Option<bool>| o.map_or(Value::Null, Value::Bool);
-    let v = match name {
-        "parse_ipv4" => {
-            parse_cidr(&s(a, 0)).map_or(Value::Null, |(ip, p)| Value::Long(i64::from(ip & mask(p))))
-        }
-        "parse_ipv4_mask" => match (parse_cidr(&s(a, 0)), long(a, 1)) {
-            (Some((ip, _)), Some(p)) if (0..=32).contains(&p) => {
-                Value::Long(i64::from(ip & mask(p as u32)))
-            }
-            _ => Value::Null,
-        },
-        "ipv4_is_in_range" => b(in_range(&s(a, 0), &s(a, 1))),
-        "ipv4_is_in_any_range" => {
-            let mut ranges = Vec::new();
-            for v in &a[1.min(a.len())..] {
-                match v.as_json() {
-                    Some(Json::Array(items)) => {
-                        ranges.extend(items.iter().filter_map(|j| j.as_str().map(str::to_string)))
-                    }
-                    _ => ranges.push(v.to_kusto_string()),
+    let v =
+        match name {
+            "parse_ipv4" => parse_cidr(&s(a, 0))
+                .map_or(Value::Null, |(ip, p)| Value::Long(i64::from(ip & mask(p)))),
+            "parse_ipv4_mask" => match (parse_cidr(&s(a, 0)), long(a, 1)) {
+                (Some((ip, _)), Some(p)) if (0..=32).contains(&p) => {
+                    Value::Long(i64::from(ip & mask(p as u32)))
                 }
-            }
-            let ip = s(a, 0);
-            if parse_cidr(&ip).is_none() {
-                Value::Null
-            } else {
-                Value::Bool(ranges.iter().any(|r| in_range(&ip, r) == Some(true)))
-            }
-        }
-        "ipv4_is_private" => b(parse_cidr(&s(a, 0)).map(|(ip, _)| {
-            ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-                .iter()
-                .any(|r| {
-                    let (n, p) = parse_cidr(r).unwrap_or((0, 32));
-                    ip & mask(p) == n
-                })
-        })),
-        "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
-        "ipv6_compare" => compare_v6(a).map_or(Value::Null, |o| Value::Long(o as i64)),
-        "ipv6_is_match" => b(compare_v6(a).map(|o| o.is_eq())),
-        "ipv6_is_in_range" => b(in_range_v6(&s(a, 0), &s(a, 1))),
-        "ipv6_is_in_any_range" => {
-            let ip = s(a, 0);
-            let mut ranges = Vec::new();
-            for v in &a[1.min(a.len())..] {
-                match v.as_json() {
-                    Some(Json::Array(items)) => {
-                        ranges.extend(items.iter().filter_map(|j| j.as_str().map(str::to_string)))
-                    }
-                    _ => ranges.push(v.to_kusto_string()),
-                }
-            }
-            if parse_v6(&ip).is_none() {
-                Value::Null
-            } else {
-                Value::Bool(ranges.iter().any(|r| in_range_v6(&ip, r) == Some(true)))
-            }
-        }
-        "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
-        "ipv4_netmask_suffix" => {
-            parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))
-        }
-        "has_ipv4" | "has_ipv4_prefix" => {
-            let text = s(a, 0);
-            let want = s(a, 1);
-            let mut hit = false;
-            // Candidate addresses: maximal runs of digits and dots, bounded by
-            // characters that are neither letters, digits nor dots.
-            for tok in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.')) {
-                if name == "has_ipv4" {
-                    if tok == want && parse_cidr(tok).is_some() {
-                        hit = true;
-                    }
-                } else if parse_cidr(tok).is_some() && tok.starts_with(&want) {
-                    hit = true;
-                }
-            }
-            Value::Bool(hit)
-        }
-        "format_ipv4" | "format_ipv4_mask" => {
-            let v = a.first().cloned().unwrap_or(Value::Null);
-            let ip = match &v {
-                Value::Long(_) | Value::Int(_) => v.as_i64().and_then(|x| u32::try_from(x).ok()),
-                other => parse_cidr(&other.to_kusto_string()).map(|(ip, _)| ip),
-            };
-            let p = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
-            match ip {
-                Some(ip) => {
-                    let text = std::net::Ipv4Addr::from(ip & mask(p)).to_string();
-                    if name == "format_ipv4_mask" {
-                        Value::str(format!("{text}/{p}"))
-                    } else {
-                        Value::str(text)
+                _ => Value::Null,
+            },
+            "ipv4_is_in_range" => b(in_range(&s(a, 0), &s(a, 1))),
+            "ipv4_is_in_any_range" => {
+                let mut ranges = Vec::new();
+                for v in &a[1.min(a.len())..] {
+                    match v.as_json() {
+                        Some(Json::Array(items)) => ranges
+                            .extend(items.iter().filter_map(|j| j.as_str().map(str::to_string))),
+                        _ => ranges.push(v.to_kusto_string()),
                     }
                 }
-                None => Value::str(""),
+                let ip = s(a, 0);
+                if parse_cidr(&ip).is_none() {
+                    Value::Null
+                } else {
+                    Value::Bool(ranges.iter().any(|r| in_range(&ip, r) == Some(true)))
+                }
             }
-        }
-        _ => return None,
-    };
+            "ipv4_is_private" => b(parse_cidr(&s(a, 0)).map(|(ip, _)| {
+                ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+                    .iter()
+                    .any(|r| {
+                        let (n, p) = parse_cidr(r).unwrap_or((0, 32));
+                        ip & mask(p) == n
+                    })
+            })),
+            "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+            "ipv6_compare" => compare_v6(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+            "ipv6_is_match" => b(compare_v6(a).map(|o| o.is_eq())),
+            "ipv6_is_in_range" => b(in_range_v6(&s(a, 0), &s(a, 1))),
+            "ipv6_is_in_any_range" => {
+                let ip = s(a, 0);
+                let mut ranges = Vec::new();
+                for v in &a[1.min(a.len())..] {
+                    match v.as_json() {
+                        Some(Json::Array(items)) => ranges
+                            .extend(items.iter().filter_map(|j| j.as_str().map(str::to_string))),
+                        _ => ranges.push(v.to_kusto_string()),
+                    }
+                }
+                if parse_v6(&ip).is_none() {
+                    Value::Null
+                } else {
+                    Value::Bool(ranges.iter().any(|r| in_range_v6(&ip, r) == Some(true)))
+                }
+            }
+            "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
+            "ipv4_netmask_suffix" => {
+                parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))
+            }
+            "has_ipv4" => {
+                let want = s(a, 1);
+                Value::Bool(ipv4_tokens(&s(a, 0)).any(|tok| tok == want))
+            }
+            "has_ipv4_prefix" => Value::Bool(has_ipv4_prefix(&s(a, 0), &[s(a, 1)])),
+            "has_any_ipv4_prefix" => {
+                let mut prefixes = Vec::new();
+                for v in a.iter().skip(1) {
+                    match v.as_json() {
+                        Some(Json::Array(items)) => prefixes
+                            .extend(items.iter().filter_map(Json::as_str).map(str::to_string)),
+                        _ => prefixes.push(v.to_kusto_string()),
+                    }
+                }
+                Value::Bool(has_ipv4_prefix(&s(a, 0), &prefixes))
+            }
+            "parse_ipv6" => Value::str(parse_ipv6(&s(a, 0)).unwrap_or_default()),
+            "format_ipv4" | "format_ipv4_mask" => {
+                let v = a.first().cloned().unwrap_or(Value::Null);
+                let ip = match &v {
+                    Value::Long(_) | Value::Int(_) => {
+                        v.as_i64().and_then(|x| u32::try_from(x).ok())
+                    }
+                    other => parse_cidr(&other.to_kusto_string()).map(|(ip, _)| ip),
+                };
+                let p = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
+                match ip {
+                    Some(ip) => {
+                        let text = std::net::Ipv4Addr::from(ip & mask(p)).to_string();
+                        if name == "format_ipv4_mask" {
+                            Value::str(format!("{text}/{p}"))
+                        } else {
+                            Value::str(text)
+                        }
+                    }
+                    None => Value::str(""),
+                }
+            }
+            _ => return None,
+        };
     Some(Ok(v))
 }

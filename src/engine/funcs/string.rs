@@ -32,6 +32,50 @@ pub fn regex(pattern: &str) -> Result<Arc<Regex>> {
     Ok(re)
 }
 
+/// `replace_strings(text, lookups, rewrites)`: every lookup's matches replaced by its
+/// rewrite at once (rewrites are not searched again). Matches do not overlap, and an
+/// earlier lookup takes precedence over a later one (the documented example: lookups
+/// `['is', 'This']` turn "This is" into "Thwas was"). A lookup that is not a non-empty
+/// string is ignored; a rewrite that is not a string leaves its matches as they were.
+fn replace_strings(text: &str, lookups: Option<&Value>, rewrites: Option<&Value>) -> String {
+    let items = |v: Option<&Value>| -> Vec<Json> {
+        match v.and_then(Value::as_json) {
+            Some(Json::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        }
+    };
+    let (lookups, rewrites) = (items(lookups), items(rewrites));
+    // (start, end, rewrite) of every claimed match.
+    let mut claimed: Vec<(usize, usize, Option<&str>)> = Vec::new();
+    for (i, l) in lookups.iter().enumerate() {
+        let Some(l) = l.as_str().filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let rewrite = rewrites.get(i).and_then(Json::as_str);
+        let mut from = 0;
+        while let Some(p) = text[from..].find(l) {
+            let (start, end) = (from + p, from + p + l.len());
+            if claimed.iter().any(|&(s, e, _)| start < e && s < end) {
+                // Overlaps an earlier lookup's match: try one character further.
+                from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            } else {
+                claimed.push((start, end, rewrite));
+                from = end;
+            }
+        }
+    }
+    claimed.sort_by_key(|c| c.0);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, rewrite) in claimed {
+        out.push_str(&text[at..start]);
+        out.push_str(rewrite.unwrap_or(&text[start..end]));
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 fn st(v: impl Into<Arc<str>>) -> Option<Result<Value>> {
     Some(Ok(Value::Str(v.into())))
 }
@@ -291,7 +335,10 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         "unicode_codepoints_from_string" => Value::dynamic(Json::Array(
             s(a, 0).chars().map(|c| Json::from(c as u32)).collect(),
         )),
-        "unicode_codepoints_to_string" => {
+        "replace_strings" => return st(replace_strings(&s(a, 0), a.get(1), a.get(2))),
+        "regex_quote" => return st(regex::escape(&s(a, 0))),
+        // `make_string` is the deprecated name of `unicode_codepoints_to_string`.
+        "unicode_codepoints_to_string" | "make_string" => {
             let mut out = String::new();
             for v in a {
                 match v.as_json() {

@@ -176,7 +176,8 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
                 _ => Value::Null,
             }
         }
-        "datetime_part" => {
+        // `datepart` is the deprecated name of `datetime_part`.
+        "datetime_part" | "datepart" => {
             let part = s(a, 0).to_ascii_lowercase();
             match dt(&arg(a, 1)) {
                 Some(t) => {
