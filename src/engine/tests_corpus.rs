@@ -21,7 +21,7 @@ fn db_with(tables: &[(&str, &str)]) -> Database {
             })
             .collect();
         db.tables
-            .insert(name.to_string(), input::from_objects(name, objs));
+            .insert(name.to_string(), input::from_objects(name, objs).into());
     }
     db
 }
