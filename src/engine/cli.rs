@@ -57,6 +57,9 @@ pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
         db.tables.insert(name.to_string(), Rc::new(t));
     }
     let t = super::run(&opts.text, &db).map_err(|e| locate(e, &opts.text))?;
+    // The input tables are not freed one value at a time (up to millions of rows):
+    // `rulecat query` ends right after printing, and the system takes the memory back.
+    std::mem::forget(db);
     write(&t, opts.format, out).map_err(|e| Error::new(format!("writing output: {e}")))
 }
 
