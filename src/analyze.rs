@@ -64,6 +64,11 @@ pub struct Analysis {
     pub output: Option<Vec<String>>,
     /// The same columns with their types (`None` where a type is not known).
     pub output_schema: Option<Vec<(String, Option<ColumnType>)>>,
+    /// Workspace functions (declared, or files of the catalog) the query calls, directly
+    /// or through one another, once per use: what the engine runs by their bodies.
+    pub functions: Vec<Function>,
+    /// The built-in tables those functions read.
+    pub function_tables: Vec<String>,
 }
 
 impl Analysis {
@@ -282,6 +287,14 @@ impl<'c> Analyzer<'c> {
             .statements(&parsed.query.statements)
             .unwrap_or_else(Row::open);
         row.table = Some(f.name.clone());
+        self.out.functions.push(f.clone());
+        self.out.functions.append(&mut sub.out.functions);
+        self.out
+            .function_tables
+            .extend(sub.out.tables.iter().map(|t| t.name.clone()));
+        self.out
+            .function_tables
+            .append(&mut sub.out.function_tables);
         row
     }
 

@@ -117,3 +117,77 @@ fn compile_and_match_read_the_watchlist_file() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("0 of unknown table"), "{err}");
 }
+
+/// A function file of the catalog (a Sentinel parser with parameters) runs by its body in
+/// `match`: the bundle carries the body and lists the tables it reads.
+#[test]
+fn compile_and_match_run_catalog_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    let tel = dir.path().join("tel");
+    std::fs::create_dir_all(&cat).unwrap();
+    std::fs::create_dir_all(&tel).unwrap();
+    std::fs::write(
+        cat.join("SigninsOf.yaml"),
+        "id: 4a1b2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\nFunction:\n  Title: Parser for sign-ins of one user\n  Version: '1.0.0'\n  LastUpdated: '2026-11-30'\nCategory: Microsoft Sentinel Parser\nFunctionName: SigninsOf\nFunctionAlias: SigninsOf\nFunctionParams:\n  - Name: upn\n    Type: string\n    Default: ''\n  - Name: lookback\n    Type: timespan\n    Default: 1d\nFunctionQuery: |\n  SigninLogs\n  | where TimeGenerated > ago(lookback)\n  | where isempty(upn) or UserPrincipalName =~ upn\n  | project TimeGenerated, UserPrincipalName, IPAddress\n",
+    )
+    .unwrap();
+    let rule = |id: &str, name: &str, query: &str| {
+        format!(
+            "id: {id}\nname: {name}\ndescription: Uses the SigninsOf parser.\nseverity: Low\nrequiredDataConnectors: []\nqueryFrequency: 1h\nqueryPeriod: 1d\ntriggerOperator: gt\ntriggerThreshold: 0\ntactics:\n  - InitialAccess\nrelevantTechniques:\n  - T1078\nquery: |\n  {query}\nversion: 1.0.0\nkind: Scheduled\n"
+        )
+    };
+    std::fs::write(
+        cat.join("one.yaml"),
+        rule(
+            "1b9d8e2a-1111-4c3b-9a61-5d4c1f0e7a11",
+            "One user",
+            "SigninsOf('ALICE@contoso.com', 2h) | summarize n = count() by IPAddress",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("all.yaml"),
+        rule(
+            "2b9d8e2a-1111-4c3b-9a61-5d4c1f0e7a11",
+            "All users",
+            "SigninsOf() | summarize n = count()",
+        ),
+    )
+    .unwrap();
+    std::fs::write(tel.join("SigninLogs.jsonl"), SIGNINS).unwrap();
+    let bundle = dir.path().join("b.json");
+    rulecat()
+        .arg("compile")
+        .arg(&cat)
+        .arg("-o")
+        .arg(&bundle)
+        .assert()
+        .success();
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    assert_eq!(b["rules"][0]["tables"], serde_json::json!(["SigninLogs"]));
+    assert_eq!(b["rules"][0]["functions"][0]["name"], "SigninsOf");
+    let out = rulecat()
+        .args([
+            "match",
+            "--now",
+            "2025-01-01T01:00:00Z",
+            "--format",
+            "jsonl",
+            "--bundle",
+        ])
+        .arg(&bundle)
+        .arg(&tel)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    // Within 2h, alice (case-insensitive `=~`) once; within the default 1d, alice and
+    // carol (bob's sign-in is two days old).
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"rule\":\"1b9d8e2a-1111-4c3b-9a61-5d4c1f0e7a11\",\"name\":\"One user\",\"table\":\"SigninLogs\",\"row\":{\"IPAddress\":\"10.0.0.1\",\"n\":1}}\n\
+         {\"rule\":\"2b9d8e2a-1111-4c3b-9a61-5d4c1f0e7a11\",\"name\":\"All users\",\"table\":\"SigninLogs\",\"row\":{\"n\":2}}\n"
+    );
+}

@@ -113,6 +113,33 @@ pub struct CompiledRule {
     /// the bundle with its indicators, but `rulecat match` does not run it and says so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
+    /// The workspace functions the query calls (declared in `rulecat.toml` or files of the
+    /// catalog), with their bodies, sorted by name: `rulecat match` runs them as Sentinel
+    /// would.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<BundleFunction>,
+}
+
+/// A workspace function a rule calls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleFunction {
+    pub name: String,
+    pub params: Vec<BundleParam>,
+    /// The body (KQL).
+    pub body: String,
+}
+
+/// A parameter of a workspace function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleParam {
+    pub name: String,
+    /// The declared type (`string`, `datetime`, `dynamic`, ...).
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 /// A filter on one table's rows that is implied by a query (a necessary condition).

@@ -168,6 +168,7 @@ pub fn compile(
         prefilters: Vec<Prefilter>,
         unsupported: Vec<String>,
         tables: Vec<String>,
+        functions: Vec<BundleFunction>,
         keys: Vec<(String, String, String)>,
         hash: String,
         source: String,
@@ -188,8 +189,30 @@ pub fn compile(
             .iter()
             .map(|t| t.name.clone())
             .collect();
-        // Watchlists are read from the input named after their alias.
+        // Watchlists are read from the input named after their alias; the tables the
+        // workspace functions it calls read are inputs too.
         tables.extend(crate::engine::support::watchlists(query));
+        tables.extend(analyzed.analysis.function_tables.iter().cloned());
+        let mut functions: Vec<BundleFunction> = analyzed
+            .analysis
+            .functions
+            .iter()
+            .map(|f| BundleFunction {
+                name: f.name.clone(),
+                params: f
+                    .params
+                    .iter()
+                    .map(|p| BundleParam {
+                        name: p.name.clone(),
+                        ty: p.ty.clone(),
+                        default: p.default.clone(),
+                    })
+                    .collect(),
+                body: f.body.clone(),
+            })
+            .collect();
+        functions.sort_by(|a, b| a.name.cmp(&b.name));
+        functions.dedup_by(|a, b| a.name == b.name);
         tables.sort();
         tables.dedup();
         let mut interner = lower::Interner::default();
@@ -203,7 +226,8 @@ pub fn compile(
             Err(_) => {
                 interner = lower::Interner::default();
                 let prefilters = lower::prefilters(query, &tables, &mut interner);
-                let found = crate::engine::support::unsupported(query);
+                let found =
+                    crate::engine::support::unsupported_with(query, &analyzed.analysis.functions);
                 if !found.is_empty() && !allow_partial {
                     for u in &found {
                         let span = loaded
@@ -236,6 +260,7 @@ pub fn compile(
             prefilters,
             unsupported,
             tables,
+            functions,
             keys: interner.keys,
             hash: content_hash(&loaded.rule),
             source: relative_source(&loaded.path, roots),
@@ -305,6 +330,7 @@ pub fn compile(
                 logic: u.logic,
                 prefilters: u.prefilters,
                 unsupported: u.unsupported,
+                functions: u.functions,
             }
         })
         .collect();

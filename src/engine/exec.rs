@@ -122,10 +122,111 @@ impl<'a> Ctx<'a> {
 /// Runs a parsed query: its statements in order; the result is the last query
 /// statement's table (a scalar query statement gives a one-cell table).
 pub fn run_query(q: &Query, db: &Database, source: &str) -> Result<Table> {
-    let cx = Ctx::new(db, source);
+    let mut cx = Ctx::new(db, source);
+    bind_workspace_functions(q, &mut cx)?;
     match run_statements(&q.statements, &cx)? {
         Thing::Table(t) => Ok(Rc::try_unwrap(t).unwrap_or_else(|t| (*t).clone())),
         Thing::Scalar(v) => Ok(scalar_table("print_0", v)),
+    }
+}
+
+/// Binds the workspace functions `q` calls (directly or through one another) as `let`
+/// functions, each after the ones its body calls. Errors inside a function's body carry
+/// positions in that body's text.
+fn bind_workspace_functions(q: &Query, cx: &mut Ctx) -> Result<()> {
+    fn names(q: &Query) -> Vec<String> {
+        let mut out = Vec::new();
+        crate::kql::visit::for_each_expr(q, |e| match e {
+            Expr::Name(id) => out.push(id.name.clone()),
+            Expr::Call { func, .. } => out.push(func.name.clone()),
+            _ => {}
+        });
+        out
+    }
+    fn visit(
+        name: &str,
+        db: &Database,
+        seen: &mut std::collections::HashSet<String>,
+        order: &mut Vec<(String, crate::kql::Parsed)>,
+    ) -> Result<()> {
+        let Some(f) = db.functions.get(name) else {
+            return Ok(());
+        };
+        if !seen.insert(name.to_string()) {
+            return Ok(());
+        }
+        let parsed = crate::kql::parse(&function_let(name, f));
+        if let Some(e) = parsed.errors.first() {
+            return Err(Error::new(format!(
+                "the workspace function `{name}` ({}) does not parse: {}",
+                f.source.display(),
+                e.message
+            )));
+        }
+        for n in names(&parsed.query) {
+            visit(&n, db, seen, order)?;
+        }
+        order.push((name.to_string(), parsed));
+        Ok(())
+    }
+    if cx.db.functions.is_empty() {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut order = Vec::new();
+    for n in names(q) {
+        visit(&n, cx.db, &mut seen, &mut order)?;
+    }
+    for (name, parsed) in order {
+        for s in &parsed.query.statements {
+            if let Statement::Let(l) = s
+                && let LetValue::Function(f) = &l.value
+            {
+                let b = Binding::Func(Rc::new(f.clone()), cx.env.clone());
+                *cx = cx.with(&name, b);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A workspace function as a `let` statement: `let Name = (p: type = default) { body };`
+/// (a `table...` parameter type becomes `(*)`, any table).
+fn function_let(name: &str, f: &crate::workspace::Function) -> String {
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|p| {
+            let ty = if p.ty.trim().to_ascii_lowercase().starts_with("table") {
+                "(*)".to_string()
+            } else {
+                p.ty.trim().to_string()
+            };
+            match p.default.as_deref().map(str::trim) {
+                Some(d) => format!("{}: {ty} = {}", p.name, default_literal(&ty, d)),
+                None => format!("{}: {ty}", p.name),
+            }
+        })
+        .collect();
+    format!("let {name} = ({}) {{\n{}\n}};\n", params.join(", "), f.body)
+}
+
+/// A parameter's default as KQL: Sentinel's function YAML writes a string default as the
+/// bare value (`Default: '*'` is the string `*`), a `.kql` signature as a literal; an
+/// empty default of another type is that type's null.
+fn default_literal(ty: &str, d: &str) -> String {
+    let quoted = d.len() >= 2
+        && ((d.starts_with('\'') && d.ends_with('\'')) || (d.starts_with('"') && d.ends_with('"')));
+    if ty.eq_ignore_ascii_case("string") {
+        if quoted {
+            d.to_string()
+        } else {
+            Value::str(d).to_json().to_string()
+        }
+    } else if d.is_empty() {
+        format!("{ty}(null)")
+    } else {
+        d.to_string()
     }
 }
 

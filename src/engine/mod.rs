@@ -93,6 +93,9 @@ pub struct Database {
     pub tables: HashMap<String, Rc<Table>>,
     /// `now()` in ticks (fixed for the whole query, as Kusto does).
     pub now: i64,
+    /// Workspace functions (declared in `rulecat.toml` or files of the catalog) by name:
+    /// a query calls them as Sentinel would, by their bodies.
+    pub functions: std::collections::BTreeMap<String, crate::workspace::Function>,
 }
 
 /// Parses and runs one query; the result is the last tabular statement's table.

@@ -86,9 +86,68 @@ pub fn watchlists(q: &Query) -> Vec<String> {
 
 /// Every construct of `q` the engine cannot run, sorted by place.
 pub fn unsupported(q: &Query) -> Vec<Unsupported> {
+    unsupported_with(q, &[])
+}
+
+/// Every construct of `q` the engine cannot run, where `functions` are the workspace
+/// functions it calls (the analysis finds them): calls to them run by their bodies, and
+/// what a body cannot run is reported at the query's first use of a function.
+pub fn unsupported_with(q: &Query, functions: &[crate::workspace::Function]) -> Vec<Unsupported> {
+    let names: HashSet<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    let mut out = unsupported_bound(q, &names);
+    if functions.is_empty() {
+        return out;
+    }
+    // Where the query first names each function (else its first function use).
+    let mut first: std::collections::HashMap<&str, Span> = Default::default();
+    visit::for_each_expr(q, |e| {
+        let (n, s) = match e {
+            Expr::Name(id) => (id.name.as_str(), id.span),
+            Expr::Call { func, .. } => (func.name.as_str(), func.span),
+            _ => return,
+        };
+        if names.contains(n) {
+            first.entry(n).or_insert(s);
+        }
+    });
+    let fallback = first.values().min().copied().unwrap_or_default();
+    let mut done: HashSet<&str> = HashSet::new();
+    for f in functions {
+        if !done.insert(f.name.as_str()) {
+            continue;
+        }
+        let parsed = crate::kql::parse(&f.body);
+        let span = first.get(f.name.as_str()).copied().unwrap_or(fallback);
+        if !parsed.errors.is_empty() {
+            out.push(Unsupported {
+                span,
+                construct: format!(
+                    "the workspace function `{}` (its body does not parse)",
+                    f.name
+                ),
+                key: format!("{}()", f.name),
+            });
+            continue;
+        }
+        let mut bound = names.clone();
+        bound.extend(f.params.iter().map(|p| p.name.as_str()));
+        for u in unsupported_bound(&parsed.query, &bound) {
+            out.push(Unsupported {
+                span,
+                construct: format!("{} (in the workspace function `{}`)", u.construct, f.name),
+                key: u.key,
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
     // Every name a `let` (at any depth) or a function parameter binds: calls to them are
     // user functions, sources named by them are let-bound tables.
-    let mut bound: HashSet<&str> = HashSet::new();
+    let mut bound: HashSet<&str> = extra.clone();
     struct Lets<'a, 'b>(&'b mut HashSet<&'a str>);
     impl<'a> Visitor<'a> for Lets<'a, '_> {
         fn visit_statement(&mut self, s: &'a Statement) {
@@ -210,6 +269,48 @@ mod tests {
         ] {
             assert_eq!(keys(q), Vec::<String>::new(), "{q}");
         }
+    }
+
+    #[test]
+    fn workspace_functions_run_by_their_bodies() {
+        let f = |name: &str, body: &str| crate::workspace::Function {
+            name: name.into(),
+            params: vec![crate::workspace::Param {
+                name: "upn".into(),
+                ty: "string".into(),
+                default: Some(String::new()),
+            }],
+            body: body.into(),
+            source: "f.yaml".into(),
+        };
+        let q = crate::kql::parse("TomcatEvent | where x == 1 | extend y = Lookup(upn2)");
+        let keys = |fs: &[crate::workspace::Function]| -> Vec<(String, String)> {
+            unsupported_with(&q.query, fs)
+                .into_iter()
+                .map(|u| (u.key, u.construct))
+                .collect()
+        };
+        // Declared: neither the parser used as a table nor the function call is flagged.
+        let ok = [
+            f("TomcatEvent", "Syslog | where SyslogMessage has upn"),
+            f("Lookup", "strlen(upn)"),
+        ];
+        assert_eq!(keys(&ok), vec![]);
+        // What a body cannot run is reported, naming the function.
+        let bad = [
+            f(
+                "TomcatEvent",
+                "externaldata (a: string) [@'https://x/y.csv']",
+            ),
+            f("Lookup", "strlen(upn)"),
+        ];
+        assert_eq!(
+            keys(&bad),
+            vec![(
+                "externaldata".to_string(),
+                "`externaldata` (it reads external storage, which is not available offline) (in the workspace function `TomcatEvent`)".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ declare_code! {
     /// used as a table. The engine runs every other construct (`extend`, `join`, `union`,
     /// `parse`, `mv-expand`, `summarize` by `bin()`, `let` functions, `_GetWatchlist()`
     /// over the watchlist's items given as an input named after its alias,
-    /// `ingestion_time()`, ...), so a rule without this finding compiles.
+    /// `ingestion_time()`, ...), and workspace functions (declared in `rulecat.toml` or
+    /// files of the catalog) by their bodies, so a rule without this finding compiles.
     ///
     /// ## Why it matters
     /// `rulecat compile` refuses such a rule (naming it and the construct) unless
@@ -71,7 +72,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     } else {
         format!("rule `{id}` cannot be compiled")
     };
-    for u in crate::engine::support::unsupported(&ctx.parsed.query) {
+    for u in crate::engine::support::unsupported_with(&ctx.parsed.query, &ctx.analysis.functions) {
         out.push(
             Diagnostic::new(
                 &CODE,

@@ -115,6 +115,7 @@ pub(super) fn prefilter_rules(bundle: &Bundle) -> Vec<CompiledRule> {
                 }),
                 prefilters: Vec::new(),
                 unsupported: Vec::new(),
+                functions: Vec::new(),
             })
         })
         .collect()
@@ -263,6 +264,27 @@ pub(super) fn run(
                 None => db.tables.get(t).map_or(0, |t| t.rows.len() as u64),
             })
             .sum();
+        db.functions = r
+            .functions
+            .iter()
+            .map(|f| {
+                let w = crate::workspace::Function {
+                    name: f.name.clone(),
+                    params: f
+                        .params
+                        .iter()
+                        .map(|p| crate::workspace::Param {
+                            name: p.name.clone(),
+                            ty: p.ty.clone(),
+                            default: p.default.clone(),
+                        })
+                        .collect(),
+                    body: f.body.clone(),
+                    source: std::path::PathBuf::from("bundle"),
+                };
+                (f.name.clone(), w)
+            })
+            .collect();
         let parsed = crate::kql::parse(&r.query);
         let outcome = match parsed.errors.first() {
             Some(e) => Err(format!("syntax error: {}", e.message)),
