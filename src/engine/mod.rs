@@ -12,6 +12,12 @@
 //! emit groups in the order their first row appeared, `join` emits left rows in input
 //! order (matches in right-table order), so output is deterministic for a given input.
 //! `rand()` is seeded per query (deterministic, not Kusto's values).
+//!
+//! Threads: reading a JSON-lines table, computing join keys, probing a join and binning a
+//! `summarize` key use both cores (rayon) over pieces of rows that are put back together
+//! in input order, so every result is the same whatever the number of threads
+//! (`RAYON_NUM_THREADS=1` gives byte-identical output). [`pushdown`] picks the columns a
+//! query can read, so `rulecat query` decodes only those.
 
 // Operators walk rows by index (row `i` of a table and of its key vectors together).
 #![allow(clippy::needless_range_loop)]
