@@ -47,6 +47,27 @@ impl Env {
         None
     }
 
+    /// The names of the parameterless views (`let v = view () {...}`) in scope,
+    /// innermost binding of each name only: `search` and `union *` read them as tables.
+    pub fn views(&self) -> Vec<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        let mut e = self;
+        while let Some(f) = &e.0 {
+            if !seen.contains(&f.name.as_str()) {
+                seen.push(&f.name);
+                if let Binding::Func(def, _) = &f.binding
+                    && def.is_view
+                    && def.params.is_empty()
+                {
+                    out.push(f.name.clone());
+                }
+            }
+            e = &f.parent;
+        }
+        out
+    }
+
     pub fn with(&self, name: &str, binding: Binding) -> Env {
         Env(Some(Rc::new(Frame {
             name: name.to_string(),

@@ -727,3 +727,51 @@ fn project_by_names_orders_and_ignores_unknown() {
     );
     assert_eq!(q(&format!("{t} | project-by-names 'Nope'")), "|");
 }
+
+#[test]
+fn parse_regex_groups_and_relaxed() {
+    // The pattern's own group `(a)` is not a column.
+    assert_eq!(
+        q(
+            r#"print s = "a=1, b=x" | parse kind=regex s with "(a)=" a: long ", b=" b | project a, b"#
+        ),
+        "a,b|1,x"
+    );
+    // relaxed: a value that does not convert nulls its column only; simple: the row.
+    let t = r#"print s = "n=x1, m=5" | parse kind=KIND s with "n=" n: long ", m=" m: long | project n, m"#;
+    assert_eq!(q(&t.replace("KIND", "relaxed")), "n,m|,5");
+    assert_eq!(q(&t.replace("KIND", "simple")), "n,m|,");
+    // regex: a datetime column is greedy like a string one.
+    assert_eq!(
+        q(
+            r#"print s = "t=2016-02-17 08:40:00 x" | parse kind=regex s with "t=" t: datetime "(.*?)x" | project t"#
+        ),
+        "t|2016-02-17 08:40:00.0000000"
+    );
+}
+
+#[test]
+fn search_reads_views_in_scope() {
+    assert_eq!(
+        q("let W = view () { datatable(a:long, b:string)[5, 'x'] }; \
+           let V = view () { datatable(a:long)[1, 5] }; \
+           let F = () { datatable(a:long)[5] }; \
+           search a == 5"),
+        "$table,a,b|V,5,|W,5,x"
+    );
+}
+
+#[test]
+fn array_sort_of_several_arrays_makes_columns() {
+    // The first array's order (desc: 3, 2, 1) reorders the second.
+    assert_eq!(
+        q(
+            "let a = dynamic([1, 3, 2]); let b = dynamic(['x', 'y', 'z']); print array_sort_desc(a, b)"
+        ),
+        "a_sorted,b_sorted|[3,2,1],[\"y\",\"z\",\"x\"]"
+    );
+    assert_eq!(
+        q("print x = 1 | extend array_sort_asc(dynamic([2, 1]), dynamic([5, 6]), false)"),
+        "x,Column1_sorted,Column2_sorted|1,[1,2],[6,5]"
+    );
+}

@@ -108,6 +108,12 @@ pub fn extend(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
             split_tuple(&mut out, &ne.names, vals);
             continue;
         }
+        if ne.names.is_empty()
+            && let Some(names) = tuple_names(&ne.expr)
+        {
+            split_tuple(&mut out, &names, vals);
+            continue;
+        }
         let name = out_name(ne, &out.cols, &mut counter);
         set_column(&mut out, &name, vals, ty);
     }
@@ -115,6 +121,38 @@ pub fn extend(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
 }
 
 /// `(a, b) = expr` where `expr` yields an array: one column per element.
+/// The column names of an unnamed expression that yields several columns:
+/// `array_sort_asc(a, b)` / `array_sort_desc(a, b)` with two or more arrays give
+/// `a_sorted`, `b_sorted` (array-sort docs).
+fn tuple_names(e: &Expr) -> Option<Vec<Ident>> {
+    let Expr::Call { func, args, span } = e.unparen() else {
+        return None;
+    };
+    if !matches!(func.name.as_str(), "array_sort_asc" | "array_sort_desc") {
+        return None;
+    }
+    let arrays = match args.last().map(Expr::unparen) {
+        Some(Expr::Literal(Literal {
+            value: LitValue::Bool(_),
+            ..
+        })) => &args[..args.len() - 1],
+        _ => &args[..],
+    };
+    (arrays.len() >= 2).then(|| {
+        arrays
+            .iter()
+            .enumerate()
+            .map(|(k, a)| Ident {
+                name: format!(
+                    "{}_sorted",
+                    expr_name(a).unwrap_or_else(|| format!("Column{}", k + 1))
+                ),
+                span: *span,
+            })
+            .collect()
+    })
+}
+
 fn split_tuple(t: &mut Table, names: &[Ident], vals: Vec<Value>) {
     for (k, n) in names.iter().enumerate() {
         let col: Vec<Value> = vals
@@ -144,6 +182,12 @@ pub fn project(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
         let (vals, ty) = column_values(t, &ne.expr, cx)?;
         if ne.names.len() > 1 {
             split_tuple(&mut out, &ne.names, vals);
+            continue;
+        }
+        if ne.names.is_empty()
+            && let Some(names) = tuple_names(&ne.expr)
+        {
+            split_tuple(&mut out, &names, vals);
             continue;
         }
         let name = out_name(ne, &out.cols, &mut counter);
@@ -301,6 +345,12 @@ pub fn print(cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
         let ty = column_type(std::iter::once(&v), static_type(&ne.expr, &unit));
         if ne.names.len() > 1 {
             split_tuple(&mut out, &ne.names, vec![v]);
+            continue;
+        }
+        if ne.names.is_empty()
+            && let Some(names) = tuple_names(&ne.expr)
+        {
+            split_tuple(&mut out, &names, vec![v]);
             continue;
         }
         let name = match ne.names.first() {

@@ -70,12 +70,20 @@ pub fn parse(
                         .ok_or_else(|| Error::at(t.span, format!("unknown type `{}`", t.name)))?,
                     None => Ty::String,
                 };
-                let body = if ty == Ty::String {
-                    if last || kind == "regex" { ".*" } else { ".*?" }
+                // `relaxed`: a typed column takes its type's text, else any text; text
+                // that does not convert makes that column null and the rest of the row
+                // still parses. In regex mode a datetime or timespan column is `.*`.
+                let any = if last || kind == "regex" { ".*" } else { ".*?" };
+                let typed = type_regex(ty);
+                let body = if ty == Ty::String || (typed == ".*?" && kind == "regex") {
+                    any.to_string()
+                } else if kind == "relaxed" && typed != ".*?" {
+                    format!("{typed}|{any}")
                 } else {
-                    type_regex(ty)
+                    typed.to_string()
                 };
-                re.push_str(&format!("({body})"));
+                // Named groups: in regex mode the pattern's own groups do not count.
+                re.push_str(&format!("(?P<rulecat_c{}>{body})", cols.len()));
                 cols.push((name.name.clone(), ty));
             }
         }
@@ -92,10 +100,10 @@ pub fn parse(
         let caps = re.captures(&text);
         let mut ok = caps.is_some();
         for (k, (_, ty)) in cols.iter().enumerate() {
-            let v = match caps.as_ref().and_then(|c| c.get(k + 1)) {
+            let v = match caps.as_ref().and_then(|c| c.name(&format!("rulecat_c{k}"))) {
                 Some(m) => {
                     let v = convert(m.as_str(), *ty);
-                    if v.is_null() && *ty != Ty::String {
+                    if v.is_null() && *ty != Ty::String && kind != "relaxed" {
                         ok = false;
                     }
                     v

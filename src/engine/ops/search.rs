@@ -68,10 +68,23 @@ pub fn search(
     if let Some(t) = piped {
         inputs.push((String::new(), std::rc::Rc::new(t.clone())));
     } else if tables.is_empty() {
-        let mut names: Vec<&String> = cx.db.tables.keys().collect();
+        // The tables given and the views in scope, by name.
+        let views = cx.env.views();
+        let mut names: Vec<&String> = cx.db.tables.keys().filter(|n| !views.contains(n)).collect();
+        names.extend(views.iter());
         names.sort();
         for n in names {
-            inputs.push((n.clone(), cx.db.tables[n].clone()));
+            let t = match cx.db.tables.get(n) {
+                Some(t) if !views.contains(n) => t.clone(),
+                _ => exec::tabular(
+                    &Expr::Name(Ident {
+                        name: n.clone(),
+                        span: pred.span(),
+                    }),
+                    cx,
+                )?,
+            };
+            inputs.push((n.clone(), t));
         }
     } else {
         for e in tables {
