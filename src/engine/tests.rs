@@ -775,3 +775,43 @@ fn array_sort_of_several_arrays_makes_columns() {
         "x,Column1_sorted,Column2_sorted|1,[1,2],[6,5]"
     );
 }
+
+#[test]
+fn window_plugins() {
+    let v = "datatable(v:long)[1, 2, 3, 4, 5, 6, 7]";
+    assert_eq!(
+        q(&format!("{v} | evaluate rows_near(v == 4, 1)")),
+        "v|3|4|5"
+    );
+    assert_eq!(
+        q(&format!("{v} | evaluate rows_near(v == 1, 1, 2)")),
+        "v|1|2|3"
+    );
+    let t = "datatable(u:string, ts:datetime)['a', datetime(2020-01-01), 'b', datetime(2020-01-01), \
+             'a', datetime(2020-01-02), 'c', datetime(2020-01-04)]";
+    // Two-day windows ending with each day.
+    assert_eq!(
+        q(&format!(
+            "{t} | evaluate sliding_window_counts(u, ts, datetime(2020-01-01), datetime(2020-01-04), 2d, 1d)"
+        )),
+        "ts,Count,dcount|2020-01-01 00:00:00.0000000,2,2|2020-01-02 00:00:00.0000000,3,2\
+         |2020-01-03 00:00:00.0000000,1,1|2020-01-04 00:00:00.0000000,1,1"
+    );
+    assert_eq!(
+        q(&format!(
+            "{t} | evaluate activity_counts_metrics(u, ts, datetime(2020-01-01), datetime(2020-01-04), 1d)"
+        )),
+        "ts,count,dcount,new_dcount,aggregated_dcount|2020-01-01 00:00:00.0000000,2,2,2,2\
+         |2020-01-02 00:00:00.0000000,1,1,0,2|2020-01-03 00:00:00.0000000,0,0,0,2\
+         |2020-01-04 00:00:00.0000000,1,1,1,3"
+    );
+    // Day 1 holds 1, 2; day 2 3, 4; day 3 5, 6. Median (nearest rank) of two days.
+    assert_eq!(
+        q(
+            "range x from 1 to 6 step 1 | project ts = datetime(2020-01-01) + (x - 1) * 12h, val = x \
+           | evaluate rolling_percentile(val, 50, ts, 1d, 2)"
+        ),
+        "ts,rolling_2_percentile_val_50|2020-01-01 00:00:00.0000000,1\
+         |2020-01-02 00:00:00.0000000,2|2020-01-03 00:00:00.0000000,4"
+    );
+}

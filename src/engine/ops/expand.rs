@@ -235,6 +235,10 @@ pub fn evaluate(t: &Table, call: &Expr, cx: &Ctx) -> Result<Table> {
     match func.name.as_str() {
         "bag_unpack" => bag_unpack(t, args, cx),
         "pivot" => super::plugins::pivot(t, args, cx),
+        "rows_near" => super::window_plugins::rows_near(t, args, cx),
+        "sliding_window_counts" => super::window_plugins::sliding_window_counts(t, args, cx),
+        "rolling_percentile" => super::window_plugins::rolling_percentile(t, args, cx),
+        "activity_counts_metrics" => super::window_plugins::activity_counts_metrics(t, args, cx),
         "geo_line_lookup" => super::plugins::geo_line_lookup(t, args, cx),
         "ipv4_lookup" | "ipv6_lookup" => {
             super::plugins::ip_lookup(t, args, func.name == "ipv6_lookup", cx)

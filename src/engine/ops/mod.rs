@@ -12,6 +12,7 @@ mod sort;
 mod summarize;
 mod top_nested;
 mod union;
+mod window_plugins;
 
 use std::rc::Rc;
 
@@ -159,7 +160,10 @@ pub fn supported(op: &Operator, name: &str) -> bool {
 
 /// Whether `evaluate NAME(...)` is a plugin the engine has (see `expand::evaluate`).
 pub fn plugin_supported(name: &str) -> bool {
-    matches!(name, "bag_unpack" | "pivot" | "ipv4_lookup" | "ipv6_lookup")
+    matches!(
+        name,
+        "rows_near" | "sliding_window_counts" | "rolling_percentile" | "activity_counts_metrics"
+    ) || matches!(name, "bag_unpack" | "pivot" | "ipv4_lookup" | "ipv6_lookup")
 }
 
 /// `partition by Col ( ops )`: runs `ops` on each group of rows with the same `Col`
