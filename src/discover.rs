@@ -6,7 +6,6 @@
 //! so that every later stage sees the files in one deterministic order. Problems (an
 //! unreadable folder, a symlink loop) are reported and the walk goes on.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -253,7 +252,9 @@ pub fn is_hidden_rule_file(path: &Path) -> bool {
 pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, DiscoverError> {
     let mut out = Discovered::default();
     let mut seen = Seen::default();
-    let mut files = BTreeSet::new();
+    // Collected in walk order, then sorted and deduplicated once (the walk already yields
+    // most of them in order, which the sort detects).
+    let mut files = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| {
             DiscoverError(format!(
@@ -339,7 +340,9 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
             }
         }
     }
-    out.files = files.into_iter().collect();
+    files.sort();
+    files.dedup();
+    out.files = files;
     out.problems.sort();
     out.hidden.sort();
     out.tests.sort();
@@ -350,7 +353,7 @@ pub fn discover(inputs: &[PathBuf], excludes: &Excludes) -> Result<Discovered, D
 /// The files already taken, by canonical path, and the canonical path of each folder met.
 #[derive(Default)]
 struct Seen {
-    files: BTreeSet<PathBuf>,
+    files: std::collections::HashSet<PathBuf>,
     dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
 }
 
@@ -384,7 +387,7 @@ impl Seen {
 fn push(
     out: &mut Discovered,
     seen: &mut Seen,
-    files: &mut BTreeSet<PathBuf>,
+    files: &mut Vec<PathBuf>,
     path: PathBuf,
     excludes: &Excludes,
     root: Option<&Path>,
@@ -396,7 +399,7 @@ fn push(
     }
     // The same file reached twice (through a symlink, or named twice) is checked once.
     if seen.insert(&path) {
-        files.insert(path);
+        files.push(path);
     }
 }
 

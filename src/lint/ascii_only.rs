@@ -146,6 +146,10 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         );
         start = 3;
     }
+    // An ASCII file has no run (checked a word at a time, not a character at a time).
+    if text.as_bytes()[start..].is_ascii() {
+        return;
+    }
     // Runs of non-ASCII characters.
     let mut runs: Vec<Range<usize>> = Vec::new();
     for (i, c) in text[start..].char_indices() {

@@ -176,6 +176,22 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
         return;
     }
     let context = format!("`{} {}` list", field.unwrap_or("the"), op.as_str());
+    // For the pairwise redundancy test: each ASCII entry lowercased once. `has` with an
+    // ASCII pattern on an ASCII value needs the pattern inside the value (ignoring ASCII
+    // case), so a pair whose lowercased texts do not contain one another is skipped
+    // before the full term-boundary test; other pairs go to `ops::eval` as they are.
+    let lowered: Vec<Option<String>> = if op == ListOp::HasAny {
+        elems
+            .iter()
+            .map(|(v, _)| v.is_ascii().then(|| v.to_ascii_lowercase()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let may_have = |i: usize, j: usize| match (&lowered[i], &lowered[j]) {
+        (Some(value), Some(p)) => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
+        _ => true,
+    };
     for (i, &(value, span)) in elems.iter().enumerate() {
         if let Some(d) = whitespace(ctx, value, span, &context) {
             out.push(d);
@@ -215,6 +231,7 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
                 j != i
                     && is_domain[j]
                     && !p.eq_ignore_ascii_case(value)
+                    && may_have(i, j)
                     && ops::eval(MatchOp::Has, value, p)
             });
             if let Some((_, &(p, pspan))) = parent {
