@@ -281,9 +281,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
 fn flow_depth_exceeded(text: &str, max: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     // Without a `[` or `{` the depth never leaves 0 (most rule files).
-    if memchr::memchr2(b'[', b'{', bytes).is_none() {
-        return None;
-    }
+    memchr::memchr2(b'[', b'{', bytes)?;
     let mut depth = 0usize;
     let mut i = 0;
     let mut quote: Option<u8> = None;
