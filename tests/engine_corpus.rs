@@ -12,9 +12,9 @@ use assert_cmd::cargo::cargo_bin_cmd;
 
 const CORPUS: &str = "../shared/corpus";
 
-/// The share measured when this test was written (713 of 852 queries, 2026-12-07, after `_GetWatchlist`, `ingestion_time()` and workspace functions run by their bodies): raise it when
+/// The share measured when this test was written (715 of 852 queries, 2026-12-07, after `_GetWatchlist`, `ingestion_time()`, workspace functions run by their bodies and `columnifexists`): raise it when
 /// the engine learns more, never lower it silently.
-const FLOOR: f64 = 0.835;
+const FLOOR: f64 = 0.837;
 
 /// Kinds whose queries `compile` (detections) or `rulecat query` (bare queries) run.
 const RUNNABLE: &[&str] = &[

@@ -502,7 +502,8 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
                 .unwrap_or(Value::Null);
             return funcs::call("todatetime", vec![v], cx);
         }
-        "column_ifexists" if args.len() == 2 => {
+        // `columnifexists` is the deprecated name of `column_ifexists`.
+        "column_ifexists" | "columnifexists" if args.len() == 2 => {
             let n = eval(&args[0], row, cx)?.to_kusto_string();
             return match row.get(&n) {
                 Some(v) => Ok(v.clone()),

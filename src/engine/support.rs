@@ -40,6 +40,7 @@ const EVALUATOR_NAMES: &[&str] = &[
     "row_cumsum",
     "pack_all",
     "column_ifexists",
+    "columnifexists",
     "iff",
     "iif",
     "case",

@@ -211,4 +211,8 @@ fn regex_quote_and_deprecated_aliases() {
         ),
         "a,b,c|5,1,Ku"
     );
+    assert_eq!(
+        q("print x = 1 | extend a = columnifexists('x', 0), b = columnifexists('nope', 7)"),
+        "x,a,b|1,1,7"
+    );
 }
