@@ -9,7 +9,7 @@ declare_code! {
     /// ## What it finds
     /// In a detection rule's query: `externaldata` (it reads external storage, which is
     /// not available offline), an operator or `evaluate` plugin the engine does not
-    /// implement (`find`, `facet`, `fork`, `top-nested`, `top-hitters`, `reduce`,
+    /// implement (`find`, `facet`, `fork`, `top-hitters`, `reduce`,
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references and
     /// functions that need Microsoft's cloud, such as `FileProfile()`), or an ASIM parser
