@@ -131,6 +131,22 @@ fn engine_unsupported() {
 }
 
 #[test]
+fn solution_parser_call_is_reported_once() {
+    // K0011 leaves a solution parser call to K0009, which names the solution to install.
+    let found = names(&run(&[
+        "lint",
+        "tests/fixtures/lints/engine-unsupported/pass_solution_parser_reported_once.yaml",
+        "--format",
+        "json",
+    ]));
+    assert!(found.iter().any(|n| n == "solution-parser"), "{found:?}");
+    assert!(
+        !found.iter().any(|n| n == "engine-unsupported"),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn operator_type() {
     check_lint("operator-type", &[]);
 }

@@ -13,7 +13,8 @@ declare_code! {
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references and
     /// functions that need Microsoft's cloud, such as `FileProfile()`), or an ASIM parser
-    /// used as a table. The engine runs every other construct (`extend`, `join`, `union`,
+    /// used as a table (a Sentinel solution's parser is reported once, by
+    /// `solution-parser`, not here). The engine runs every other construct (`extend`, `join`, `union`,
     /// `parse`, `mv-expand`, `summarize` by `bin()`, `let` functions, `_GetWatchlist()`
     /// over the watchlist's items given as an input named after its alias,
     /// `ingestion_time()`, ...), and workspace functions (declared in `rulecat.toml` or
@@ -72,7 +73,19 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     } else {
         format!("rule `{id}` cannot be compiled")
     };
-    for u in crate::engine::support::unsupported_with(&ctx.parsed.query, &ctx.analysis.functions) {
+    // A solution parser call is already reported, with the solution to install, by
+    // `solution-parser` (K0009): one finding per call, not two.
+    let explained = |u: &crate::engine::support::Unsupported| {
+        ctx.analysis.findings.iter().any(|f| {
+            f.kind == crate::analyze::FindingKind::SolutionParser
+                && f.span.start < u.span.end
+                && u.span.start < f.span.end
+        })
+    };
+    for u in crate::engine::support::unsupported_with(&ctx.parsed.query, &ctx.analysis.functions)
+        .into_iter()
+        .filter(|u| !explained(u))
+    {
         out.push(
             Diagnostic::new(
                 &CODE,
