@@ -869,9 +869,14 @@ impl QueryText {
                 if pos >= file_text.len() {
                     break;
                 }
-                let file_line_end = file_text[pos..]
-                    .find('\n')
-                    .map_or(file_text.len(), |i| pos + i);
+                // YAML ends a line at `\n`, `\r\n` or a lone `\r`: the value has a `\n`
+                // for each, so the file's line ends must be found the same way.
+                let bytes = file_text.as_bytes();
+                let file_line_end = (pos..bytes.len())
+                    .find(|&i| {
+                        bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                    })
+                    .unwrap_or(file_text.len());
                 let file_line = &file_text[pos..file_line_end];
                 let lead = file_line.len() - file_line.trim_start_matches(' ').len();
                 segments.push((q, pos + lead.min(indent)));

@@ -62,6 +62,23 @@ fn query_block_starting_with_a_blank_line() {
 /// Replays `fuzz/artifacts/load_rule/` (gitignored: crash inputs a local run saved) through
 /// the same checks, so a fix can be checked on the inputs that found the defect without
 /// rebuilding the instrumented target. Nothing to do where there are none (CI).
+/// load_rule, 2026-12-07 (second run): a lone carriage return inside a `query: |` block
+/// (a line ending YAML honours, as it does `\n`) was not a line end for the query's map,
+/// so every query line after it mapped one file line early and the query's end fell
+/// past the end of the file.
+#[test]
+fn query_block_with_a_lone_carriage_return() {
+    let text = "id: 467e6a70-adc9-49b7-8cf3-f21927c71159\nname: CR\n\
+        description: |\n  'CR.'\nrequiredDataConnectors: []\ntactics: []\n\
+        relevantTechniques: []\nquery: |\n  SigninLogs\n\r  | extend A = 1\n  | where Action == \"Forks\"\n";
+    let loaded = check_load_rule(text.as_bytes());
+    let rule = loaded.rule.expect("loads");
+    let q = &rule.query;
+    let at = q.text.find("Action").unwrap();
+    let f = q.to_file(at);
+    assert_eq!(&text[f..f + 6], "Action");
+}
+
 #[test]
 fn local_load_rule_artifacts_pass() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/load_rule");
