@@ -404,77 +404,13 @@ fn call(func: &Ident, args: &[Expr], span: crate::kql::Span, row: &Row, cx: &Ctx
             };
             return eval(a, &Row::new(row.table, j as usize), cx);
         }
-        "row_cumsum" => {
-            let Some(a) = args.first() else {
-                return Err(Error::at(span, "row_cumsum() needs a term"));
-            };
-            let mut acc = Value::Long(0);
-            for j in 0..=row.i.min(row.table.rows.len().saturating_sub(1)) {
-                let v = eval(a, &Row::new(row.table, j), cx)?;
-                if !v.is_null() {
-                    acc = arith::binary(BinOp::Add, &acc, &v)?;
-                }
-            }
-            return Ok(acc);
+        "row_cumsum" if args.is_empty() => {
+            return Err(Error::at(span, "row_cumsum() needs a term"));
         }
-        "row_rank_min" | "row_rank_dense" if !args.is_empty() => {
-            // Rank of the value within its partition (a new one starts where the
-            // optional restart term is true): min rank counts rows, dense counts
-            // distinct values.
-            let (mut rank, mut start) = (0i64, 0usize);
-            let mut last = Value::Null;
-            for j in 0..=row.i.min(row.table.rows.len().saturating_sub(1)) {
-                let r = Row::new(row.table, j);
-                let v = eval(&args[0], &r, cx)?;
-                let restart = match args.get(1) {
-                    Some(c) => truth(&eval(c, &r, cx)?) == Some(true),
-                    None => false,
-                };
-                if j == 0 || restart {
-                    start = j;
-                    rank = 1;
-                } else if !crate::engine::value::equals(&v, &last) {
-                    rank = if name == "row_rank_min" {
-                        (j - start + 1) as i64
-                    } else {
-                        rank + 1
-                    };
-                }
-                last = v;
-            }
-            return Ok(Value::Long(rank));
-        }
-        "row_window_session" if args.len() >= 3 => {
-            // The first value of the current session: a new session starts at the
-            // first row, where the restart term is true, or where the value is more
-            // than the first argument's span from the session's first value or more
-            // than the second's from the previous row's.
-            let max_first = eval(&args[1], row, cx)?;
-            let max_gap = eval(&args[2], row, cx)?;
-            let mut start = Value::Null;
-            let mut prev = Value::Null;
-            let far = |a: &Value, b: &Value, lim: &Value| -> Result<bool> {
-                let d = arith::binary(BinOp::Sub, a, b)?;
-                Ok(crate::engine::value::compare(&d, lim) == std::cmp::Ordering::Greater)
-            };
-            for j in 0..=row.i.min(row.table.rows.len().saturating_sub(1)) {
-                let r = Row::new(row.table, j);
-                let v = eval(&args[0], &r, cx)?;
-                let restart = match args.get(3) {
-                    Some(c) => truth(&eval(c, &r, cx)?) == Some(true),
-                    None => false,
-                };
-                if j == 0
-                    || restart
-                    || start.is_null()
-                    || far(&v, &start, &max_first)?
-                    || far(&v, &prev, &max_gap)?
-                {
-                    start = v.clone();
-                }
-                prev = v;
-            }
-            return Ok(start);
+        "row_cumsum" | "row_rank_min" | "row_rank_dense" | "row_window_session"
+            if !args.is_empty() && (name != "row_window_session" || args.len() >= 3) =>
+        {
+            return running(name, args, span, row, cx);
         }
         "pack_all" => {
             let mut m = serde_json::Map::new();
@@ -586,4 +522,135 @@ pub fn us_datetime(s: &str) -> Option<i64> {
         time.trim()
     );
     crate::time::parse(&iso)
+}
+
+/// The state of a running window function (`row_cumsum`, `row_rank_min`,
+/// `row_rank_dense`, `row_window_session`) after the row `i` of one table.
+#[derive(Clone)]
+pub struct Running {
+    /// The table's identity: its address, its rows' address and its length.
+    table: (usize, usize, usize),
+    i: usize,
+    /// The running value: the sum, the session's first value.
+    acc: Value,
+    /// The previous row's value.
+    last: Value,
+    rank: i64,
+    start: usize,
+}
+
+impl Running {
+    fn identity(t: &Table) -> (usize, usize, usize) {
+        (
+            std::ptr::from_ref(t) as usize,
+            t.rows.as_ptr() as usize,
+            t.rows.len(),
+        )
+    }
+}
+
+/// A running window function at `row`: the functions fold over the rows before it, so
+/// the state after the previous row of the same table (operators evaluate rows in
+/// order) is kept per call site and advanced by one row, which keeps a column of them
+/// linear in the table's length; any other row is computed from the first row.
+fn running(
+    name: &str,
+    args: &[Expr],
+    span: crate::kql::Span,
+    row: &Row,
+    cx: &Ctx,
+) -> Result<Value> {
+    let table = row.table;
+    let id = Running::identity(table);
+    let key = (span.start, span.end);
+    let resume = cx
+        .running
+        .borrow()
+        .get(&key)
+        .filter(|s| s.table == id && s.i + 1 == row.i)
+        .cloned();
+    let (from, mut st) = match resume {
+        Some(st) => (row.i, st),
+        None => (
+            0,
+            Running {
+                table: id,
+                i: 0,
+                acc: if name == "row_cumsum" {
+                    Value::Long(0)
+                } else {
+                    Value::Null
+                },
+                last: Value::Null,
+                rank: 0,
+                start: 0,
+            },
+        ),
+    };
+    let far = |a: &Value, b: &Value, lim: &Value| -> Result<bool> {
+        let d = arith::binary(BinOp::Sub, a, b)?;
+        Ok(crate::engine::value::compare(&d, lim) == std::cmp::Ordering::Greater)
+    };
+    let (max_first, max_gap) = if name == "row_window_session" {
+        (eval(&args[1], row, cx)?, eval(&args[2], row, cx)?)
+    } else {
+        (Value::Null, Value::Null)
+    };
+    let restart_arg = match name {
+        "row_window_session" => args.get(3),
+        "row_cumsum" => None,
+        _ => args.get(1),
+    };
+    for j in from..=row.i.min(table.rows.len().saturating_sub(1)) {
+        let r = Row::new(table, j);
+        let v = eval(&args[0], &r, cx)?;
+        let restart = match restart_arg {
+            Some(c) => truth(&eval(c, &r, cx)?) == Some(true),
+            None => false,
+        };
+        match name {
+            "row_cumsum" => {
+                if !v.is_null() {
+                    st.acc = arith::binary(BinOp::Add, &st.acc, &v)?;
+                }
+            }
+            // Rank of the value within its partition (a new one starts where the
+            // optional restart term is true): min rank counts rows, dense counts
+            // distinct values.
+            "row_rank_min" | "row_rank_dense" => {
+                if j == 0 || restart {
+                    st.start = j;
+                    st.rank = 1;
+                } else if !crate::engine::value::equals(&v, &st.last) {
+                    st.rank = if name == "row_rank_min" {
+                        (j - st.start + 1) as i64
+                    } else {
+                        st.rank + 1
+                    };
+                }
+            }
+            // The first value of the current session: a new session starts at the
+            // first row, where the restart term is true, or where the value is more
+            // than the first argument's span from the session's first value or more
+            // than the second's from the previous row's.
+            _ => {
+                if j == 0
+                    || restart
+                    || st.acc.is_null()
+                    || far(&v, &st.acc, &max_first)?
+                    || far(&v, &st.last, &max_gap)?
+                {
+                    st.acc = v.clone();
+                }
+            }
+        }
+        st.last = v;
+    }
+    st.i = row.i;
+    let out = match name {
+        "row_rank_min" | "row_rank_dense" => Value::Long(st.rank),
+        _ => st.acc.clone(),
+    };
+    cx.running.borrow_mut().insert(key, st);
+    Ok(out)
 }

@@ -87,6 +87,9 @@ pub struct Ctx<'a> {
     pub depth: usize,
     /// The query text (to read argument names, which the syntax tree does not keep).
     pub source: Rc<str>,
+    /// Running window functions' state per call site (see `eval::running`).
+    pub running:
+        Rc<std::cell::RefCell<std::collections::HashMap<(u32, u32), super::eval::Running>>>,
 }
 
 /// Limit on nested function calls (recursion is not allowed in KQL anyway).
@@ -100,6 +103,7 @@ impl<'a> Ctx<'a> {
             rng: Rc::new(Cell::new(0x9E37_79B9_7F4A_7C15)),
             depth: 0,
             source: Rc::from(source),
+            running: Rc::default(),
         }
     }
 
@@ -372,6 +376,7 @@ pub fn call_function_with_input(
         rng: cx.rng.clone(),
         depth: cx.depth + 1,
         source: cx.source.clone(),
+        running: cx.running.clone(),
     };
     // Named arguments go to their parameter; the others fill the rest in order.
     let named: Vec<(Option<&str>, &Expr)> = args

@@ -529,6 +529,25 @@ fn row_window_functions() {
 }
 
 #[test]
+fn running_window_functions_restart_per_table() {
+    // Hand-computed: each mv-apply subtable (three rows, built one after the other)
+    // starts its own running sum; the state kept between rows must not leak across them.
+    assert_eq!(
+        q("range x from 1 to 3 step 1 \
+           | mv-apply y = pack_array(x, x * 10, x * 100) to typeof(long) \
+             on (serialize | extend s = row_cumsum(y)) | project s"),
+        "s|1|11|111|2|22|222|3|33|333"
+    );
+    // A filter between two running columns: the second sees the filtered table.
+    assert_eq!(
+        q("range x from 1 to 6 step 1 | serialize | extend a = row_cumsum(x) \
+           | where x % 2 == 0 | serialize | extend b = row_cumsum(x), r = row_rank_dense(a) \
+           | project a, b, r"),
+        "a,b,r|3,2,1|10,6,2|21,12,3"
+    );
+}
+
+#[test]
 fn series_filters_and_seasons() {
     // A running sum is the IIR filter b=[1], a=[1,-1].
     assert_eq!(
