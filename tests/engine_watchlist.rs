@@ -8,6 +8,41 @@ fn rulecat() -> Command {
     Command::cargo_bin("rulecat").expect("binary")
 }
 
+/// `compile` of the catalog `cat` into a bundle in `dir`, then `match` of that bundle over
+/// the telemetry folder `tel` at 2025-01-01T01:00:00Z, as JSON lines: the bundle and the
+/// match run's output.
+fn compile_and_match(
+    dir: &std::path::Path,
+    cat: &std::path::Path,
+    tel: &std::path::Path,
+) -> (serde_json::Value, std::process::Output) {
+    let bundle = dir.join("b.json");
+    rulecat()
+        .arg("compile")
+        .arg(cat)
+        .arg("-o")
+        .arg(&bundle)
+        .assert()
+        .success();
+    let b = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let out = rulecat()
+        .args([
+            "match",
+            "--now",
+            "2025-01-01T01:00:00Z",
+            "--format",
+            "jsonl",
+            "--bundle",
+        ])
+        .arg(&bundle)
+        .arg(tel)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    (b, out)
+}
+
 const VIP_CSV: &str =
     "UserPrincipalName,Department\nalice@contoso.com,Finance\nbob@contoso.com,IT\n";
 const SIGNINS: &str = "{\"TimeGenerated\":\"2025-01-01T00:30:00Z\",\"UserPrincipalName\":\"alice@contoso.com\",\"IPAddress\":\"10.0.0.1\"}\n\
@@ -80,35 +115,11 @@ fn compile_and_match_read_the_watchlist_file() {
     .unwrap();
     std::fs::write(tel.join("VIPUsers.csv"), VIP_CSV).unwrap();
     std::fs::write(tel.join("SigninLogs.jsonl"), SIGNINS).unwrap();
-    let bundle = dir.path().join("b.json");
-    rulecat()
-        .arg("compile")
-        .arg(&cat)
-        .arg("-o")
-        .arg(&bundle)
-        .assert()
-        .success();
-    let b: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let (b, out) = compile_and_match(dir.path(), &cat, &tel);
     assert_eq!(
         b["rules"][0]["tables"],
         serde_json::json!(["SigninLogs", "VIPUsers"])
     );
-    let out = rulecat()
-        .args([
-            "match",
-            "--now",
-            "2025-01-01T01:00:00Z",
-            "--format",
-            "jsonl",
-            "--bundle",
-        ])
-        .arg(&bundle)
-        .arg(&tel)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "{\"rule\":\"0b9d8e2a-1111-4c3b-9a61-5d4c1f0e7a11\",\"name\":\"VIP sign-in\",\"table\":\"SigninLogs, VIPUsers\",\"row\":{\"TimeGenerated\":\"2025-01-01T00:30:00Z\",\"UserPrincipalName\":\"alice@contoso.com\",\"Department\":\"Finance\"}}\n"
@@ -156,33 +167,9 @@ fn compile_and_match_run_catalog_functions() {
     )
     .unwrap();
     std::fs::write(tel.join("SigninLogs.jsonl"), SIGNINS).unwrap();
-    let bundle = dir.path().join("b.json");
-    rulecat()
-        .arg("compile")
-        .arg(&cat)
-        .arg("-o")
-        .arg(&bundle)
-        .assert()
-        .success();
-    let b: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let (b, out) = compile_and_match(dir.path(), &cat, &tel);
     assert_eq!(b["rules"][0]["tables"], serde_json::json!(["SigninLogs"]));
     assert_eq!(b["rules"][0]["functions"][0]["name"], "SigninsOf");
-    let out = rulecat()
-        .args([
-            "match",
-            "--now",
-            "2025-01-01T01:00:00Z",
-            "--format",
-            "jsonl",
-            "--bundle",
-        ])
-        .arg(&bundle)
-        .arg(&tel)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
     // Within 2h, alice (case-insensitive `=~`) once; within the default 1d, alice and
     // carol (bob's sign-in is two days old).
     assert_eq!(

@@ -540,9 +540,11 @@ fn running_window_functions_restart_per_table() {
     );
     // A filter between two running columns: the second sees the filtered table.
     assert_eq!(
-        q("range x from 1 to 6 step 1 | serialize | extend a = row_cumsum(x) \
+        q(
+            "range x from 1 to 6 step 1 | serialize | extend a = row_cumsum(x) \
            | where x % 2 == 0 | serialize | extend b = row_cumsum(x), r = row_rank_dense(a) \
-           | project a, b, r"),
+           | project a, b, r"
+        ),
         "a,b,r|3,2,1|10,6,2|21,12,3"
     );
 }
