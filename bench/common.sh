@@ -18,3 +18,56 @@ ensure_timing_tools() {
     [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed for peak RSS: apt-get install time"
     have python3 || die "python3 is needed"
 }
+
+# apply_bench_nice: with BENCH_NICE set, renices this script (and so the timed part) and,
+# with autogroups, its scheduler autogroup: nice alone only orders processes inside one
+# session; the group's own nice orders sessions. Restored at exit.
+apply_bench_nice() {
+    [ -n "${BENCH_NICE:-}" ] || return 0
+    renice -n "$BENCH_NICE" -p $$ >/dev/null || die "cannot renice to $BENCH_NICE (root needed for negative values)"
+    if [ -w /proc/$$/autogroup ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
+        AUTOGROUP_NICE=$(sed -n 's/.*nice \(-\?[0-9]*\).*/\1/p' /proc/$$/autogroup)
+        trap 'echo "${AUTOGROUP_NICE:-0}" >/proc/$$/autogroup 2>/dev/null || true' EXIT
+        echo "$BENCH_NICE" >/proc/$$/autogroup || die "cannot set the autogroup nice"
+    fi
+    log "timed part runs at nice $BENCH_NICE"
+}
+
+# The timing helpers write into $OUT (set by the sourcing script). A failing command is
+# timed all the same (`rulecat lint` exits 1 on findings): check exit codes in a separate
+# run first.
+# time_cmd NAME RUNS WARMUP COMMAND: writes $OUT/NAME.times (one wall time in seconds a line).
+time_cmd() {
+    local name=$1 runs=$2 warmup=$3 cmd=$4
+    if have hyperfine; then
+        hyperfine --ignore-failure --style basic --warmup "$warmup" --runs "$runs" \
+            --export-json "$OUT/$name.hyperfine.json" "$cmd" >&2
+        python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+for t in r["times"]:
+    print(t)
+print(r["user"] + r["system"], file=open(sys.argv[2], "w"))' "$OUT/$name.hyperfine.json" "$OUT/$name.cpu" >"$OUT/$name.times"
+    else
+        local i s e
+        rm -f "$OUT/$name.cpu"
+        for ((i = 0; i < warmup; i++)); do bash -c "$cmd" >/dev/null 2>&1 || true; done
+        : >"$OUT/$name.times"
+        for ((i = 0; i < runs; i++)); do
+            s=$(date +%s.%N)
+            bash -c "$cmd" >/dev/null 2>&1 || true
+            e=$(date +%s.%N)
+            awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f\n", e - s }' >>"$OUT/$name.times"
+        done
+    fi
+}
+
+# peak_rss NAME RUNS COMMAND: writes $OUT/NAME.rss (peak RSS in KiB a line).
+peak_rss() {
+    local name=$1 runs=$2 cmd=$3 i
+    : >"$OUT/$name.rss"
+    for ((i = 0; i < runs; i++)); do
+        /usr/bin/time -f '%M' -o "$OUT/$name.rss.one" bash -c "exec $cmd" >/dev/null 2>&1 || true
+        tail -1 "$OUT/$name.rss.one" >>"$OUT/$name.rss"
+    done
+}

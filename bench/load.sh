@@ -90,17 +90,7 @@ chmod +x "$CJ_WRAPPER"
 
 RULECAT_CMD="$RULECAT lint $CATALOG --format json"
 
-if [ -n "${BENCH_NICE:-}" ]; then
-    renice -n "$BENCH_NICE" -p $$ >/dev/null || die "cannot renice to $BENCH_NICE (root needed for negative values)"
-    # With autogroups, nice only orders processes inside one session; the group's own
-    # nice orders sessions.
-    if [ -w /proc/$$/autogroup ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
-        AUTOGROUP_NICE=$(sed -n 's/.*nice \(-\?[0-9]*\).*/\1/p' /proc/$$/autogroup)
-        trap 'echo "${AUTOGROUP_NICE:-0}" >/proc/$$/autogroup 2>/dev/null || true' EXIT
-        echo "$BENCH_NICE" >/proc/$$/autogroup || die "cannot set the autogroup nice"
-    fi
-    log "timed part runs at nice $BENCH_NICE"
-fi
+apply_bench_nice
 
 # ---- correctness: one run of each, with exit codes --------------------------------------
 log "checking exit codes"
@@ -128,42 +118,6 @@ log "rulecat (exit $RC_RULECAT): $RULECAT_SUMMARY"
 log "check-jsonschema (exit $RC_CJ): $CJ_SUMMARY"
 
 # ---- wall time ---------------------------------------------------------------------------
-# time_cmd NAME RUNS WARMUP COMMAND: writes $OUT/NAME.times (one wall time in seconds a line).
-time_cmd() {
-    local name=$1 runs=$2 warmup=$3 cmd=$4
-    if have hyperfine; then
-        hyperfine --ignore-failure --style basic --warmup "$warmup" --runs "$runs" \
-            --export-json "$OUT/$name.hyperfine.json" "$cmd" >&2
-        python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-for t in r["times"]:
-    print(t)
-print(r["user"] + r["system"], file=open(sys.argv[2], "w"))' "$OUT/$name.hyperfine.json" "$OUT/$name.cpu" >"$OUT/$name.times"
-    else
-        local i s e
-        rm -f "$OUT/$name.cpu"
-        for ((i = 0; i < warmup; i++)); do bash -c "$cmd" >/dev/null 2>&1 || true; done
-        : >"$OUT/$name.times"
-        for ((i = 0; i < runs; i++)); do
-            s=$(date +%s.%N)
-            bash -c "$cmd" >/dev/null 2>&1 || true
-            e=$(date +%s.%N)
-            awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f\n", e - s }' >>"$OUT/$name.times"
-        done
-    fi
-}
-
-# peak_rss NAME RUNS COMMAND: writes $OUT/NAME.rss (peak RSS in KiB a line).
-peak_rss() {
-    local name=$1 runs=$2 cmd=$3 i
-    : >"$OUT/$name.rss"
-    for ((i = 0; i < runs; i++)); do
-        /usr/bin/time -f '%M' -o "$OUT/$name.rss.one" bash -c "exec $cmd" >/dev/null 2>&1 || true
-        tail -1 "$OUT/$name.rss.one" >>"$OUT/$name.rss"
-    done
-}
-
 cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg.start"
 log "timing rulecat, $(nproc) cores ($RUNS runs); load average $(cat "$OUT/loadavg.start")"
 time_cmd rulecat-2 "$RUNS" "$WARMUP" "$RULECAT_CMD"

@@ -141,50 +141,8 @@ PY
 done
 
 # ---- priority ----------------------------------------------------------------------------------
-if [ -n "${BENCH_NICE:-}" ]; then
-    renice -n "$BENCH_NICE" -p $$ >/dev/null || die "cannot renice to $BENCH_NICE (root needed for negative values)"
-    if [ -w /proc/$$/autogroup ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
-        AUTOGROUP_NICE=$(sed -n 's/.*nice \(-\?[0-9]*\).*/\1/p' /proc/$$/autogroup)
-        trap 'echo "${AUTOGROUP_NICE:-0}" >/proc/$$/autogroup 2>/dev/null || true' EXIT
-        echo "$BENCH_NICE" >/proc/$$/autogroup || die "cannot set the autogroup nice"
-    fi
-    log "timed part runs at nice $BENCH_NICE"
-fi
+apply_bench_nice
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# ---- timing helpers (as in bench/load.sh) ------------------------------------------------------
-# time_cmd NAME RUNS WARMUP COMMAND: writes $OUT/NAME.times (wall seconds a line), $OUT/NAME.cpu.
-time_cmd() {
-    local name=$1 runs=$2 warmup=$3 cmd=$4
-    if have hyperfine; then
-        hyperfine --style basic --warmup "$warmup" --runs "$runs" \
-            --export-json "$OUT/$name.hyperfine.json" "$cmd" >&2
-        python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-for t in r["times"]:
-    print(t)
-print(r["user"] + r["system"], file=open(sys.argv[2], "w"))' "$OUT/$name.hyperfine.json" "$OUT/$name.cpu" >"$OUT/$name.times"
-    else
-        local i s e
-        rm -f "$OUT/$name.cpu"
-        for ((i = 0; i < warmup; i++)); do bash -c "$cmd" >/dev/null 2>&1; done
-        : >"$OUT/$name.times"
-        for ((i = 0; i < runs; i++)); do
-            s=$(date +%s.%N)
-            bash -c "$cmd" >/dev/null 2>&1
-            e=$(date +%s.%N)
-            awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f\n", e - s }' >>"$OUT/$name.times"
-        done
-    fi
-}
-
-# peak_rss NAME COMMAND: writes $OUT/NAME.rss (peak RSS in KiB).
-peak_rss() {
-    local name=$1 cmd=$2
-    /usr/bin/time -f '%M' -o "$OUT/$name.rss.one" bash -c "exec $cmd" >/dev/null 2>&1
-    tail -1 "$OUT/$name.rss.one" >"$OUT/$name.rss"
-}
 
 match_cmd() { # BUNDLE FILE
     echo "env RAYON_NUM_THREADS=1 taskset -c $CPU $RULECAT match --bundle $1 --now $NOW --format jsonl $2"
@@ -199,7 +157,7 @@ for table in $TABLES; do
         $(match_cmd "$DATA/bundle.json" "$f") >"$OUT/$name.out" 2>"$OUT/$name.stderr" ||
             die "rulecat match failed on $f: $(tail -3 "$OUT/$name.stderr")"
         time_cmd "$name" "$RUNS" "$WARMUP" "$(match_cmd "$DATA/bundle.json" "$f")"
-        peak_rss "$name" "$(match_cmd "$DATA/bundle.json" "$f")"
+        peak_rss "$name" 1 "$(match_cmd "$DATA/bundle.json" "$f")"
     done
 done
 
@@ -211,7 +169,7 @@ for n in $SCALE_NS; do
     $(match_cmd "$DATA/bundle-scale-$n.json" "$f") >"$OUT/$name.out" 2>"$OUT/$name.stderr" ||
         die "rulecat match failed: $(tail -3 "$OUT/$name.stderr")"
     time_cmd "$name" "$RUNS" "$WARMUP" "$(match_cmd "$DATA/bundle-scale-$n.json" "$f")"
-    peak_rss "$name" "$(match_cmd "$DATA/bundle-scale-$n.json" "$f")"
+    peak_rss "$name" 1 "$(match_cmd "$DATA/bundle-scale-$n.json" "$f")"
 done
 
 # ---- 3. DuckDB against rulecat on the two ZohoAssist rules -----------------------------------------
