@@ -162,106 +162,106 @@ fn in_range_v6(ip: &str, range: &str) -> Option<bool> {
     Some(x & m == r & m)
 }
 
+/// The ranges of `ipv4_is_in_any_range` / `ipv6_is_in_any_range`: the arguments after the
+/// address, each a range or an array of ranges.
+fn range_args(a: &[Value]) -> Vec<String> {
+    let mut ranges = Vec::new();
+    for v in &a[1.min(a.len())..] {
+        match v.as_json() {
+            Some(Json::Array(items)) => {
+                ranges.extend(items.iter().filter_map(|j| j.as_str().map(str::to_string)))
+            }
+            _ => ranges.push(v.to_kusto_string()),
+        }
+    }
+    ranges
+}
+
 pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
     let b = |o: Option<bool>| o.map_or(Value::Null, Value::Bool);
-    let v =
-        match name {
-            "parse_ipv4" => parse_cidr(&s(a, 0))
-                .map_or(Value::Null, |(ip, p)| Value::Long(i64::from(ip & mask(p)))),
-            "parse_ipv4_mask" => match (parse_cidr(&s(a, 0)), long(a, 1)) {
-                (Some((ip, _)), Some(p)) if (0..=32).contains(&p) => {
-                    Value::Long(i64::from(ip & mask(p as u32)))
+    let v = match name {
+        "parse_ipv4" => {
+            parse_cidr(&s(a, 0)).map_or(Value::Null, |(ip, p)| Value::Long(i64::from(ip & mask(p))))
+        }
+        "parse_ipv4_mask" => match (parse_cidr(&s(a, 0)), long(a, 1)) {
+            (Some((ip, _)), Some(p)) if (0..=32).contains(&p) => {
+                Value::Long(i64::from(ip & mask(p as u32)))
+            }
+            _ => Value::Null,
+        },
+        "ipv4_is_in_range" => b(in_range(&s(a, 0), &s(a, 1))),
+        "ipv4_is_in_any_range" => {
+            let ranges = range_args(a);
+            let ip = s(a, 0);
+            if parse_cidr(&ip).is_none() {
+                Value::Null
+            } else {
+                Value::Bool(ranges.iter().any(|r| in_range(&ip, r) == Some(true)))
+            }
+        }
+        "ipv4_is_private" => b(parse_cidr(&s(a, 0)).map(|(ip, _)| {
+            ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+                .iter()
+                .any(|r| {
+                    let (n, p) = parse_cidr(r).unwrap_or((0, 32));
+                    ip & mask(p) == n
+                })
+        })),
+        "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+        "ipv6_compare" => compare_v6(a).map_or(Value::Null, |o| Value::Long(o as i64)),
+        "ipv6_is_match" => b(compare_v6(a).map(|o| o.is_eq())),
+        "ipv6_is_in_range" => b(in_range_v6(&s(a, 0), &s(a, 1))),
+        "ipv6_is_in_any_range" => {
+            let ip = s(a, 0);
+            let ranges = range_args(a);
+            if parse_v6(&ip).is_none() {
+                Value::Null
+            } else {
+                Value::Bool(ranges.iter().any(|r| in_range_v6(&ip, r) == Some(true)))
+            }
+        }
+        "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
+        "ipv4_netmask_suffix" => {
+            parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))
+        }
+        "has_ipv4" => {
+            let want = s(a, 1);
+            Value::Bool(ipv4_tokens(&s(a, 0)).any(|tok| tok == want))
+        }
+        "has_ipv4_prefix" => Value::Bool(has_ipv4_prefix(&s(a, 0), &[s(a, 1)])),
+        "has_any_ipv4_prefix" => {
+            let mut prefixes = Vec::new();
+            for v in a.iter().skip(1) {
+                match v.as_json() {
+                    Some(Json::Array(items)) => {
+                        prefixes.extend(items.iter().filter_map(Json::as_str).map(str::to_string))
+                    }
+                    _ => prefixes.push(v.to_kusto_string()),
                 }
-                _ => Value::Null,
-            },
-            "ipv4_is_in_range" => b(in_range(&s(a, 0), &s(a, 1))),
-            "ipv4_is_in_any_range" => {
-                let mut ranges = Vec::new();
-                for v in &a[1.min(a.len())..] {
-                    match v.as_json() {
-                        Some(Json::Array(items)) => ranges
-                            .extend(items.iter().filter_map(|j| j.as_str().map(str::to_string))),
-                        _ => ranges.push(v.to_kusto_string()),
+            }
+            Value::Bool(has_ipv4_prefix(&s(a, 0), &prefixes))
+        }
+        "parse_ipv6" => Value::str(parse_ipv6(&s(a, 0)).unwrap_or_default()),
+        "format_ipv4" | "format_ipv4_mask" => {
+            let v = a.first().cloned().unwrap_or(Value::Null);
+            let ip = match &v {
+                Value::Long(_) | Value::Int(_) => v.as_i64().and_then(|x| u32::try_from(x).ok()),
+                other => parse_cidr(&other.to_kusto_string()).map(|(ip, _)| ip),
+            };
+            let p = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
+            match ip {
+                Some(ip) => {
+                    let text = std::net::Ipv4Addr::from(ip & mask(p)).to_string();
+                    if name == "format_ipv4_mask" {
+                        Value::str(format!("{text}/{p}"))
+                    } else {
+                        Value::str(text)
                     }
                 }
-                let ip = s(a, 0);
-                if parse_cidr(&ip).is_none() {
-                    Value::Null
-                } else {
-                    Value::Bool(ranges.iter().any(|r| in_range(&ip, r) == Some(true)))
-                }
+                None => Value::str(""),
             }
-            "ipv4_is_private" => b(parse_cidr(&s(a, 0)).map(|(ip, _)| {
-                ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-                    .iter()
-                    .any(|r| {
-                        let (n, p) = parse_cidr(r).unwrap_or((0, 32));
-                        ip & mask(p) == n
-                    })
-            })),
-            "ipv4_compare" => compare_ips(a).map_or(Value::Null, |o| Value::Long(o as i64)),
-            "ipv6_compare" => compare_v6(a).map_or(Value::Null, |o| Value::Long(o as i64)),
-            "ipv6_is_match" => b(compare_v6(a).map(|o| o.is_eq())),
-            "ipv6_is_in_range" => b(in_range_v6(&s(a, 0), &s(a, 1))),
-            "ipv6_is_in_any_range" => {
-                let ip = s(a, 0);
-                let mut ranges = Vec::new();
-                for v in &a[1.min(a.len())..] {
-                    match v.as_json() {
-                        Some(Json::Array(items)) => ranges
-                            .extend(items.iter().filter_map(|j| j.as_str().map(str::to_string))),
-                        _ => ranges.push(v.to_kusto_string()),
-                    }
-                }
-                if parse_v6(&ip).is_none() {
-                    Value::Null
-                } else {
-                    Value::Bool(ranges.iter().any(|r| in_range_v6(&ip, r) == Some(true)))
-                }
-            }
-            "ipv4_is_match" => b(compare_ips(a).map(|o| o.is_eq())),
-            "ipv4_netmask_suffix" => {
-                parse_cidr(&s(a, 0)).map_or(Value::Null, |(_, p)| Value::Int(p as i32))
-            }
-            "has_ipv4" => {
-                let want = s(a, 1);
-                Value::Bool(ipv4_tokens(&s(a, 0)).any(|tok| tok == want))
-            }
-            "has_ipv4_prefix" => Value::Bool(has_ipv4_prefix(&s(a, 0), &[s(a, 1)])),
-            "has_any_ipv4_prefix" => {
-                let mut prefixes = Vec::new();
-                for v in a.iter().skip(1) {
-                    match v.as_json() {
-                        Some(Json::Array(items)) => prefixes
-                            .extend(items.iter().filter_map(Json::as_str).map(str::to_string)),
-                        _ => prefixes.push(v.to_kusto_string()),
-                    }
-                }
-                Value::Bool(has_ipv4_prefix(&s(a, 0), &prefixes))
-            }
-            "parse_ipv6" => Value::str(parse_ipv6(&s(a, 0)).unwrap_or_default()),
-            "format_ipv4" | "format_ipv4_mask" => {
-                let v = a.first().cloned().unwrap_or(Value::Null);
-                let ip = match &v {
-                    Value::Long(_) | Value::Int(_) => {
-                        v.as_i64().and_then(|x| u32::try_from(x).ok())
-                    }
-                    other => parse_cidr(&other.to_kusto_string()).map(|(ip, _)| ip),
-                };
-                let p = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
-                match ip {
-                    Some(ip) => {
-                        let text = std::net::Ipv4Addr::from(ip & mask(p)).to_string();
-                        if name == "format_ipv4_mask" {
-                            Value::str(format!("{text}/{p}"))
-                        } else {
-                            Value::str(text)
-                        }
-                    }
-                    None => Value::str(""),
-                }
-            }
-            _ => return None,
-        };
+        }
+        _ => return None,
+    };
     Some(Ok(v))
 }
