@@ -39,6 +39,8 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_conform;
+#[cfg(test)]
 mod tests_corpus;
 
 use std::collections::HashMap;

@@ -240,6 +240,14 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
             Some(t) => Value::str(format_datetime(t, &s(a, 1))),
             None => Value::str(""),
         },
+        "datetime_utc_to_local" => match t0 {
+            Some(t) => tz_shift(t, &s(a, 1), false),
+            None => Value::Null,
+        },
+        "datetime_local_to_utc" => match t0 {
+            Some(t) => tz_shift(t, &s(a, 1), true),
+            None => Value::Null,
+        },
         "format_timespan" => match ts(a, 0) {
             Some(t) => Value::str(format_timespan(t, &s(a, 1))),
             None => Value::str(""),
@@ -247,6 +255,47 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
         _ => return None,
     };
     Some(Ok(v))
+}
+
+/// `datetime_utc_to_local` (`to_utc` false) and `datetime_local_to_utc` (`to_utc` true)
+/// with the IANA time-zone database (chrono-tz): null for an unknown zone. A local time
+/// that occurs twice (clocks set back) is read as standard time, and one that does not
+/// occur (clocks set forward) with the offset before the change, as .NET's
+/// `TimeZoneInfo.ConvertTimeToUtc` does; the docs note that such a time converted to UTC
+/// and back moves by the hour skipped.
+fn tz_shift(t: i64, zone: &str, to_utc: bool) -> Value {
+    use chrono::{LocalResult, Offset, TimeZone};
+    let Ok(tz) = zone.trim().parse::<chrono_tz::Tz>() else {
+        return Value::Null;
+    };
+    let secs = t.div_euclid(TICKS_PER_SECOND);
+    let frac = t.rem_euclid(TICKS_PER_SECOND);
+    let Some(at) = chrono::DateTime::from_timestamp(secs, 0) else {
+        return Value::Null;
+    };
+    let offset_secs = if to_utc {
+        let local = at.naive_utc();
+        match tz.from_local_datetime(&local) {
+            LocalResult::Single(d) => d.offset().fix().local_minus_utc(),
+            // Two instants: the later one is in standard time.
+            LocalResult::Ambiguous(a, b) => {
+                let (a, b) = (a.offset().fix(), b.offset().fix());
+                a.local_minus_utc().min(b.local_minus_utc())
+            }
+            // In the gap: the offset in force before it.
+            LocalResult::None => {
+                let before = local - chrono::Duration::hours(6);
+                tz.offset_from_utc_datetime(&before).fix().local_minus_utc()
+            }
+        }
+    } else {
+        tz.offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let shift = i128::from(offset_secs) * i128::from(TICKS_PER_SECOND);
+    let base = i128::from(secs) * i128::from(TICKS_PER_SECOND) + i128::from(frac);
+    dt_value(if to_utc { base - shift } else { base + shift })
 }
 
 fn ts(a: &[Value], i: usize) -> Option<i64> {
