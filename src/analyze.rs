@@ -1589,7 +1589,7 @@ fn default_name(e: &Expr, prefix: &str, index: usize) -> String {
         Expr::Call { func, args, .. } => {
             let arg = args.first().map(expr_text).unwrap_or_default();
             match func.name.as_str() {
-                "bin" | "floor" | "bin_at" => arg,
+                "bin" | "floor" | "bin_at" | "bin_auto" => arg,
                 "count" => "count_".into(),
                 "countif" => "countif_".into(),
                 "make_set" | "makeset" => format!("set_{arg}"),
@@ -1760,7 +1760,9 @@ fn function_type(name: &str, args: &[Ty]) -> Ty {
         | "parse_command_line" | "zip" | "range" | "array_sort_asc" | "array_sort_desc"
         | "parse_ipv4_mask" => Dynamic,
         "min" | "max" | "sum" | "any" | "take_any" | "minif" | "maxif" | "sumif" | "abs"
-        | "bin" | "floor" | "coalesce" | "arg_max" | "arg_min" | "bin_at" => return first,
+        | "bin" | "floor" | "coalesce" | "arg_max" | "arg_min" | "bin_at" | "bin_auto" => {
+            return first;
+        }
         // The branches' type (the first argument is a predicate), when they agree.
         "iff" | "iif" | "case" => {
             let mut values = args

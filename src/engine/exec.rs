@@ -263,6 +263,17 @@ fn scalar_table(name: &str, v: Value) -> Table {
     }
 }
 
+/// The prefix of the names query options (`set NAME = value`) are bound under.
+pub const SET_PREFIX: &str = "set ";
+
+/// The value of the query option `name` set by a `set` statement, if any.
+pub fn query_option<'c>(cx: &'c Ctx, name: &str) -> Option<&'c Value> {
+    match cx.env.get(&format!("{SET_PREFIX}{name}")) {
+        Some(Binding::Scalar(v)) => Some(v),
+        _ => None,
+    }
+}
+
 /// Runs statements; returns what the last query statement yields.
 pub fn run_statements(stmts: &[Statement], cx: &Ctx) -> Result<Thing> {
     let mut cx = cx.clone();
@@ -279,7 +290,14 @@ pub fn run_statements(stmts: &[Statement], cx: &Ctx) -> Result<Thing> {
                 };
                 cx = cx.with(&l.name.name, b);
             }
-            Statement::Set(_) => {}
+            // Query options are bound under `set NAME` (no identifier has a space), for
+            // the functions that read them (`bin_auto`).
+            Statement::Set(s) => {
+                if let Some(e) = &s.value {
+                    let v = eval::eval_scalar(e, &cx)?;
+                    cx = cx.with(&format!("{SET_PREFIX}{}", s.name.name), Binding::Scalar(v));
+                }
+            }
             Statement::DeclareQueryParameters(d) => {
                 for p in &d.params {
                     let v = match &p.default {

@@ -53,3 +53,23 @@ fn time_zones_follow_the_iana_database() {
         "g,a,n|2022-03-27 01:30:00.0000000,2022-10-30 01:30:00.0000000,"
     );
 }
+
+#[test]
+fn bin_auto_reads_the_query_options() {
+    // bin-auto-function.md: 1 h bins aligned at 00:05; 00:05..01:04 is 60 minutes,
+    // 01:05..02:00 is 56.
+    assert_eq!(
+        q("set query_bin_auto_size=1h;
+           set query_bin_auto_at=datetime(2017-01-01 00:05);
+           range Timestamp from datetime(2017-01-01 00:05) to datetime(2017-01-01 02:00) step 1m
+           | summarize count() by bin_auto(Timestamp)"),
+        "Timestamp,count_|2017-01-01 00:05:00.0000000,60|2017-01-01 01:05:00.0000000,56"
+    );
+    // Without `query_bin_auto_at` the bins start at 0, as `bin` does: 7 -> 5, 12 -> 10.
+    assert_eq!(
+        q("set query_bin_auto_size=5; print a = bin_auto(7), b = bin_auto(12)"),
+        "a,b|5,10"
+    );
+    let e = run("print bin_auto(7)", &db()).expect_err("no size set");
+    assert!(e.message.contains("query_bin_auto_size"), "{}", e.message);
+}

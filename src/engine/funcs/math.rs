@@ -53,6 +53,23 @@ pub fn call(name: &str, a: &[Value], cx: &Ctx) -> Option<Result<Value>> {
             }
         }
         "floor" | "bin" if a.len() == 2 => return Some(bin(&arg(a, 0), &arg(a, 1))),
+        // bin_auto(v): bin(v, size) aligned at `at`, both set as query options
+        // (`set query_bin_auto_size = 1h; set query_bin_auto_at = ...`; `at` defaults to
+        // 0, i.e. `bin`).
+        "bin_auto" if a.len() == 1 => {
+            use crate::engine::exec::query_option;
+            let Some(size) = query_option(cx, "query_bin_auto_size") else {
+                return Some(Err(Error::new(
+                    "`bin_auto()` needs the bin size: `set query_bin_auto_size = ...;` before the query",
+                )));
+            };
+            let (v, size) = (arg(a, 0), size.clone().undyn_scalar());
+            return Some(match query_option(cx, "query_bin_auto_at") {
+                Some(at) => call("bin_at", &[v, size, at.clone().undyn_scalar()], cx)
+                    .unwrap_or(Ok(Value::Null)),
+                None => bin(&v, &size),
+            });
+        }
         "floor" => f1(f64::floor),
         "bin_at" if a.len() == 3 => {
             // bin_at(v, size, at): bins of `size` aligned so that one starts at `at`.

@@ -258,7 +258,8 @@ pub fn expr_name(e: &Expr) -> Option<String> {
             Some(format!("{}_{}", expr_name(target)?, key))
         }
         Expr::Call { func, args, .. }
-            if matches!(func.name.as_str(), "bin" | "floor" | "bin_at") && !args.is_empty() =>
+            if matches!(func.name.as_str(), "bin" | "floor" | "bin_at" | "bin_auto")
+                && !args.is_empty() =>
         {
             expr_name(&args[0])
         }
