@@ -7,6 +7,7 @@
 
 use super::eval::{Row, eval, truth};
 use super::exec::Ctx;
+use super::sketch::{self, TDigest};
 use super::table::Table;
 use super::value::{self, Json, Value};
 use super::{Error, Result, arith};
@@ -65,6 +66,12 @@ pub fn is_aggregate(name: &str) -> bool {
             | "binary_all_and"
             | "binary_all_or"
             | "binary_all_xor"
+            | "tdigest"
+            | "tdigest_merge"
+            | "hll"
+            | "hll_if"
+            | "hll_merge"
+            | "buildschema"
     )
 }
 
@@ -322,6 +329,46 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
                     })
                     .unwrap_or(0),
             )
+        }
+        "tdigest" => {
+            let e = arg(name, args, 0)?;
+            let mut pairs = Vec::new();
+            for &i in group {
+                let row = Row::new(t, i);
+                let w = match args.get(1) {
+                    Some(w) => eval(w, &row, cx)?.as_f64().unwrap_or(f64::NAN),
+                    None => 1.0,
+                };
+                pairs.push((eval(e, &row, cx)?, w));
+            }
+            TDigest::build(pairs).map_or(Value::Null, |d| d.to_value())
+        }
+        "tdigest_merge" => {
+            let vals = with_if(1)?;
+            TDigest::merge(vals.iter().filter_map(TDigest::from_value))
+                .map_or(Value::Null, |d| d.to_value())
+        }
+        "hll" | "hll_if" => {
+            let vals = if name == "hll_if" {
+                with_if(1)?
+            } else {
+                non_null(values(arg(name, args, 0)?, None, group, t, cx)?)
+            };
+            if vals.is_empty() {
+                return Ok(Value::Null);
+            }
+            sketch::hll_of(&vals)
+        }
+        "hll_merge" => {
+            let vals = with_if(1)?;
+            if vals.is_empty() {
+                return Ok(Value::Null);
+            }
+            sketch::hll_merge(&vals)
+        }
+        "buildschema" => {
+            let vals = with_if(1)?;
+            sketch::build_schema(&vals).map_or(Value::Null, Value::dynamic)
         }
         _ => return Err(Error::new(format!("`{name}()` is not supported here"))),
     })

@@ -32,6 +32,7 @@ pub mod funcs;
 pub mod input;
 pub mod ops;
 pub mod pushdown;
+pub mod sketch;
 pub mod support;
 pub mod table;
 pub mod value;

@@ -73,3 +73,112 @@ fn bin_auto_reads_the_query_options() {
     let e = run("print bin_auto(7)", &db()).expect_err("no size set");
     assert!(e.message.contains("query_bin_auto_size"), "{}", e.message);
 }
+
+#[test]
+fn tdigest_percentiles_and_ranks() {
+    // merge-tdigest-function.md: the merged digest of 1..10 and 11..20 has 20 as its
+    // 100th percentile.
+    assert_eq!(
+        q("range x from 1 to 10 step 1 | extend y = x + 10
+           | summarize tdigestX = tdigest(x), tdigestY = tdigest(y)
+           | project merged = merge_tdigest(tdigestX, tdigestY)
+           | project percentile_tdigest(merged, 100, typeof(long))"),
+        "percentile_tdigest_merged|20"
+    );
+    // rank-tdigest-function.md: 685 values of 1..1000 are <= 685.
+    assert_eq!(
+        q("range x from 1 to 1000 step 1 | summarize t_x=tdigest(x)
+           | project rank_of_685=rank_tdigest(t_x, 685)"),
+        "rank_of_685|685"
+    );
+    // Nearest rank over 1..5 with weights 1,1,1,1,6 (total 10): the 50th percentile
+    // is the 5th value by weight (5), the 30th the 3rd (3); ranks of 2 and 4.5 are 2
+    // and 4; an array of percentiles and a non-digest give null.
+    assert_eq!(
+        q("datatable(v:long, w:long)[1,1, 2,1, 3,1, 4,1, 5,6]
+           | summarize d = tdigest(v, w)
+           | project p50 = percentile_tdigest(d, 50), p30 = percentile_tdigest(d, 30),
+             ps = percentiles_array_tdigest(d, 30, 50), r = rank_tdigest(d, dynamic([2, 4.5])),
+             n = percentile_tdigest(dynamic([1]), 50)"),
+        "p50,p30,ps,r,n|5,3,[3,5],[2,4],"
+    );
+    // Datetimes keep their type and ticks.
+    assert_eq!(
+        q(
+            "datatable(t:datetime)[datetime(2020-01-01 00:00:00.0000001), datetime(2021-01-01)]
+           | summarize d = tdigest(t) | project p = percentile_tdigest(d, 1)"
+        ),
+        "p|2020-01-01 00:00:00.0000001"
+    );
+}
+
+#[test]
+fn hll_counts_and_intersections() {
+    // dcount-intersect-plugin.md: among 1..100 (0 added to each set), evens: 50 + 1,
+    // evens that are multiples of 3: 16 + 1, and of 3 and 5: 3 + 1.
+    assert_eq!(
+        q("range x from 1 to 100 step 1
+           | extend isEven = (x % 2 == 0), isMod3 = (x % 3 == 0), isMod5 = (x % 5 == 0)
+           | summarize hll_even = hll(iif(isEven, x, 0), 2),
+                       hll_mod3 = hll(iif(isMod3, x, 0), 2),
+                       hll_mod5 = hll(iif(isMod5, x, 0), 2)
+           | evaluate dcount_intersect(hll_even, hll_mod3, hll_mod5)
+           | project s0, s1, s2"),
+        "s0,s1,s2|51,17,4"
+    );
+    // Merging the HLLs of {a, b} and {b, c} counts 3; by group, 2 and 1.
+    assert_eq!(
+        q(
+            "datatable(g:string, v:string)['x','a', 'x','b', 'y','b', 'y','c', 'y','c']
+           | summarize h = hll(v) by g
+           | summarize m = hll_merge(h)
+           | project n = dcount_hll(m)"
+        ),
+        "n|3"
+    );
+    assert_eq!(
+        q(
+            "datatable(g:string, v:string)['x','a', 'x','b', 'y','c', 'y','c']
+           | summarize h = hll(v) by g | project g, n = dcount_hll(h)"
+        ),
+        "g,n|x,2|y,1"
+    );
+}
+
+#[test]
+fn buildschema_unions_the_shapes() {
+    // buildschema-aggregation-function.md.
+    assert_eq!(
+        q(r#"datatable(value: dynamic) [
+            dynamic({"x":1, "y":3.5}),
+            dynamic({"x":"somevalue", "z":[1, 2, 3]}),
+            dynamic({"y":{"w":"zzz"}, "t":["aa", "bb"], "z":["foo"]})
+        ] | summarize buildschema(value)"#),
+        r#"schema_value|{"x":["long","string"],"y":["double",{"w":"string"}],"z":{"`indexer`":["long","string"]},"t":{"`indexer`":"string"}}"#
+    );
+    // Two bags merge their properties; nulls add nothing.
+    assert_eq!(
+        q(
+            r#"datatable(v: dynamic) [dynamic({"a":{"b":1}}), dynamic(null), dynamic({"a":{"c":true}})]
+           | summarize s = buildschema(v)"#
+        ),
+        r#"s|{"a":{"b":"long","c":"bool"}}"#
+    );
+}
+
+#[test]
+fn active_users_count_follows_the_docs() {
+    // active-users-count-plugin.md: users seen on >= 3 distinct days within the 8 days
+    // before an appearance, per week of July 2018. B is active on 07-04 (06-29, 06-30,
+    // 07-04) and A on 07-17 and 07-20 (07-10, 07-14, 07-17 / 07-14, 07-17, 07-20); B's
+    // 07-08 window (06-30, 07-08] holds only two days.
+    assert_eq!(
+        q("let T = datatable(User:string, Timestamp:datetime)[
+             'B', datetime(2018-06-29), 'B', datetime(2018-06-30), 'A', datetime(2018-07-02),
+             'B', datetime(2018-07-04), 'B', datetime(2018-07-08), 'A', datetime(2018-07-10),
+             'A', datetime(2018-07-14), 'A', datetime(2018-07-17), 'A', datetime(2018-07-20),
+             'B', datetime(2018-07-24)];
+           T | evaluate active_users_count(User, Timestamp, datetime(2018-07-01), datetime(2018-07-31), 8d, 1d, 3, 7d)"),
+        "Timestamp,dcount|2018-07-01 00:00:00.0000000,1|2018-07-15 00:00:00.0000000,1"
+    );
+}

@@ -8,6 +8,7 @@ mod parse;
 mod plugins;
 mod scan;
 mod search;
+mod sketch_plugins;
 mod sort;
 mod summarize;
 mod top_nested;
@@ -164,6 +165,7 @@ pub fn plugin_supported(name: &str) -> bool {
         name,
         "rows_near" | "sliding_window_counts" | "rolling_percentile" | "activity_counts_metrics"
     ) || matches!(name, "bag_unpack" | "pivot" | "ipv4_lookup" | "ipv6_lookup")
+        || matches!(name, "dcount_intersect" | "active_users_count")
 }
 
 /// `partition by Col ( ops )`: runs `ops` on each group of rows with the same `Col`
@@ -263,6 +265,20 @@ pub fn expr_name(e: &Expr) -> Option<String> {
         {
             expr_name(&args[0])
         }
+        // Names Kusto derives from the function (Kusto.Language's `ResultNameKind` of
+        // these functions, microsoft/Kusto-Query-Language src/Kusto.Language/Functions.cs
+        // at c94c9e7): the function name (or a prefix) and the first argument's name.
+        Expr::Call { func, args, .. } => match func.name.as_str() {
+            f @ ("percentile_tdigest" | "dcount_hll") => {
+                Some(format!("{f}_{}", expr_name(args.first()?)?))
+            }
+            "percentiles_array_tdigest" => {
+                Some(format!("percentile_tdigest_{}", expr_name(args.first()?)?))
+            }
+            "merge_tdigest" | "tdigest_merge" => Some("tdigests_merge_result".into()),
+            "hll_merge" => Some("hll_merged_result".into()),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -37,6 +37,7 @@ pub fn agg_default_name(e: &Expr) -> Option<String> {
         "take_any" | "any" => "any",
         "take_anyif" | "anyif" => "anyif",
         "variancep" => "variance",
+        "buildschema" => "schema",
         "stdevp" => "stdev",
         "percentiles_array" | "percentilesw_array" => "percentile",
         "percentile" | "percentilew" => {
