@@ -85,6 +85,11 @@ pub struct Config {
     /// Custom tables, functions and watchlists the catalog's queries may use.
     #[serde(default)]
     pub workspace: crate::workspace::WorkspaceConfig,
+    /// `externaldata` URL → the local file the engine reads for it (relative to this
+    /// file's folder): `rulecat query`, `test` and `match` bind them, `compile` reports the
+    /// rules whose URLs have no binding.
+    #[serde(default)]
+    pub external: BTreeMap<String, PathBuf>,
     /// Where the configuration was read from (not a key of the file).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -126,6 +131,15 @@ pub struct KnowledgeConfig {
     /// Tools given inline; later entries win over the file's.
     #[serde(default)]
     pub tool: Vec<Tool>,
+}
+
+/// What `rulecat.toml` gives the KQL engine ([`Config::engine_inputs`]).
+#[derive(Clone, Debug, Default)]
+pub struct EngineInputs {
+    pub functions: BTreeMap<String, crate::workspace::Function>,
+    pub external: BTreeMap<String, PathBuf>,
+    /// Problems reading the `[workspace]` files, as located messages.
+    pub problems: Vec<String>,
 }
 
 /// A configuration that cannot be used (exit code 2).
@@ -235,6 +249,31 @@ impl Config {
         match self.source.as_deref().and_then(Path::parent) {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
+        }
+    }
+
+    /// The `[external]` bindings with their files resolved against [`Config::base_dir`].
+    pub fn external_files(&self) -> BTreeMap<String, PathBuf> {
+        let base = self.base_dir();
+        self.external
+            .iter()
+            .map(|(url, path)| (url.clone(), base.join(path)))
+            .collect()
+    }
+
+    /// What the KQL engine takes from the configuration for `rulecat query` and `rulecat
+    /// test`: the functions `[workspace]` declares (with the problems reading them, as
+    /// messages) and the `[external]` files.
+    pub fn engine_inputs(&self) -> EngineInputs {
+        let ws = crate::workspace::Workspace::load(&self.workspace, &self.base_dir());
+        EngineInputs {
+            functions: ws.functions,
+            external: self.external_files(),
+            problems: ws
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path.display(), p.message))
+                .collect(),
         }
     }
 

@@ -115,6 +115,14 @@ struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = rulecat::engine::cli::OutputFormat::Table)]
     format: rulecat::engine::cli::OutputFormat,
+    /// The local file `externaldata` reads for a URL: URL=PATH (csv, tsv, json, txt ... as
+    /// the query's `format` says). Repeatable; wins over rulecat.toml `[external]`.
+    #[arg(long, value_name = "URL=PATH")]
+    external: Vec<String>,
+    /// The configuration (default: rulecat.toml in the query file's folder or a parent,
+    /// else the current folder's): its `[workspace]` functions and `[external]` files.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -247,6 +255,14 @@ struct MatchArgs {
     /// How many telemetry problems to print (all are counted).
     #[arg(long, default_value_t = 20)]
     max_problems: usize,
+    /// The local file `externaldata` reads for a URL: URL=PATH. Repeatable; wins over
+    /// the `[external]` of rulecat.toml (found from the current folder, or --config).
+    #[arg(long, value_name = "URL=PATH")]
+    external: Vec<String>,
+    /// The configuration whose `[external]` files the engine reads (default: rulecat.toml
+    /// in the current folder or a parent).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -342,11 +358,29 @@ fn query(args: QueryArgs) -> u8 {
             Err(e) => return fail(format!("{}: {e}", args.file.display())),
         }
     };
+    let start = if args.file.as_os_str() == "-" {
+        PathBuf::from(".")
+    } else {
+        args.file.clone()
+    };
+    let config = match &args.config {
+        Some(p) => rulecat::config::Config::load(p),
+        None => rulecat::config::Config::discover(&start),
+    };
+    let config = match config {
+        Ok(c) => c.engine_inputs(),
+        Err(e) => return fail(e.0),
+    };
+    for p in &config.problems {
+        eprintln!("warning: rulecat.toml [workspace]: {p}");
+    }
     let opts = rulecat::engine::cli::QueryOptions {
         text,
         tables: args.table,
         now: args.now,
         format: args.format,
+        external: args.external,
+        config,
     };
     match rulecat::engine::cli::run(&opts, &mut std::io::stdout().lock()) {
         Ok(()) => EXIT_CLEAN,
@@ -610,6 +644,23 @@ fn compile(args: CompileArgs) -> u8 {
             r.unsupported.join(", ")
         );
     }
+    // Rules whose `externaldata` has no local file in rulecat.toml: `match` runs them only
+    // when it is given one.
+    let bound = checked.config.external_files();
+    for r in &bundle.rules {
+        let unbound = rulecat::compile::unbound_external(&r.external, &bound);
+        if !unbound.is_empty() {
+            eprintln!(
+                "warning: rule `{}` reads `externaldata` from {} with no local file bound in rulecat.toml [external]: `rulecat match` reports it not run unless given `--external URL=PATH`",
+                r.id,
+                unbound
+                    .iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     let s = &bundle.stats;
     eprintln!(
         "rulecat: compiled {} rule files into {} rules ({} identical collapsed) and {} indicators ({} uses deduplicated)",
@@ -673,16 +724,42 @@ fn match_(args: MatchArgs) -> u8 {
             ));
         }
     }
+    let config = match &args.config {
+        Some(p) => rulecat::config::Config::load(p),
+        None => rulecat::config::Config::discover(std::path::Path::new(".")),
+    };
+    let mut external = match config {
+        Ok(c) => c.external_files(),
+        Err(e) => return fail(e.0),
+    };
+    for spec in &args.external {
+        match rulecat::engine::cli::external_binding(spec) {
+            Ok((url, path)) => {
+                external.insert(url, path);
+            }
+            Err(e) => return fail(e),
+        }
+    }
     let opts = rulecat::matcher::MatchOptions {
         now,
         table: args.table,
         progress: true,
+        external,
     };
     let outcome = match rulecat::matcher::run(&bundle, &args.files, &opts) {
         Ok(o) => o,
         Err(e) => return fail(e.0),
     };
     print!("{}", rulecat::matcher::render(&outcome, args.format));
+    for r in &outcome.results {
+        if let Some(note) = r
+            .note
+            .as_deref()
+            .filter(|n| n.starts_with(rulecat::matcher::NOT_BOUND))
+        {
+            eprintln!("warning: rule `{}` {note}", r.id);
+        }
+    }
     for p in outcome.problems.iter().take(args.max_problems) {
         eprintln!("warning: {p}");
     }

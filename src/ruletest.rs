@@ -13,6 +13,8 @@
 //!       DeviceNetworkEvents:         # inline rows (a YAML list of mappings)
 //!         - {Timestamp: 2026-11-24T09:15:02Z, DeviceId: d1, RemoteUrl: assist.zoho.com}
 //!       DeviceFileCertificateInfo: rmm_x.tests.csv   # or a file beside the tests file
+//!     external:                      # optional: the local file `externaldata` reads for a URL
+//!       https://example.org/feed.csv: feed.tests.csv  # (beside the tests file)
 //!     expect:                        # rows, compared on the columns they name
 //!       - {DeviceId: d1, Count: 1}
 //!   - name: myzoho.com is not a Zoho host
@@ -21,7 +23,8 @@
 //! ```
 //!
 //! Semantics: each test runs the rule's query with the engine ([`crate::engine`]) over
-//! the tables it gives. A table the catalog knows gets every catalog column (a column the
+//! the tables it gives, with the workspace functions and `[external]` files of the
+//! `rulecat.toml` found from the rule's folder (a test's `external` wins). A table the catalog knows gets every catalog column (a column the
 //! rows leave out is null, as in Kusto); a catalog table the query names but the test
 //! does not give is empty. Expected rows are compared on the columns they name (all
 //! result columns when `expect: []`), each expected value converted to the result
@@ -135,6 +138,8 @@ struct Case {
     line: usize,
     now: Option<i64>,
     tables: Vec<(String, Source, usize)>,
+    /// `externaldata` URL → local file (beside the tests file).
+    external: Vec<(String, PathBuf)>,
     expect: Vec<Map<String, Json>>,
     ordered: bool,
 }
@@ -247,7 +252,7 @@ impl Parser<'_> {
         }
         self.check_keys(
             node,
-            &["name", "now", "tables", "expect", "ordered"],
+            &["name", "now", "tables", "external", "expect", "ordered"],
             "a test",
         );
         let name = match node.get("name") {
@@ -305,6 +310,35 @@ impl Parser<'_> {
                 ),
             }
         }
+        let mut external = Vec::new();
+        if let Some(e) = node.get("external") {
+            match e.value.as_map() {
+                Some(entries) => {
+                    for t in entries {
+                        match t.value.as_str() {
+                            Some(p) if !p.is_empty() => {
+                                external.push((t.key.clone(), self.dir.join(p)))
+                            }
+                            _ => self.err(
+                                t.value.span.start,
+                                format!(
+                                    "external `{}` must be the path of a local file (beside the tests file), not {}",
+                                    t.key,
+                                    t.value.value.kind()
+                                ),
+                            ),
+                        }
+                    }
+                }
+                None => self.err(
+                    e.value.span.start,
+                    format!(
+                        "`external` must map `externaldata` URLs to local files, not {}",
+                        e.value.value.kind()
+                    ),
+                ),
+            }
+        }
         let expect = match node.get("expect") {
             Some(e) => match &e.value.value {
                 Y::String(p) => {
@@ -342,6 +376,7 @@ impl Parser<'_> {
             line,
             now,
             tables,
+            external,
             expect,
             ordered,
         })
@@ -430,9 +465,14 @@ struct RuleQuery {
     shown: String,
     file_text: String,
     query: crate::load::QueryText,
+    /// What the rule's `rulecat.toml` gives the engine (workspace functions, `[external]`).
+    config: std::sync::Arc<crate::config::EngineInputs>,
 }
 
-fn load_rule(path: &Path) -> Result<RuleQuery, String> {
+fn load_rule(
+    path: &Path,
+    config: std::sync::Arc<crate::config::EngineInputs>,
+) -> Result<RuleQuery, String> {
     let loaded = crate::load::load_file(path, 0, &crate::load::LoadOptions::default());
     let shown = display_path(path);
     let Some(rule) = loaded.rule else {
@@ -450,6 +490,7 @@ fn load_rule(path: &Path) -> Result<RuleQuery, String> {
         shown,
         file_text: loaded.text.to_string(),
         query: rule.query,
+        config,
     })
 }
 
@@ -535,8 +576,11 @@ fn render_row(cols: &[String], cells: &[Json]) -> String {
 fn run_case(rule: &RuleQuery, tests_shown: &str, case: &Case) -> Result<Outcome, String> {
     let mut db = Database {
         now: case.now.unwrap_or_else(crate::time::now),
+        functions: rule.config.functions.clone(),
+        external: rule.config.external.clone(),
         ..Database::default()
     };
+    db.external.extend(case.external.iter().cloned());
     for (name, src, _) in &case.tables {
         let t = match src {
             Source::Rows(rows) => engine::input::from_objects(name, rows.clone()),
@@ -690,6 +734,9 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             )),
         }
     }
+    // Each rule's `rulecat.toml` (found from its folder), read once per folder.
+    let mut configs: BTreeMap<PathBuf, std::sync::Arc<crate::config::EngineInputs>> =
+        BTreeMap::new();
     // Load rules and parse tests files.
     let mut jobs: Vec<(std::sync::Arc<RuleQuery>, String, Case)> = Vec::new();
     for (rule, tests) in &rules {
@@ -712,7 +759,34 @@ pub fn run(opts: &Options) -> Result<Report, String> {
                 continue;
             }
         };
-        let rq = match load_rule(rule) {
+        let dir = rule.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let config = match configs.get(&dir) {
+            Some(c) => c.clone(),
+            None => {
+                let dir_or_cwd = if dir.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    dir.clone()
+                };
+                let c = match crate::config::Config::discover(&dir_or_cwd) {
+                    Ok(c) => c.engine_inputs(),
+                    Err(e) => {
+                        report.problems.push(e.0);
+                        crate::config::EngineInputs::default()
+                    }
+                };
+                for p in &c.problems {
+                    let p = format!("rulecat.toml [workspace]: {p}");
+                    if !report.problems.contains(&p) {
+                        report.problems.push(p);
+                    }
+                }
+                let c = std::sync::Arc::new(c);
+                configs.insert(dir, c.clone());
+                c
+            }
+        };
+        let rq = match load_rule(rule, config) {
             Ok(r) => std::sync::Arc::new(r),
             Err(p) => {
                 report.problems.push(p);

@@ -290,21 +290,15 @@ fn add_catalog_functions(ws: &mut crate::workspace::Workspace, rules: &[LoadedRu
         if r.kind != RuleKind::Function || !r.has_query || r.rule.name.is_empty() {
             continue;
         }
-        let f = crate::workspace::Function {
-            name: r.rule.name.clone(),
-            params: r
-                .rule
+        let f = crate::workspace::Function::declared(
+            &r.rule.name,
+            r.rule
                 .params
                 .iter()
-                .map(|p| crate::workspace::Param {
-                    name: p.name.clone(),
-                    ty: p.ty.clone(),
-                    default: p.default.clone(),
-                })
-                .collect(),
-            body: r.query.text.clone(),
-            source: r.path.clone(),
-        };
+                .map(|p| (p.name.as_str(), p.ty.as_str(), p.default.as_deref())),
+            &r.query.text,
+            r.path.clone(),
+        );
         let aliases = ["FunctionAlias", "EquivalentBuiltInParser"]
             .iter()
             .filter_map(|k| r.root.get(k).and_then(|e| e.value.as_str()))

@@ -88,6 +88,32 @@ pub struct Param {
     pub default: Option<String>,
 }
 
+impl Function {
+    /// A function declared elsewhere (a `function` file of the catalog, a bundle's
+    /// function): its parameters given as `(name, type, default)` as written there. The one
+    /// place such declarations become workspace functions the engine binds.
+    pub fn declared<'a>(
+        name: &str,
+        params: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+        body: &str,
+        source: PathBuf,
+    ) -> Function {
+        Function {
+            name: name.to_string(),
+            params: params
+                .into_iter()
+                .map(|(name, ty, default)| Param {
+                    name: name.to_string(),
+                    ty: ty.to_string(),
+                    default: default.map(str::to_string),
+                })
+                .collect(),
+            body: body.to_string(),
+            source,
+        }
+    }
+}
+
 /// A problem reading a workspace file: reported, and the rest is still read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

@@ -275,14 +275,14 @@ fn join_rules_compile_and_match_with_the_engine() {
 /// construct; `--allow-partial` keeps the rule marked, and `match` says it did not run.
 #[test]
 fn unsupported_constructs_need_allow_partial() {
-    let rule = "tests/fixtures/lints/engine-unsupported/fail_externaldata.yaml";
+    let rule = "tests/fixtures/lints/engine-unsupported/fail_plugin.yaml";
     let (code, stdout, stderr) = run(&["compile", rule, "--color", "never"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.is_empty(), "no bundle is written");
     // K0011 is a warning at lint time; compile refuses the rule itself (B0001).
     assert!(stderr.contains("error[B0001]"), "{stderr}");
     assert!(
-        stderr.contains("rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` cannot be compiled: rulecat's KQL engine cannot run `externaldata` (it reads external storage, which is not available offline)"),
+        stderr.contains("rule `2f0c5a47-1d0e-4d8e-9f6a-6f1a3c2b7e10` cannot be compiled: rulecat's KQL engine cannot run the `autocluster` plugin of `evaluate`"),
         "{stderr}"
     );
 
@@ -306,9 +306,7 @@ fn unsupported_constructs_need_allow_partial() {
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(
         b["rules"][0]["unsupported"],
-        serde_json::json!([
-            "`externaldata` (it reads external storage, which is not available offline)"
-        ])
+        serde_json::json!(["the `autocluster` plugin of `evaluate`"])
     );
     let (code, stdout, stderr) = run(&[
         "match",
@@ -320,7 +318,7 @@ fn unsupported_constructs_need_allow_partial() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("not run: compiled with --allow-partial, and rulecat's KQL engine cannot run `externaldata`"),
+        stdout.contains("not run: compiled with --allow-partial, and rulecat's KQL engine cannot run the `autocluster` plugin"),
         "{stdout}"
     );
 }

@@ -118,6 +118,11 @@ pub struct CompiledRule {
     /// would.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<BundleFunction>,
+    /// The URLs the query reads with `externaldata`, sorted: `rulecat match` reads each
+    /// from the local file bound to it (`--external URL=PATH`, `[external]` in
+    /// rulecat.toml) and reports the rule not run when one is not bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external: Vec<String>,
 }
 
 /// A workspace function a rule calls.

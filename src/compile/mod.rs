@@ -27,7 +27,7 @@ declare_code! {
     /// `rulecat compile` keeps every detection rule: a query that is one table, filters
     /// and one `summarize`/`project` is lowered to the fast matcher's predicate tree;
     /// any other query is kept for the KQL engine, with its indicators. A construct the
-    /// engine cannot run (`externaldata`, an unknown function or plugin, `find`, `facet`,
+    /// engine cannot run (an unknown function or plugin, `find`, `facet`,
     /// an ASIM parser...) is reported here with the rule and the construct; the
     /// `engine-unsupported` lint (K0011) finds the same at `lint` time.
     ///
@@ -157,6 +157,24 @@ pub fn source_date() -> Option<String> {
 /// per table (`prefilters`). A rule using a construct the engine cannot run
 /// ([`crate::engine::support`]) is an error, unless `allow_partial`: then it is kept,
 /// marked `unsupported`, and `match` reports it as not run.
+/// The URLs of `urls` that no binding of `bound` (URL → local file) serves, each shown
+/// without its query string (a binding of the URL without it serves too, see
+/// [`crate::engine::external`]).
+pub fn unbound_external(
+    urls: &[String],
+    bound: &BTreeMap<String, std::path::PathBuf>,
+) -> Vec<String> {
+    urls.iter()
+        .filter(|u| {
+            !bound.contains_key(u.as_str())
+                && !u
+                    .split_once('?')
+                    .is_some_and(|(base, _)| bound.contains_key(base))
+        })
+        .map(|u| u.split_once('?').map_or(u.as_str(), |(b, _)| b).to_string())
+        .collect()
+}
+
 pub fn compile(
     checked: &Checked,
     roots: &[PathBuf],
@@ -169,6 +187,7 @@ pub fn compile(
         unsupported: Vec<String>,
         tables: Vec<String>,
         functions: Vec<BundleFunction>,
+        external: Vec<String>,
         keys: Vec<(String, String, String)>,
         hash: String,
         source: String,
@@ -213,6 +232,15 @@ pub fn compile(
             .collect();
         functions.sort_by(|a, b| a.name.cmp(&b.name));
         functions.dedup_by(|a, b| a.name == b.name);
+        // The URLs `externaldata` reads, in the query and in the functions it calls.
+        let mut external = crate::engine::support::external_urls(query);
+        for f in &functions {
+            external.extend(crate::engine::support::external_urls(
+                &crate::kql::parse(&f.body).query,
+            ));
+        }
+        external.sort();
+        external.dedup();
         tables.sort();
         tables.dedup();
         let mut interner = lower::Interner::default();
@@ -261,6 +289,7 @@ pub fn compile(
             unsupported,
             tables,
             functions,
+            external,
             keys: interner.keys,
             hash: content_hash(&loaded.rule),
             source: relative_source(&loaded.path, roots),
@@ -331,6 +360,7 @@ pub fn compile(
                 prefilters: u.prefilters,
                 unsupported: u.unsupported,
                 functions: u.functions,
+                external: u.external,
             }
         })
         .collect();

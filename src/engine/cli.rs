@@ -30,6 +30,23 @@ pub struct QueryOptions {
     /// `now()` as an ISO 8601 datetime (default: the current time).
     pub now: Option<String>,
     pub format: OutputFormat,
+    /// `URL=PATH` pairs: the local file `externaldata` reads for a URL.
+    pub external: Vec<String>,
+    /// What `rulecat.toml` gives the engine (workspace functions, `[external]` files);
+    /// `external` pairs win over its bindings.
+    pub config: crate::config::EngineInputs,
+}
+
+/// Parses `URL=PATH` (split at the last `=`: a URL's query string has `=` in it).
+pub fn external_binding(spec: &str) -> Result<(String, PathBuf)> {
+    match spec.rsplit_once('=') {
+        Some((url, path)) if !url.is_empty() && !path.is_empty() => {
+            Ok((url.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(Error::new(format!(
+            "--external wants URL=PATH (the URL `externaldata` reads and a local file), not `{spec}`"
+        ))),
+    }
 }
 
 /// Runs the query and writes the result; errors carry a message ready to print.
@@ -40,8 +57,14 @@ pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
                 .ok_or_else(|| Error::new(format!("--now: not a datetime: `{t}`")))?,
             None => crate::time::now(),
         },
+        functions: opts.config.functions.clone(),
+        external: opts.config.external.clone(),
         ..Database::default()
     };
+    for spec in &opts.external {
+        let (url, path) = external_binding(spec)?;
+        db.external.insert(url, path);
+    }
     // Each table is read with only the columns the query can use (see `pushdown`).
     let parsed = crate::kql::parse(&opts.text);
     for spec in &opts.tables {

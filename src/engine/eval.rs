@@ -130,14 +130,13 @@ pub fn eval(e: &Expr, row: &Row, cx: &Ctx) -> Result<Value> {
             let i = eval(index, row, cx)?;
             Ok(funcs::dynamic::index(&t, &i))
         }
-        Expr::Pipeline(_) | Expr::Datatable { .. } | Expr::TabularOp(_) => toscalar(e, cx),
+        Expr::Pipeline(_)
+        | Expr::Datatable { .. }
+        | Expr::TabularOp(_)
+        | Expr::ExternalData { .. } => toscalar(e, cx),
         Expr::MethodCall { span, .. } => Err(Error::at(*span, "method calls are not supported")),
         Expr::Star(span) => Err(Error::at(*span, "`*` is not a scalar value")),
         Expr::Wildcard(p) => Err(Error::at(p.span, "a name pattern is not a scalar value")),
-        Expr::ExternalData { span, .. } => Err(Error::at(
-            *span,
-            "`externaldata` reads external storage: not supported offline",
-        )),
         // A type as a value (`extractjson(p, x, typeof(long))`): its name.
         Expr::TypeOf { ty, .. } => Ok(Value::str(
             ty.as_ref()

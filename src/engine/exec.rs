@@ -345,7 +345,10 @@ fn returns_table(f: &FunctionDef) -> bool {
     match f.body.last() {
         Some(Statement::Query(e)) => matches!(
             e.unparen(),
-            Expr::Pipeline(_) | Expr::Datatable { .. } | Expr::TabularOp(_)
+            Expr::Pipeline(_)
+                | Expr::Datatable { .. }
+                | Expr::TabularOp(_)
+                | Expr::ExternalData { .. }
         ),
         _ => false,
     }
@@ -505,10 +508,12 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
         Expr::Datatable {
             columns, values, ..
         } => datatable(columns, values, cx).map(Rc::new),
-        Expr::ExternalData { span, .. } => Err(Error::at(
-            *span,
-            "`externaldata` reads external storage: not supported offline (give the data with --table)",
-        )),
+        Expr::ExternalData {
+            columns,
+            uris,
+            with,
+            ..
+        } => super::external::run(columns, uris, with, cx).map(Rc::new),
         Expr::Pipeline(p) => {
             let mut t = tabular(&p.source, cx)?;
             let mut cx = cx.clone();

@@ -27,6 +27,7 @@ pub mod arith;
 pub mod cli;
 pub mod eval;
 pub mod exec;
+pub mod external;
 pub mod format;
 pub mod funcs;
 pub mod input;
@@ -105,6 +106,8 @@ pub struct Database {
     /// Workspace functions (declared in `rulecat.toml` or files of the catalog) by name:
     /// a query calls them as Sentinel would, by their bodies.
     pub functions: std::collections::BTreeMap<String, crate::workspace::Function>,
+    /// Local files bound to `externaldata` URLs (URL → file): see [`external`].
+    pub external: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 /// Parses and runs one query; the result is the last tabular statement's table.

@@ -21,10 +21,9 @@ use crate::kql::visit::{self, Visitor};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Unsupported {
     pub span: Span,
-    /// What it is, as a phrase: "the `find` operator", "the function `foo()`",
-    /// "`externaldata` (external storage is not available offline)".
+    /// What it is, as a phrase: "the `find` operator", "the function `foo()`".
     pub construct: String,
-    /// A short, stable name for counting: `find`, `foo()`, `externaldata`.
+    /// A short, stable name for counting: `find`, `foo()`, `evaluate foo`.
     pub key: String,
 }
 
@@ -78,6 +77,27 @@ pub fn watchlists(q: &Query) -> Vec<String> {
             && let Some(alias) = l.as_str()
         {
             out.push(alias.to_string());
+        }
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The URLs `q` reads with `externaldata` (those written as string literals, adjacent
+/// literals joined as KQL joins them), sorted: the engine reads each from the local file
+/// bound to it, so `compile` and `match` list them and report the unbound ones.
+pub fn external_urls(q: &Query) -> Vec<String> {
+    let mut out = Vec::new();
+    visit::for_each_expr(q, |e| {
+        if let Expr::ExternalData { uris, .. } = e {
+            for u in uris {
+                if let Expr::Literal(l) = u.unparen()
+                    && let Some(url) = l.as_str()
+                {
+                    out.push(url.to_string());
+                }
+            }
         }
     });
     out.sort();
@@ -202,12 +222,6 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
         }
     });
     visit::for_each_expr(q, |e| match e {
-        Expr::ExternalData { span, .. } => out.push(Unsupported {
-            span: *span,
-            construct: "`externaldata` (it reads external storage, which is not available offline)"
-                .into(),
-            key: "externaldata".into(),
-        }),
         // A parser function named like a table (the engine has only tables).
         Expr::Name(id)
             if !bound.contains(id.name.as_str())
@@ -299,26 +313,32 @@ mod tests {
         assert_eq!(keys(&ok), vec![]);
         // What a body cannot run is reported, naming the function.
         let bad = [
-            f(
-                "TomcatEvent",
-                "externaldata (a: string) [@'https://x/y.csv']",
-            ),
+            f("TomcatEvent", "Syslog | extend y = no_such_function(upn)"),
             f("Lookup", "strlen(upn)"),
         ];
         assert_eq!(
             keys(&bad),
             vec![(
-                "externaldata".to_string(),
-                "`externaldata` (it reads external storage, which is not available offline) (in the workspace function `TomcatEvent`)".to_string()
+                "no_such_function()".to_string(),
+                "the function `no_such_function()` (in the workspace function `TomcatEvent`)"
+                    .to_string()
             )]
         );
     }
 
     #[test]
     fn unsupported_constructs_are_named() {
+        // `externaldata` runs from a bound local file: not unsupported, but listed.
         assert_eq!(
             keys("externaldata (a: string) [@'https://x/y.csv'] | where a == 'b'"),
-            vec!["externaldata"]
+            Vec::<String>::new()
+        );
+        let p = crate::kql::parse(
+            "let a = externaldata (a: string) [h@'https://x/y.csv' h'?sig=s'] with (format=csv); externaldata (b: string) ['https://x/b.txt'] | join a on $left.b == $right.a",
+        );
+        assert_eq!(
+            external_urls(&p.query),
+            vec!["https://x/b.txt", "https://x/y.csv?sig=s"]
         );
         assert_eq!(
             keys("DeviceEvents | extend y = no_such_function(FileName)"),

@@ -321,7 +321,7 @@ fn serialize_prev_next() {
 fn errors_are_located_not_panics() {
     assert!(err("print x = nosuch(1)").contains("unknown function"));
     assert!(err("T | take 1").contains("unknown table"));
-    assert!(err("externaldata(a:string)['https://x'] | take 1").contains("not supported offline"));
+    assert!(err("externaldata(a:string)['https://x'] | take 1").contains("no local file is bound"));
     assert!(err("print x = 1 +").starts_with("syntax error"));
 }
 

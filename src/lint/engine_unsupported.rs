@@ -7,8 +7,7 @@ declare_code! {
     /// or matched.
     ///
     /// ## What it finds
-    /// In a detection rule's query: `externaldata` (it reads external storage, which is
-    /// not available offline), an operator or `evaluate` plugin the engine does not
+    /// In a detection rule's query: an operator or `evaluate` plugin the engine does not
     /// implement (`find`, `facet`, `fork`, `top-hitters`, `reduce`,
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references and
@@ -17,34 +16,35 @@ declare_code! {
     /// `solution-parser`, not here). The engine runs every other construct (`extend`, `join`, `union`,
     /// `parse`, `mv-expand`, `summarize` by `bin()`, `let` functions, `_GetWatchlist()`
     /// over the watchlist's items given as an input named after its alias,
-    /// `ingestion_time()`, ...), and workspace functions (declared in `rulecat.toml` or
-    /// files of the catalog) by their bodies, so a rule without this finding compiles.
+    /// `ingestion_time()`, `externaldata` over a local file bound to its URL, ...), and
+    /// workspace functions (declared in `rulecat.toml` or files of the catalog) by their
+    /// bodies, so a rule without this finding compiles. (`externaldata` is not reported
+    /// here: it runs once a local file is bound to its URL with `--external URL=PATH` or
+    /// `[external]` in `rulecat.toml`; `compile` warns about, and `match` reports as not
+    /// run, the rules whose URLs have no binding.)
     ///
     /// ## Why it matters
     /// `rulecat compile` refuses such a rule (naming it and the construct) unless
     /// `--allow-partial` is given; then the bundle marks the rule as not executable and
     /// `rulecat match` reports it as not run: it is never silently weakened.
     ///
-    /// The default level is warning, not error: the rule is valid Sentinel content (real
-    /// catalogs use `externaldata` widely) and runs in Sentinel. A
-    /// catalog whose every rule must run offline sets `engine-unsupported = "error"` in
-    /// `[lints]` of `rulecat.toml`, or lints with `--deny warnings`.
+    /// The default level is warning, not error: the rule is valid Sentinel content and
+    /// runs in Sentinel. A catalog whose every rule must run offline sets
+    /// `engine-unsupported = "error"` in `[lints]` of `rulecat.toml`, or lints with
+    /// `--deny warnings`.
     ///
     /// ## Example
     /// ```kql
-    /// let iocs = externaldata (sha1: string) [@"https://example.com/iocs.csv"];
-    /// DeviceFileEvents | where SHA1 in (iocs)
+    /// DeviceProcessEvents | facet by FileName
     /// ```
-    /// Fixed (the indicators in the rule itself):
+    /// Fixed (the same counts with `summarize`):
     /// ```kql
-    /// let iocs = dynamic(["9a8b7c..."]);
-    /// DeviceFileEvents | where SHA1 in (iocs)
+    /// DeviceProcessEvents | summarize count() by FileName
     /// ```
     ///
     /// ## How to fix
-    /// Rewrite the query with constructs the engine runs (a `datatable` or `dynamic`
-    /// list instead of `externaldata`), or compile with `--allow-partial` to keep the
-    /// rule marked as not executable.
+    /// Rewrite the query with constructs the engine runs, or compile with
+    /// `--allow-partial` to keep the rule marked as not executable.
     pub static CODE = {
         code: "K0011",
         name: "engine-unsupported",

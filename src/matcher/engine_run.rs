@@ -116,6 +116,7 @@ pub(super) fn prefilter_rules(bundle: &Bundle) -> Vec<CompiledRule> {
                 prefilters: Vec::new(),
                 unsupported: Vec::new(),
                 functions: Vec::new(),
+                external: Vec::new(),
             })
         })
         .collect()
@@ -168,6 +169,9 @@ fn raw_of(result: RuleResult) -> Raw {
         .collect();
     raw
 }
+
+/// How the note of a rule not run for want of its external data begins.
+pub const NOT_BOUND: &str = "not run: no local file is bound to the external data it reads";
 
 /// Runs the engine's rules (and reports the rules marked unsupported as not run).
 /// `prefiltered` are the synthetic prefilter rules' results (see [`prefilter_rules`]);
@@ -244,6 +248,7 @@ pub(super) fn run(
     }
     let mut db = engine::Database {
         now: opts.now,
+        external: opts.external.clone(),
         ..Default::default()
     };
     let all: BTreeSet<&str> = rules
@@ -268,23 +273,39 @@ pub(super) fn run(
             .functions
             .iter()
             .map(|f| {
-                let w = crate::workspace::Function {
-                    name: f.name.clone(),
-                    params: f
-                        .params
+                let w = crate::workspace::Function::declared(
+                    &f.name,
+                    f.params
                         .iter()
-                        .map(|p| crate::workspace::Param {
-                            name: p.name.clone(),
-                            ty: p.ty.clone(),
-                            default: p.default.clone(),
-                        })
-                        .collect(),
-                    body: f.body.clone(),
-                    source: std::path::PathBuf::from("bundle"),
-                };
+                        .map(|p| (p.name.as_str(), p.ty.as_str(), p.default.as_deref())),
+                    &f.body,
+                    std::path::PathBuf::from("bundle"),
+                );
                 (f.name.clone(), w)
             })
             .collect();
+        // A rule whose `externaldata` has no local file is not run, and says so.
+        let unbound = crate::compile::unbound_external(&r.external, &opts.external);
+        if !unbound.is_empty() {
+            results.push(RuleResult {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                table: r.tables.join(", "),
+                columns: Vec::new(),
+                rows: Vec::new(),
+                rows_scanned: 0,
+                rows_outside_window: 0,
+                note: Some(format!(
+                    "{NOT_BOUND}: its `externaldata` reads {} (give `--external URL=PATH` or `[external]` in rulecat.toml)",
+                    unbound
+                        .iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            });
+            continue;
+        }
         let parsed = crate::kql::parse(&r.query);
         let outcome = match parsed.errors.first() {
             Some(e) => Err(format!("syntax error: {}", e.message)),

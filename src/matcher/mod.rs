@@ -14,6 +14,7 @@
 //! null), while a null number or datetime makes every comparison false.
 
 mod engine_run;
+pub use engine_run::NOT_BOUND;
 pub mod ops;
 pub(crate) mod read;
 mod render;
@@ -40,6 +41,8 @@ pub struct MatchOptions {
     pub table: Option<String>,
     /// Show a progress bar on stderr (only when stderr is a terminal).
     pub progress: bool,
+    /// `externaldata` URL → the local file the engine reads for it.
+    pub external: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 /// A cell of a result row.
