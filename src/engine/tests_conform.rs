@@ -182,3 +182,38 @@ fn active_users_count_follows_the_docs() {
         "Timestamp,dcount|2018-07-01 00:00:00.0000000,1|2018-07-15 00:00:00.0000000,1"
     );
 }
+
+#[test]
+fn reduce_groups_by_shared_terms() {
+    // reduce-operator.md: with the default separators `fooZ1`..`fooZ10` are single,
+    // distinct terms, none in more than 10% of the values: all are `others`.
+    assert_eq!(
+        q(
+            "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x)) | reduce by str"
+        ),
+        "Pattern,Count,Representative|others,10,"
+    );
+    // With `Z` as the separator `foo` is in every value.
+    assert_eq!(
+        q(
+            "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x))
+           | reduce by str with characters='Z'"
+        ),
+        "Pattern,Count,Representative|foo*,10,fooZ1"
+    );
+    // The docs' city examples: separators next to a wildcard stay with the default
+    // separators; values of other lengths and terms below the threshold.
+    assert_eq!(
+        q(
+            "datatable(c:string)['San Bernard', 'San Jose', 'San Diego', 'One -on- One',
+             'Two -on- Two', 'Paris', 'Paris', 'Paris', 'Lyon', 'Nice']
+           | reduce by c with threshold=0.15"
+        ),
+        "Pattern,Count,Representative|San *,3,San Bernard|Paris,3,Paris|* -on- *,2,One -on- One|others,2,"
+    );
+    // kind=source appends the pattern to each row.
+    assert_eq!(
+        q("datatable(c:string)['a-1', 'a-2', 'b'] | reduce kind=source by c with threshold=0.5"),
+        "c,Pattern|a-1,a-*|a-2,a-*|b,others"
+    );
+}

@@ -8,7 +8,7 @@ declare_code! {
     ///
     /// ## What it finds
     /// In a detection rule's query: an operator or `evaluate` plugin the engine does not
-    /// implement (`find`, `facet`, `fork`, `top-hitters`, `reduce`,
+    /// implement (`find`, `facet`, `fork`, `top-hitters`,
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references and
     /// functions that need Microsoft's cloud, such as `FileProfile()`), or an ASIM parser

@@ -6,6 +6,7 @@ pub mod graph;
 mod join;
 mod parse;
 mod plugins;
+mod reduce;
 mod scan;
 mod search;
 mod sketch_plugins;
@@ -120,6 +121,7 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
         }
         Operator::Partition { by, sub, .. } => partition(&input, by, sub, cx),
         Operator::Render { .. } => return Ok(input),
+        Operator::Reduce { params, by, with } => reduce::reduce(&input, params, by, with, cx),
         Operator::Scan {
             params,
             declare,
@@ -150,7 +152,6 @@ pub fn supported(op: &Operator, name: &str) -> bool {
         Operator::TopHitters { .. }
         | Operator::SampleDistinct { .. }
         | Operator::Find { .. }
-        | Operator::Reduce { .. }
         | Operator::Facet { .. }
         | Operator::Fork { .. }
         | Operator::Consume { .. } => false,
