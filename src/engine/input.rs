@@ -36,19 +36,21 @@ pub fn read_table_columns(
     path: &Path,
     only: Option<&BTreeSet<String>>,
 ) -> Result<Table> {
-    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
-    let Ok(data) = simdutf8::basic::from_utf8(&bytes) else {
-        // The message `read_to_string` gives.
-        let e = std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        );
-        return Err(Error::new(format!("{}: {e}", path.display())));
-    };
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if !is_csv
+        && let Some(only) = only
+        && let Some(tys) = declared_types(name, only)
+    {
+        let names: Vec<String> = only.iter().cloned().collect();
+        return read_jsonl_typed(path, &names, &tys);
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let Ok(data) = simdutf8::basic::from_utf8(&bytes) else {
+        return Err(utf8_error(path));
+    };
     if !is_csv && let Some(only) = only {
         return read_jsonl_columns(name, data, path, only);
     }
@@ -71,6 +73,132 @@ pub fn read_table_columns(
             .collect();
     }
     Ok(typed(name, names, rows))
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::new(format!("{}: {e}", path.display()))
+}
+
+fn utf8_error(path: &Path) -> Error {
+    // The message `read_to_string` gives.
+    let e = std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "stream did not contain valid UTF-8",
+    );
+    io_error(path, e)
+}
+
+/// The catalog's types of the columns in `only` (in set order), when it declares all.
+fn declared_types(name: &str, only: &BTreeSet<String>) -> Option<Vec<Ty>> {
+    let known = crate::tables::builtin().table(name)?;
+    only.iter()
+        .map(|n| known.column(n).and_then(|col| Ty::parse(col.ty.as_str())))
+        .collect()
+}
+
+/// How many bytes of the file [`read_jsonl_typed`] reads at a time.
+const BLOCK: usize = 8 << 20;
+
+/// JSON lines, only the columns `names` (every one of a known type `tys`), through the
+/// scanner: the file is read in blocks of whole lines (one buffer, reused), each block
+/// cut into chunks parsed in parallel and put back together in file order, each value
+/// typed as it is read. The same table as [`read_jsonl_columns`] gives, and the same
+/// error first (a file that is not UTF-8, else the first bad line).
+fn read_jsonl_typed(path: &Path, names: &[String], tys: &[Ty]) -> Result<Table> {
+    read_jsonl_blocks(path, names, tys, BLOCK)
+}
+
+/// [`read_jsonl_typed`] reading `block` bytes at a time.
+fn read_jsonl_blocks(path: &Path, names: &[String], tys: &[Ty], block: usize) -> Result<Table> {
+    use std::io::Read;
+    let width = names.len();
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut lines_before = 0usize;
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut first: Vec<Option<(usize, usize)>> = vec![None; width];
+    let mut failed: Option<Error> = None;
+    loop {
+        let start = buf.len();
+        buf.reserve(block);
+        let got = (&mut file)
+            .take(block as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_error(path, e))?;
+        let eof = got == 0;
+        let end = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf[start..]) {
+                Some(p) => start + p + 1,
+                // No line end yet: read on.
+                None => continue,
+            }
+        };
+        let Ok(text) = simdutf8::basic::from_utf8(&buf[..end]) else {
+            return Err(utf8_error(path));
+        };
+        if failed.is_none() {
+            let pieces = chunks(text, chunk_count(text.len()));
+            let results: Vec<_> = pieces
+                .par_iter()
+                .map(|(_, t)| scan_chunk_typed(t, names, tys))
+                .collect();
+            for (c, r) in results.into_iter().enumerate() {
+                match r {
+                    Ok(part) => {
+                        for k in 0..width {
+                            if first[k].is_none()
+                                && let Some((r, at)) = part.first[k]
+                            {
+                                first[k] = Some((rows.len() + r, at));
+                            }
+                        }
+                        if rows.is_empty() {
+                            rows = part.rows;
+                        } else {
+                            rows.extend(part.rows);
+                        }
+                    }
+                    Err(bad) => {
+                        let before =
+                            memchr::memchr_iter(b'\n', &text.as_bytes()[..pieces[c].0]).count();
+                        failed = Some(Error::new(format!(
+                            "{}:{}: {}",
+                            path.display(),
+                            lines_before + before + bad.line + 1,
+                            bad.message
+                        )));
+                        break;
+                    }
+                }
+            }
+            lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        }
+        if eof {
+            break;
+        }
+        buf.drain(..end);
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Columns in the order the file first shows them; a column no row has is not one.
+    let mut order: Vec<usize> = (0..width).filter(|&k| first[k].is_some()).collect();
+    order.sort_by_key(|&k| first[k]);
+    if order.iter().copied().ne(0..width) {
+        for row in &mut rows {
+            *row = order
+                .iter()
+                .map(|&k| std::mem::replace(&mut row[k], Value::Null))
+                .collect();
+        }
+    }
+    let cols = order
+        .iter()
+        .map(|&k| Col::new(names[k].as_str(), tys[k]))
+        .collect();
+    Ok(Table { cols, rows })
 }
 
 /// Splits `data` into about `n` pieces of whole lines: `(offset, text)`.
@@ -201,9 +329,12 @@ fn merge_ty(a: Option<Ty>, t: Option<Ty>) -> Option<Ty> {
     })
 }
 
-/// Strings of one column shared while the column has few distinct values.
+/// Strings of one column shared while the column has few distinct values. Once the
+/// table is full and most strings are new (hashes, ids), it stops looking them up.
 struct Interner<'a> {
     map: foldhash::HashMap<&'a str, Arc<str>>,
+    hits: usize,
+    misses: usize,
 }
 
 const INTERN_MAX: usize = 4096;
@@ -212,16 +343,24 @@ impl<'a> Interner<'a> {
     fn new() -> Self {
         Interner {
             map: Default::default(),
+            hits: 0,
+            misses: 0,
         }
     }
 
     fn get(&mut self, s: &'a str) -> Arc<str> {
+        if self.misses > 4 * INTERN_MAX && self.hits < self.misses / 4 {
+            return Arc::from(s);
+        }
         if let Some(a) = self.map.get(s) {
+            self.hits += 1;
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
         if self.map.len() < INTERN_MAX {
             self.map.insert(s, a.clone());
+        } else {
+            self.misses += 1;
         }
         a
     }
@@ -236,6 +375,19 @@ fn str_value<'a>(s: &'a str, ty: Ty, strings: &mut Interner<'a>) -> Value {
             .or_else(|| super::eval::us_datetime(s))
             .map_or(Value::Null, Value::DateTime),
         _ => coerce(Value::str(s), ty),
+    }
+}
+
+/// A cell as a value of column type `ty` (what [`raw_value`] gives, taking the cell).
+fn cell_value<'a>(raw: Cell<'a>, ty: Ty, strings: &mut Interner<'a>) -> Value {
+    match raw {
+        Cell::Json(Json::String(s)) => match ty {
+            Ty::String => Value::str(s),
+            _ => str_value(&s, ty, &mut Interner::new()),
+        },
+        Cell::Json(j) => coerce(Value::dynamic(j).undyn(), ty),
+        Cell::Str(s) => str_value(s, ty, strings),
+        other => raw_value(&other, ty, &mut Interner::new()),
     }
 }
 
@@ -259,31 +411,67 @@ struct ChunkCells<'a> {
     types: Vec<Option<Ty>>,
 }
 
-fn scan_chunk<'a>(
+/// Where [`scan_lines`] puts what it reads.
+trait Sink<'a> {
+    /// Column `k` of the current row.
+    fn cell(&mut self, k: usize, c: Cell<'a>);
+    /// The current row is complete.
+    fn row_end(&mut self) {}
+}
+
+/// Cells column by column.
+struct CellCols<'a>(Vec<Vec<Cell<'a>>>);
+
+impl<'a> Sink<'a> for CellCols<'a> {
+    fn cell(&mut self, k: usize, c: Cell<'a>) {
+        self.0[k].push(c);
+    }
+}
+
+/// Rows of values typed as they are read.
+struct TypedRows<'a, 't> {
+    tys: &'t [Ty],
+    strings: Vec<Interner<'a>>,
+    rows: Vec<Vec<Value>>,
+    row: Vec<Value>,
+}
+
+impl<'a> Sink<'a> for TypedRows<'a, '_> {
+    fn cell(&mut self, k: usize, c: Cell<'a>) {
+        self.row
+            .push(cell_value(c, self.tys[k], &mut self.strings[k]));
+    }
+
+    fn row_end(&mut self) {
+        let next = Vec::with_capacity(self.tys.len());
+        self.rows.push(std::mem::replace(&mut self.row, next));
+    }
+}
+
+/// Walks the lines of one chunk through the scanner: for each row, `sink.cell(k, cell)`
+/// for every column `k` of `names` in order, then `sink.row_end()`. Records in `first` where each
+/// column was first seen (row in the chunk, then place in the row). Returns the row count.
+fn scan_lines<'a>(
     text: &'a str,
     names: &[String],
-    infer_cols: &[bool],
-) -> std::result::Result<ChunkCells<'a>, BadLine> {
+    first: &mut [Option<(usize, usize)>],
+    sink: &mut impl Sink<'a>,
+) -> std::result::Result<usize, BadLine> {
     let width = names.len();
     let mut scanner = LineScanner::new(names);
-    let mut out = ChunkCells {
-        cols: (0..width).map(|_| Vec::new()).collect(),
-        first: vec![None; width],
-        rows: 0,
-        types: vec![None; width],
-    };
+    let mut rows = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let row = out.rows;
-        out.rows += 1;
+        let row = rows;
+        rows += 1;
         if let Some(spans) = scanner.scan(line) {
             let mut fresh_literal = false;
             for (k, span) in spans.iter().enumerate() {
                 let cell = match *span {
                     Span::Missing => {
-                        out.cols[k].push(Cell::Null);
+                        sink.cell(k, Cell::Null);
                         continue;
                     }
                     Span::Null => Cell::Null,
@@ -307,16 +495,16 @@ fn scan_chunk<'a>(
                         }
                     }
                 };
-                if out.first[k].is_none() {
+                if first[k].is_none() {
                     match *span {
                         Span::Str(s, _)
                         | Span::Int(s, _)
                         | Span::Other(s, _)
-                        | Span::EscStr(s, _) => out.first[k] = Some((row, s)),
+                        | Span::EscStr(s, _) => first[k] = Some((row, s)),
                         _ => fresh_literal = true,
                     }
                 }
-                out.cols[k].push(cell);
+                sink.cell(k, cell);
             }
             if fresh_literal {
                 // A column first seen with a literal value (no place kept): the places
@@ -324,9 +512,9 @@ fn scan_chunk<'a>(
                 let m = parse_object(line, n)?;
                 for (p, key) in m.keys().enumerate() {
                     if let Some(k) = names.iter().position(|x| x == key)
-                        && out.first[k].is_none_or(|(r, _)| r == row)
+                        && first[k].is_none_or(|(r, _)| r == row)
                     {
-                        out.first[k] = Some((row, p));
+                        first[k] = Some((row, p));
                     }
                 }
             }
@@ -335,22 +523,68 @@ fn scan_chunk<'a>(
             for k in 0..width {
                 match m.iter().enumerate().find(|(_, (key, _))| **key == names[k]) {
                     Some((p, (_, v))) => {
-                        if out.first[k].is_none() {
-                            out.first[k] = Some((row, p));
+                        if first[k].is_none() {
+                            first[k] = Some((row, p));
                         }
-                        out.cols[k].push(Cell::from_json(v.clone()));
+                        sink.cell(k, Cell::from_json(v.clone()));
                     }
-                    None => out.cols[k].push(Cell::Null),
+                    None => sink.cell(k, Cell::Null),
                 }
             }
         }
+        sink.row_end();
     }
+    Ok(rows)
+}
+
+fn scan_chunk<'a>(
+    text: &'a str,
+    names: &[String],
+    infer_cols: &[bool],
+) -> std::result::Result<ChunkCells<'a>, BadLine> {
+    let width = names.len();
+    let mut first = vec![None; width];
+    let mut sink = CellCols((0..width).map(|_| Vec::new()).collect());
+    let rows = scan_lines(text, names, &mut first, &mut sink)?;
+    let cols = sink.0;
+    let mut types = vec![None; width];
     for k in 0..width {
         if infer_cols[k] {
-            out.types[k] = out.cols[k].iter().fold(None, |a, r| merge_ty(a, r.ty()));
+            types[k] = cols[k].iter().fold(None, |a, r| merge_ty(a, r.ty()));
         }
     }
-    Ok(out)
+    Ok(ChunkCells {
+        cols,
+        first,
+        rows,
+        types,
+    })
+}
+
+/// What one chunk of lines gives when every column's type is known beforehand: its rows
+/// (values in `names` order) and where each column was first seen.
+struct ChunkRows {
+    rows: Vec<Vec<Value>>,
+    first: Vec<Option<(usize, usize)>>,
+}
+
+/// Like [`scan_chunk`], but typing each value as it is read (no cells kept).
+fn scan_chunk_typed(
+    text: &str,
+    names: &[String],
+    tys: &[Ty],
+) -> std::result::Result<ChunkRows, BadLine> {
+    let width = names.len();
+    let mut first = vec![None; width];
+    let mut sink = TypedRows {
+        tys,
+        strings: (0..width).map(|_| Interner::new()).collect(),
+        rows: Vec::with_capacity(text.len() / 128 + 1),
+        row: Vec::with_capacity(width),
+    };
+    scan_lines(text, names, &mut first, &mut sink)?;
+    let rows = sink.rows;
+    Ok(ChunkRows { rows, first })
 }
 
 /// JSON lines, only the columns in `only`, through the scanner, in parallel chunks.
@@ -629,6 +863,115 @@ mod tests {
                 .map(|r| vec![r[f].clone(), r[t].clone()])
                 .collect();
             assert_eq!(format!("{:?}", part.rows), format!("{expect:?}"));
+        }
+    }
+
+    /// Rows of a catalog table (every column typed beforehand): literals first, keys in
+    /// another order, escapes, a real and a string in long columns, a bag in a string
+    /// column, nulls, a missing key, blank lines, CRLF.
+    fn dpe_sample(i: usize) -> String {
+        match i % 8 {
+            0 => format!(
+                r#"{{"IsInitiatingProcessRemoteSession": true, "FileName": "f{i}.exe", "Timestamp": "2025-11-01T00:00:{:02}Z", "ProcessId": {i}}}"#,
+                i % 60
+            ),
+            1 => format!(
+                r#"{{"ProcessId": {i}, "FileName": "esc\"aped {i}", "Timestamp": "2025-11-02T10:00:00.1234567Z", "FileSize": 1.5}}"#
+            ),
+            2 => format!(
+                r#"{{"FileName": {{"a": [1, {i}]}}, "ProcessId": "12", "FileSize": null, "IsInitiatingProcessRemoteSession": false}}"#
+            ),
+            3 => format!(
+                r#"{{"FileName": "\u00e9{i}", "ProcessId": 123456789012345678901, "Timestamp": null}}"#
+            ),
+            4 => String::new(),
+            5 => "{\"Timestamp\": \"2025-11-03\", \"FileName\": \"svchost.exe\", \"ProcessId\": -0}\r"
+                .to_string(),
+            6 => format!(r#"{{"Timestamp": "not a time {i}", "FileName": "", "FileSize": {i}}}"#),
+            _ => format!(
+                r#"{{"FileName":"svchost.exe","ProcessId":{i},"IsInitiatingProcessRemoteSession":1}}"#
+            ),
+        }
+    }
+
+    #[test]
+    fn typed_blocks_read_what_the_cell_path_reads() {
+        let name = "DeviceProcessEvents";
+        for rows in [40, 30_000] {
+            let text: String = (0..rows).map(|i| dpe_sample(i) + "\n").collect();
+            let p = write(&format!("dpe{rows}.jsonl"), &text);
+            for cols in [
+                &[
+                    "Timestamp",
+                    "FileName",
+                    "ProcessId",
+                    "FileSize",
+                    "IsInitiatingProcessRemoteSession",
+                    "DeviceId",
+                ][..],
+                &["ProcessId", "IsInitiatingProcessRemoteSession"],
+                &["FileName"],
+            ] {
+                let only: BTreeSet<String> = cols.iter().map(|c| c.to_string()).collect();
+                let names: Vec<String> = only.iter().cloned().collect();
+                let tys = declared_types(name, &only).expect("declared");
+                let cells = read_jsonl_columns(name, &text, &p, &only).expect("cells");
+                let blocks: &[usize] = if rows < 100 {
+                    &[1, 100, BLOCK]
+                } else {
+                    &[4096, BLOCK]
+                };
+                for &block in blocks {
+                    let typed = read_jsonl_blocks(&p, &names, &tys, block).expect("typed");
+                    assert_eq!(dump(&typed), dump(&cells), "{rows} rows, {cols:?}, {block}");
+                }
+                let fast = read_table_columns(name, &p, Some(&only)).expect("fast");
+                assert_eq!(dump(&fast), dump(&cells), "{rows} rows, {cols:?}");
+            }
+        }
+        // A last line without a line end, and an empty file.
+        let p = write(
+            "dpe-end.jsonl",
+            "{\"FileName\": \"a\"}\n{\"FileName\": \"b\"}",
+        );
+        let only: BTreeSet<String> = ["FileName".to_string()].into_iter().collect();
+        let t = read_table_columns(name, &p, Some(&only)).expect("no line end");
+        assert_eq!(format!("{:?}", t.rows), r#"[[Str("a")], [Str("b")]]"#);
+        let p = write("dpe-empty.jsonl", "");
+        let t = read_table_columns(name, &p, Some(&only)).expect("empty");
+        assert!(t.cols.is_empty() && t.rows.is_empty());
+    }
+
+    #[test]
+    fn typed_blocks_report_the_first_bad_line_and_non_utf8_first() {
+        let name = "DeviceProcessEvents";
+        let only: BTreeSet<String> = ["FileName".to_string()].into_iter().collect();
+        let names: Vec<String> = only.iter().cloned().collect();
+        let tys = declared_types(name, &only).expect("declared");
+        let mut text: String = (0..30_000).map(|i| dpe_sample(i) + "\n").collect();
+        text.push_str("{\"FileName\": \"x\"\n");
+        text.push_str("[1]\n");
+        let p = write("dpe-bad.jsonl", &text);
+        for block in [4096, BLOCK] {
+            let e = read_jsonl_blocks(&p, &names, &tys, block).expect_err("bad line");
+            assert!(
+                e.message.contains(":30001: not a JSON object"),
+                "{block}: {}",
+                e.message
+            );
+        }
+        // Bytes that are not UTF-8 after the bad line: the file is reported as not text.
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(b"{\"FileName\": \"\xff\"}\n");
+        let p = write("dpe-bad-utf8.jsonl", "");
+        std::fs::write(&p, &bytes).expect("write");
+        for block in [4096, BLOCK] {
+            let e = read_jsonl_blocks(&p, &names, &tys, block).expect_err("not UTF-8");
+            assert!(
+                e.message.ends_with("stream did not contain valid UTF-8"),
+                "{}",
+                e.message
+            );
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::hash::Hash;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashMap;
 use rayon::prelude::*;
 
 use crate::engine::eval::{Row, eval};
@@ -175,36 +175,132 @@ fn param<'a>(params: &'a [OpParam], name: &str) -> Option<&'a str> {
         .and_then(|p| p.value.as_name())
 }
 
-/// Right rows by key, each key's rows chained in right-table order: `head[key]` is the
-/// first row, `next[j]` the one after row `j` (`NONE` at the end).
-struct Index<'k, K> {
-    head: HashMap<&'k K, usize>,
+/// Rows by key hash, each hash's rows chained in table order: `head[hash]` is the first
+/// row, `next[j]` the one after row `j` (`NONE` at the end). Rows of different keys with
+/// the same hash share a chain; probes compare the keys themselves.
+struct Index {
+    head: HashMap<u64, usize>,
     next: Vec<usize>,
 }
 
 const NONE: usize = usize::MAX;
 
-impl<'k, K: Hash + Eq> Index<'k, K> {
-    fn new(keys: &'k [Option<K>]) -> Self {
-        let mut head: HashMap<&K, usize> = HashMap::default();
-        head.reserve(keys.len());
-        let mut next = vec![NONE; keys.len()];
-        for j in (0..keys.len()).rev() {
-            if let Some(k) = &keys[j] {
-                let h = head.entry(k).or_insert(NONE);
-                next[j] = *h;
-                *h = j;
+impl Index {
+    fn new(hashes: &[Option<u64>]) -> Self {
+        let mut head: HashMap<u64, usize> = HashMap::default();
+        head.reserve(hashes.len());
+        let mut next = vec![NONE; hashes.len()];
+        for j in (0..hashes.len()).rev() {
+            if let Some(h) = hashes[j] {
+                let first = head.entry(h).or_insert(NONE);
+                next[j] = *first;
+                *first = j;
             }
         }
         Index { head, next }
     }
 
-    fn first(&self, k: Option<&K>) -> usize {
-        k.and_then(|k| self.head.get(k)).copied().unwrap_or(NONE)
+    fn first(&self, h: Option<u64>) -> usize {
+        h.and_then(|h| self.head.get(&h)).copied().unwrap_or(NONE)
+    }
+}
+
+/// The keys of both sides as hashes (`None` = a null key, never matching) and how to
+/// compare them: `eq(i, j)` is left row `i`'s key equal to right row `j`'s, `left_eq`
+/// the same for two left rows.
+struct Keys<'a> {
+    lh: Vec<Option<u64>>,
+    rh: Vec<Option<u64>>,
+    eq: Box<dyn Fn(usize, usize) -> bool + Sync + 'a>,
+    left_eq: Box<dyn Fn(usize, usize) -> bool + Sync + 'a>,
+}
+
+fn hash_of<K: Hash>(k: &K) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(k)
+}
+
+/// Keys computed per row (expressions, several columns), hashed.
+fn general_keys<'a>(lk: Vec<Option<Vec<Key>>>, rk: Vec<Option<Vec<Key>>>) -> Keys<'a> {
+    let hashes = |k: &[Option<Vec<Key>>]| -> Vec<Option<u64>> {
+        k.par_iter()
+            .with_min_len(4096)
+            .map(|k| k.as_ref().map(hash_of))
+            .collect()
+    };
+    let (lh, rh) = (hashes(&lk), hashes(&rk));
+    let lk = std::sync::Arc::new(lk);
+    let lk2 = lk.clone();
+    Keys {
+        lh,
+        rh,
+        eq: Box::new(move |i, j| lk[i].is_some() && lk[i] == rk[j]),
+        left_eq: Box::new(move |i, i2| lk2[i].is_some() && lk2[i] == lk2[i2]),
+    }
+}
+
+/// The hash of one cell's join key (`None` for null): equal keys hash alike (a string
+/// and a dynamic string holding it too).
+fn cell_hash(v: &Value) -> Option<u64> {
+    match v {
+        Value::Null => None,
+        Value::Str(s) => Some(hash_of(&(0u8, &**s))),
+        other => match cell_key(other)? {
+            Key::Str(s) => Some(hash_of(&(0u8, &*s))),
+            k => Some(hash_of(&(1u8, k))),
+        },
+    }
+}
+
+/// Whether two non-null cells have the same join key.
+fn cell_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => match (cell_key(a), cell_key(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// Keys of one plain column on each side, read from the cells (no key values built).
+fn column_hash_keys<'a>(l: &'a Table, lc: usize, r: &'a Table, rc: usize) -> Keys<'a> {
+    let hashes = |t: &Table, c: usize| -> Vec<Option<u64>> {
+        t.rows
+            .par_iter()
+            .with_min_len(4096)
+            .map(|row| cell_hash(&row[c]))
+            .collect()
+    };
+    Keys {
+        lh: hashes(l, lc),
+        rh: hashes(r, rc),
+        eq: Box::new(move |i, j| cell_eq(&l.rows[i][lc], &r.rows[j][rc])),
+        left_eq: Box::new(move |i, i2| cell_eq(&l.rows[i][lc], &l.rows[i2][lc])),
+    }
+}
+
+/// Distinct keys by hash: one representative row per distinct key.
+#[derive(Default)]
+struct Distinct {
+    reps: HashMap<u64, Vec<usize>>,
+}
+
+impl Distinct {
+    /// Adds row `i`; false when a row with an equal key (`same(rep, i)`) was added before.
+    fn insert(&mut self, h: u64, i: usize, same: impl Fn(usize, usize) -> bool) -> bool {
+        let reps = self.reps.entry(h).or_default();
+        if reps.iter().any(|&p| same(p, i)) {
+            return false;
+        }
+        reps.push(i);
+        true
     }
 
-    fn contains(&self, k: Option<&K>) -> bool {
-        self.first(k) != NONE
+    fn contains(&self, h: u64, matches: impl Fn(usize) -> bool) -> bool {
+        self.reps
+            .get(&h)
+            .is_some_and(|reps| reps.iter().any(|&p| matches(p)))
     }
 }
 
@@ -230,33 +326,25 @@ pub fn join(l: &Table, params: &[OpParam], right: &Expr, on: &[Expr], cx: &Ctx) 
     }
     let mut conds = Vec::new();
     conditions(on, &mut conds)?;
-    // One plain key column on each side (the common case): keys without a vector.
+    // One plain key column on each side (the common case): keys read from the cells.
     if conds.len() == 1
         && let (Some(lc), Some(rc)) = (
             plain_columns(l, &conds, true),
             plain_columns(&r, &conds, false),
         )
     {
-        let one = |mut k: Vec<Key>| k.pop().unwrap_or(Key::Null);
-        let lk = column_keys(l, &lc, one);
-        let rk = column_keys(&r, &rc, one);
-        return Ok(join_keys(l, &r, &lk, &rk, kind));
+        let keys = column_hash_keys(l, lc[0], &r, rc[0]);
+        return Ok(join_keys(l, &r, &keys, kind));
     }
     let lk = keys(l, &conds, true, cx)?;
     let rk = keys(&r, &conds, false, cx)?;
-    Ok(join_keys(l, &r, &lk, &rk, kind))
+    Ok(join_keys(l, &r, &general_keys(lk, rk), kind))
 }
 
-/// The join of `l` and `r` on precomputed keys (`None` = a null key, never matching).
-/// Left rows are probed in parallel chunks whose output is concatenated in left order.
-fn join_keys<K: Hash + Eq + Sync>(
-    l: &Table,
-    r: &Table,
-    lk: &[Option<K>],
-    rk: &[Option<K>],
-    kind: &str,
-) -> Table {
-    let index = Index::new(rk);
+/// The join of `l` and `r` on precomputed keys. Left rows are probed in parallel chunks
+/// whose output is concatenated in left order.
+fn join_keys(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Table {
+    let (lh, rh) = (&keys.lh, &keys.rh);
     let both_cols = || {
         let mut cols = l.cols.clone();
         for c in &r.cols {
@@ -276,12 +364,13 @@ fn join_keys<K: Hash + Eq + Sync>(
     let mut out;
     match kind {
         "inner" | "innerunique" | "leftouter" | "fullouter" | "rightouter" => {
+            let index = Index::new(rh);
             out = Table::new(both_cols());
             // innerunique: only the first left row of each key takes part.
             let skip: Vec<bool> = if kind == "innerunique" {
-                let mut seen: HashSet<&K> = HashSet::default();
-                lk.iter()
-                    .map(|k| k.as_ref().is_some_and(|k| !seen.insert(k)))
+                let mut seen = Distinct::default();
+                (0..lh.len())
+                    .map(|i| lh[i].is_some_and(|h| !seen.insert(h, i, &keys.left_eq)))
                     .collect()
             } else {
                 Vec::new()
@@ -295,16 +384,20 @@ fn join_keys<K: Hash + Eq + Sync>(
                     if skip.get(i).copied().unwrap_or(false) {
                         continue;
                     }
-                    let mut j = index.first(lk[i].as_ref());
-                    if j == NONE && outer_left {
-                        rows.push(joined(&l.rows[i], &null_right));
-                    }
+                    let mut j = index.first(lh[i]);
+                    let mut matched = false;
                     while j != NONE {
-                        if want_hits {
-                            hits.push(j);
+                        if (keys.eq)(i, j) {
+                            matched = true;
+                            if want_hits {
+                                hits.push(j);
+                            }
+                            rows.push(joined(&l.rows[i], &r.rows[j]));
                         }
-                        rows.push(joined(&l.rows[i], &r.rows[j]));
                         j = index.next[j];
+                    }
+                    if !matched && outer_left {
+                        rows.push(joined(&l.rows[i], &null_right));
                     }
                 }
                 (rows, hits)
@@ -331,9 +424,17 @@ fn join_keys<K: Hash + Eq + Sync>(
         }
         "leftsemi" | "leftanti" | "anti" | "leftantisemi" => {
             let semi = kind == "leftsemi";
+            let mut rset = Distinct::default();
+            for j in 0..rh.len() {
+                if let Some(h) = rh[j] {
+                    // Every right row of a hash: a probe stops at its first equal key.
+                    rset.reps.entry(h).or_default().push(j);
+                }
+            }
             out = Table::new(l.cols.clone());
             for i in 0..l.rows.len() {
-                if index.contains(lk[i].as_ref()) == semi {
+                let hit = lh[i].is_some_and(|h| rset.contains(h, |j| (keys.eq)(i, j)));
+                if hit == semi {
                     out.rows.push(l.rows[i].clone());
                 }
             }
@@ -341,10 +442,15 @@ fn join_keys<K: Hash + Eq + Sync>(
         _ => {
             // rightsemi, rightanti, rightantisemi
             let semi = kind == "rightsemi";
-            let lset: HashSet<&K> = lk.iter().flatten().collect();
+            let mut lset = Distinct::default();
+            for i in 0..lh.len() {
+                if let Some(h) = lh[i] {
+                    lset.insert(h, i, &keys.left_eq);
+                }
+            }
             out = Table::new(r.cols.clone());
             for j in 0..r.rows.len() {
-                let hit = rk[j].as_ref().is_some_and(|k| lset.contains(k));
+                let hit = rh[j].is_some_and(|h| lset.contains(h, |i| (keys.eq)(i, j)));
                 if hit == semi {
                     out.rows.push(r.rows[j].clone());
                 }
