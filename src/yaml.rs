@@ -1,13 +1,16 @@
 //! A YAML value tree where every node (and every mapping key) keeps its byte span.
 //!
-//! Built in one pass by serde-saphyr (`Spanned<T>` gives each value's location), then
-//! used three ways: converted to `serde_json::Value` for schema validation, looked up by
+//! Built in one pass from the YAML parser's events ([`events`], the fast path for plain
+//! documents) or, for anything unusual and for every error, by serde-saphyr (`Spanned<T>`
+//! gives each value's location; its messages are the reference), then used three ways: converted to `serde_json::Value` for schema validation, looked up by
 //! JSON pointer to place schema errors, and read by lints that need exact positions.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 use std::ops::Range;
+
+mod events;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -260,6 +263,33 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
             offset: Some(offset),
         });
     }
+    match events::parse(text, limits) {
+        Some(node) => Ok(node),
+        None => parse_serde(text, limits),
+    }
+}
+
+/// The fast path of [`parse`] alone: the tree built from the parser's events, or `None`
+/// where [`parse`] hands the text to serde-saphyr. For tests that compare both paths.
+#[doc(hidden)]
+pub fn parse_fast(text: &str, limits: Limits) -> Option<Node> {
+    events::parse(text, limits)
+}
+
+/// [`parse`] through serde-saphyr alone: the reference the fast path must equal. For tests
+/// that compare both paths.
+#[doc(hidden)]
+pub fn parse_with_serde(text: &str, limits: Limits) -> Result<Node, YamlError> {
+    if let Some(offset) = flow_depth_exceeded(text, limits.max_depth) {
+        return Err(YamlError {
+            message: format!("the document nests deeper than {} levels", limits.max_depth),
+            offset: Some(offset),
+        });
+    }
+    parse_serde(text, limits)
+}
+
+fn parse_serde(text: &str, limits: Limits) -> Result<Node, YamlError> {
     let mut options = serde_saphyr::options::Options::default();
     let mut budget = options.budget.clone().unwrap_or_default();
     budget.max_depth = limits.max_depth;

@@ -1,0 +1,301 @@
+//! The YAML fast path (the span tree built from the parser's events) against serde-saphyr
+//! (the reference): on every real file and on edge cases, where the fast path answers, its
+//! tree equals serde-saphyr's, and it never answers where serde-saphyr reports an error.
+//! `../shared/corpus` is external content read at run time: missing, it is skipped locally
+//! and fails under `CI=true`.
+
+use std::path::{Path, PathBuf};
+
+use rulecat::yaml::{Limits, parse_fast, parse_with_serde};
+
+const CORPUS: &str = "../shared/corpus";
+
+#[derive(Default, Debug)]
+struct Tally {
+    fast: usize,
+    fallback: usize,
+    errors: usize,
+}
+
+/// Compares both paths on `text`; panics with `what` on a difference.
+fn compare(what: &str, text: &str, tally: &mut Tally) {
+    let limits = Limits::default();
+    let fast = parse_fast(text, limits);
+    let reference = parse_with_serde(text, limits);
+    match (fast, reference) {
+        (Some(f), Ok(r)) => {
+            assert!(
+                f == r,
+                "{what}: the fast path's tree differs\nfast: {f:#?}\nserde: {r:#?}"
+            );
+            tally.fast += 1;
+        }
+        (Some(f), Err(e)) => {
+            panic!("{what}: the fast path accepts what serde-saphyr rejects ({e:?}): {f:?}")
+        }
+        (None, Ok(_)) => {
+            eprintln!("fallback: {what}");
+            tally.fallback += 1
+        }
+        (None, Err(_)) => tally.errors += 1,
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// Runs `f` on a thread with the loader's generous stack (hostile fixtures nest deeply).
+fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(f)
+        .expect("a thread starts")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+fn compare_dir(dir: &Path) -> Tally {
+    let dir = dir.to_path_buf();
+    with_big_stack(move || compare_files(&dir))
+}
+
+fn compare_files(dir: &Path) -> Tally {
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no YAML files under {}", dir.display());
+    let mut tally = Tally::default();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue; // not UTF-8: the loader reports it before parsing
+        };
+        compare(&f.display().to_string(), &text, &mut tally);
+    }
+    eprintln!("{}: {tally:?}", dir.display());
+    tally
+}
+
+#[test]
+fn corpus_trees_are_equal() {
+    if !Path::new(CORPUS).is_dir() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{CORPUS} is missing: the YAML fast-path comparison needs it under CI");
+        }
+        eprintln!("skipped: {CORPUS} is not present");
+        return;
+    }
+    let t = compare_dir(Path::new(CORPUS));
+    // Real rule files are plain YAML: nearly all must take the fast path (else it is
+    // broken or too timid to matter).
+    assert!(
+        t.fast * 100 >= (t.fast + t.fallback) * 95,
+        "only {} of {} parsing files took the fast path",
+        t.fast,
+        t.fast + t.fallback
+    );
+}
+
+#[test]
+fn project_trees_are_equal() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = compare_dir(&root.join("tests/fixtures"));
+    let catalog = compare_dir(&root.join("catalog"));
+    // The rules take the fast path; a rule test file with anchors and merge keys does not.
+    assert!(catalog.fast >= 7, "{catalog:?}");
+    assert!(fixtures.fast > 0, "{fixtures:?}");
+}
+
+#[test]
+fn edge_cases_are_equal_or_deferred() {
+    let cases = [
+        "id: x\nname: y\n",
+        "\u{feff}id: x\r\nquery: |\r\n  T\r\n  | take 1\r\n",
+        "a: |+\n  keep\n\n\nb: >-\n  folded\n  text\n\n  para\nc: |2\n    indented\n",
+        "a: 'single ''quoted'''\nb: \"double \\\"esc\\\" \\u00e9 \\x41\"\nc: plain\n  continued\n",
+        "a: ~\nb: null\nc: Null\nd:\ne: ''\nf: \"\"\n",
+        "a: yes\nb: No\nc: ON\nd: off\ne: y\nf: N\ng: true\nh: FALSE\ni: Yes please\n",
+        "a: 0\nb: 42\nc: 0123\nd: 1.5\ne: 1e3\nf: 1.0.0\ng: 14d\nh: 2024-01-01\ni: 9223372036854775808\n",
+        "a: 18446744073709551616\nb: 123456789012345678901234567890\nc: 1.\nd: 1E+2\n",
+        "a: -1\nb: +1\nc: .5\nd: .inf\ne: -.inf\nf: .nan\ng: -.nan\nh: 0x1F\ni: 0X1F\nj: 0o17\nk: 0b11\nl: 1_000\nm: 1e999\n",
+        "a: inf\nb: nan\nc: Infinity\nd: _x\ne: .NET\nf: -dash\n",
+        "a: inf\nb: nan\nc: Infinity\nd: _x\ne: .NET\nf: .5\ng: .5e3\nh: .\ni: .e\n",
+        "a: -1\nb: -4320000000000\nc: -9223372036854775808\nd: -9223372036854775809\ne: -12x\n",
+        "a: 0b7d0c55-3f0e-4a4c-9d1e-5b2a8c6f7e10\nb: 0X1F\nc: 0Xzz\nd: 0x\ne: 0b\nf: 1_0x\ng: 1__0\nh: 0o9\n",
+        "a: 1b212329-6f2c-46ca-9071-de3464f3d88d\nb: 7be944be-487f-11ec-81d3-0242ac130003\nc: 1e5\nd: 1e\n",
+        "list:\n- a\n- b: 1\n  c: [1, 2, {d: e}]\n- - nested\n  - list\n- {}\n- []\n",
+        "flow: {a: 1, b: [x, y], 'c': \"z\"}\n",
+        "# comment\nid: x # trailing\n# between\nname: y\n...\n",
+        "---\nid: x\n",
+        "---\nid: x\n...\n",
+        "id: x\n---\nid: y\n",
+        "%YAML 1.2\n---\nid: x\n",
+        "a: &anchor 1\nb: *anchor\n",
+        "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
+        "'<<': 1\n",
+        "a: !!str 1\nb: !custom x\n",
+        "a: 1\na: 2\n",
+        "a: 1\n'a': 2\n",
+        "1: one\ntrue: yes\n~: nothing\n",
+        "? complex\n: value\n? [a, b]\n: seq key\n",
+        "a:\n\tb: tab\n",
+        "a: b: c\n",
+        "key: [unclosed\n",
+        "just a scalar | with a pipe\n",
+        "- top\n- level\n- list\n",
+        "",
+        "# only a comment\n",
+        "a: \"multi\n  line\n\n  quoted\"\n",
+        "unicode: héllo wörld ✓\n\"ключ\": значение\n",
+        "a: 'it''s'\nb: \"\\t\\n\"\nc: |-\n\n  leading blank\n",
+        "k1: v\nk2: v\nk3: v\nk4: v\nk5: v\nk6: v\nk7: v\nk8: v\nk9: v\nk10: v\nk11: v\nk12: v\nk13: v\nk14: v\nk15: v\nk16: v\nk17: v\nk18: v\nk2: dup\n",
+        "a: \rb: lone carriage return\r",
+        "a:    spaced   \nb:\n  - x\n  -   y\n",
+    ];
+    let mut tally = Tally::default();
+    for (i, text) in cases.iter().enumerate() {
+        compare(&format!("case {i} {text:?}"), text, &mut tally);
+    }
+    eprintln!("edge cases: {tally:?}");
+    // The plain ones above take the fast path.
+    assert!(tally.fast >= 20, "{tally:?}");
+}
+
+/// Every plain scalar the fast path types itself, one per document (so one deferred
+/// scalar does not hide the others), as a value and as a key.
+#[test]
+fn scalar_typing_is_equal_or_deferred() {
+    let scalars = [
+        "~",
+        "null",
+        "Null",
+        "NULL",
+        "nULL",
+        "true",
+        "True",
+        "TRUE",
+        "tRuE",
+        "yes",
+        "Yes",
+        "y",
+        "Y",
+        "on",
+        "On",
+        "false",
+        "no",
+        "NO",
+        "n",
+        "N",
+        "off",
+        "OFF",
+        "yess",
+        "ja",
+        "0",
+        "1",
+        "42",
+        "007",
+        "00",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "123456789012345678901234567890",
+        "-1",
+        "-0",
+        "-01",
+        "-4320000000000",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "-12x",
+        "-",
+        "-x",
+        "+1",
+        "+",
+        "+x",
+        "+.inf",
+        "1.5",
+        "1.",
+        "1e3",
+        "1E+2",
+        "1e-2",
+        "1e",
+        "1e999",
+        "1.0.0",
+        "14d",
+        "1h",
+        "2024-01-01",
+        "2024-01-01T00:00:00Z",
+        "12:30",
+        "1,000",
+        "1_000",
+        "1__0",
+        "1_0x",
+        "_1",
+        "0x1F",
+        "0x",
+        "0xg",
+        "0X1F",
+        "0Xzz",
+        "0o17",
+        "0o9",
+        "0O17",
+        "0b11",
+        "0b",
+        "0B11",
+        "0b7d0c55-3f0e-4a4c-9d1e-5b2a8c6f7e10",
+        "1b212329-6f2c-46ca-9071-de3464f3d88d",
+        "7be944be-487f-11ec-81d3-0242ac130003",
+        ".5",
+        ".5e3",
+        ".",
+        ".e",
+        ".inf",
+        ".Inf",
+        ".INF",
+        ".nan",
+        ".NaN",
+        ".NAN",
+        ".iNf",
+        ".NET",
+        "inf",
+        "Inf",
+        "infinity",
+        "nan",
+        "NaN",
+        "_x",
+        "x",
+        "T1059.001",
+        "a b c",
+        "1 2",
+        "é",
+        "日本",
+        "0.0.0.0",
+        "::1",
+        "1:2",
+        "3e4e5",
+        "0e0",
+        "0.1e-1",
+    ];
+    let mut tally = Tally::default();
+    for s in scalars {
+        compare(&format!("value {s:?}"), &format!("k: {s}\n"), &mut tally);
+        compare(&format!("key {s:?}"), &format!("{s}: v\n"), &mut tally);
+        compare(&format!("item {s:?}"), &format!("- {s}\n"), &mut tally);
+    }
+    eprintln!("scalars: {tally:?}");
+    assert!(tally.fast >= 200, "{tally:?}");
+}
