@@ -10,7 +10,7 @@ use crate::diagnostics::Diagnostic;
 use crate::discover::{self, UNREADABLE};
 use crate::load::{self, LoadOptions, LoadedRule};
 use crate::report::{self, Summary};
-use crate::source::SourceMap;
+use crate::source::{SourceFile, SourceMap};
 
 pub use crate::checked::Checked;
 
@@ -157,22 +157,25 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
             (found, Vec::new())
         } else {
             found.files.push(PathBuf::from(&name));
-            (found, vec![load::load_stdin(name, 0, &load_opts)])
+            (found, vec![(load::load_stdin(name, 0, &load_opts), None)])
         }
     } else {
         let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.0))?;
         let pb = progress_bar(opts.progress, found.files.len());
-        let load_all = || -> Vec<load::Loaded> {
+        // Each file's line table is built on the thread that loaded it, not afterwards on
+        // the main thread.
+        let load_all = || -> Vec<(load::Loaded, Option<SourceFile>)> {
             found
                 .files
                 .par_iter()
                 .enumerate()
                 .map(|(i, path)| {
-                    let l = load::load_file(path, i, &load_opts);
+                    let mut l = load::load_file(path, i, &load_opts);
+                    let source = SourceFile::new(std::mem::take(&mut l.name), l.text.clone());
                     if let Some(pb) = &pb {
                         pb.inc(1);
                     }
-                    l
+                    (l, Some(source))
                 })
                 .collect()
         };
@@ -198,8 +201,11 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         excluded: found.excluded,
         ..Summary::default()
     };
-    for l in loaded {
-        let id = sources.add(l.name, l.text);
+    for (l, source) in loaded {
+        let id = match source {
+            Some(source) => sources.push(source),
+            None => sources.add(l.name, l.text),
+        };
         debug_assert_eq!(id, l.file);
         diagnostics.extend(l.diagnostics);
         match l.rule {

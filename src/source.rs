@@ -20,7 +20,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: String, text: Arc<str>) -> Self {
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect();
         SourceFile {
             name,
@@ -89,6 +89,12 @@ impl SourceMap {
 
     pub fn add(&mut self, name: String, text: Arc<str>) -> FileId {
         self.files.push(SourceFile::new(name, text));
+        self.files.len() - 1
+    }
+
+    /// Adds a file whose line table is already built (by [`SourceFile::new`]).
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
         self.files.len() - 1
     }
 

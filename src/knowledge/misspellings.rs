@@ -10,16 +10,20 @@
 /// The embedded dictionary (generated; see the module documentation).
 pub const TEXT: &str = include_str!("../../knowledge/misspellings.tsv");
 
-/// The dictionary's lines, without the `#` header.
+/// The dictionary's lines, without the `#` header (found once: the header is skipped
+/// on first use, not on every lookup).
 fn entries() -> &'static str {
-    let mut rest = TEXT;
-    while rest.starts_with('#') {
-        rest = match rest.find('\n') {
-            Some(i) => &rest[i + 1..],
-            None => "",
-        };
-    }
-    rest
+    static ENTRIES: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        let mut rest = TEXT;
+        while rest.starts_with('#') {
+            rest = match rest.find('\n') {
+                Some(i) => &rest[i + 1..],
+                None => "",
+            };
+        }
+        rest
+    })
 }
 
 /// The corrections of a lowercase misspelling, in the dictionary's order, or `None` when

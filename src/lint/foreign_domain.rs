@@ -62,7 +62,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     };
     let family = std::cell::OnceCell::new();
     for (value, span) in values {
-        if !value.contains('.') || rmm::names_tool(k, value, Some(own), shown) {
+        if !value.contains('.') {
             continue;
         }
         let owners = k.domain_tools(value);
@@ -78,7 +78,10 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             .into_iter()
             .filter(|&t| label.len() >= 4 && k.variant_norms(t).contains(&label))
             .collect();
+        // Whether the value names the rule's own tool is asked last: it is the costly
+        // test, and most values are already settled (every test here only skips).
         if tools.is_empty()
+            || rmm::names_tool(k, value, Some(own), shown)
             || tools.iter().any(|t| {
                 family
                     .get_or_init(|| rmm::family(k, Some(own), shown))
@@ -118,13 +121,30 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
 /// The label left of the public suffix, roughly: `fleetdm` of `app.fleetdm.com`,
 /// `zoho` of `assist.zoho.com.au` (two-letter country code after a short second level).
 fn registrable_label(domain: &str) -> &str {
-    let labels: Vec<&str> = domain.trim().trim_end_matches('.').split('.').collect();
-    let n = labels.len();
-    if n >= 3 && labels[n - 1].len() == 2 && labels[n - 2].len() <= 3 {
-        labels[n - 3]
-    } else if n >= 2 {
-        labels[n - 2]
-    } else {
-        labels[0]
+    let mut labels = domain.trim().trim_end_matches('.').rsplit('.');
+    let last = labels.next().unwrap_or("");
+    let (Some(second), third) = (labels.next(), labels.next()) else {
+        return last;
+    };
+    match third {
+        Some(third) if last.len() == 2 && second.len() <= 3 => third,
+        _ => second,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registrable_label;
+
+    #[test]
+    fn registrable_labels() {
+        assert_eq!(registrable_label("app.fleetdm.com"), "fleetdm");
+        assert_eq!(registrable_label("assist.zoho.com.au"), "zoho");
+        assert_eq!(registrable_label("zoho.com.au"), "zoho");
+        assert_eq!(registrable_label("a.b.com"), "b");
+        assert_eq!(registrable_label("x.io"), "x");
+        assert_eq!(registrable_label("localhost"), "localhost");
+        assert_eq!(registrable_label(" fleetdm.com. "), "fleetdm");
+        assert_eq!(registrable_label(""), "");
     }
 }

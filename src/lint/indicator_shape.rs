@@ -94,7 +94,7 @@ fn looks_like_domain(v: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
     }) && tld.len() >= 2
         && tld.chars().all(|c| c.is_ascii_alphabetic())
-        && !FILE_EXTENSIONS.contains(&tld.to_ascii_lowercase().as_str())
+        && !FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(tld))
 }
 
 /// A URL (`https://x.com/a`) or a domain with a path (`x.com/download`): the host part.
@@ -153,7 +153,7 @@ fn check_single(
     if !is_domain_field(field, term_op) {
         return;
     }
-    let context = format!("`{field} {op}`");
+    let context = || format!("`{field} {op}`");
     if let Some(d) = whitespace(ctx, value, span, &context) {
         out.push(d);
     } else if let Some(d) = url(ctx, value, span, &context) {
@@ -175,7 +175,8 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
     if !by_field && !by_shape {
         return;
     }
-    let context = format!("`{} {}` list", field.unwrap_or("the"), op.as_str());
+    // The context of a message, written only for a finding.
+    let context = || format!("`{} {}` list", field.unwrap_or("the"), op.as_str());
     // For the pairwise redundancy test: each ASCII entry lowercased once. `has` with an
     // ASCII pattern on an ASCII value needs the pattern inside the value (ignoring ASCII
     // case), so a pair whose lowercased texts do not contain one another is skipped
@@ -188,8 +189,11 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
     } else {
         Vec::new()
     };
+    // A pattern longer than the value, or as long and different, is never inside it.
     let may_have = |i: usize, j: usize| match (&lowered[i], &lowered[j]) {
-        (Some(value), Some(p)) => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
+        (Some(value), Some(p)) => {
+            p.len() < value.len() && memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some()
+        }
         _ => true,
     };
     for (i, &(value, span)) in elems.iter().enumerate() {
@@ -212,7 +216,7 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
             out.push(
                 Diagnostic::new(
                     &CODE,
-                    format!("`'{value}'` is a bare label, not a domain, in the {context} of domains"),
+                    format!("`'{value}'` is a bare label, not a domain, in the {} of domains", context()),
                 )
                 .at(ctx.rule.file, ctx.query_span(span), "no dot: not a domain")
                 .note(format!(
@@ -252,7 +256,12 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
     }
 }
 
-fn whitespace(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Option<Diagnostic> {
+fn whitespace(
+    ctx: &RuleCtx<'_>,
+    value: &str,
+    span: Span,
+    context: &dyn Fn() -> String,
+) -> Option<Diagnostic> {
     if !value.contains(char::is_whitespace) {
         return None;
     }
@@ -266,7 +275,7 @@ fn whitespace(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Opti
     Some(
         Diagnostic::new(
             &CODE,
-            format!("{kind} inside `'{value}'` in the {context}"),
+            format!("{kind} inside `'{value}'` in the {}", context()),
         )
         .at(ctx.rule.file, ctx.query_span(span), kind)
         .note("host names and domains never contain whitespace: this entry matches nothing, or not what it says")
@@ -274,7 +283,12 @@ fn whitespace(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Opti
     )
 }
 
-fn url(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Option<Diagnostic> {
+fn url(
+    ctx: &RuleCtx<'_>,
+    value: &str,
+    span: Span,
+    context: &dyn Fn() -> String,
+) -> Option<Diagnostic> {
     let host = url_host(value)?;
     let what = if value.contains("://") {
         "a full URL"
@@ -284,7 +298,10 @@ fn url(ctx: &RuleCtx<'_>, value: &str, span: Span, context: &str) -> Option<Diag
     Some(
         Diagnostic::new(
             &CODE,
-            format!("`'{value}'` is {what} where a domain is expected, in the {context}"),
+            format!(
+                "`'{value}'` is {what} where a domain is expected, in the {}",
+                context()
+            ),
         )
         .at(ctx.rule.file, ctx.query_span(span), format!("{what}, not a domain"))
         .note("the field holds host names: a scheme or path in the value makes the entry match only that exact URL, or nothing")

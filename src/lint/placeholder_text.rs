@@ -82,22 +82,16 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     let file = ctx.rule.file;
     let text = ctx.text;
     // YAML text fields: every string scalar but `id` and `query`, matched on the raw file
-    // text of the value so that the labels point at the exact words.
-    let mut scalars = Vec::new();
+    // text of the value so that the labels point at the exact words. A scalar's dotted
+    // path is written only when it holds a placeholder.
     if let Some(map) = ctx.rule.root.as_map() {
+        let mut path = Vec::new();
         for e in map {
             if e.key != "query" && e.key != "id" {
-                collect_strings(&e.value, &e.key, &mut scalars);
+                path.push(Step::Key(&e.key));
+                check_strings(&e.value, &mut path, file, text, out);
+                path.pop();
             }
-        }
-    }
-    for (path, span) in scalars {
-        let Some(raw) = text.get(span.clone()) else {
-            continue;
-        };
-        for m in matches(raw, true) {
-            let at = span.start + m.start..span.start + m.end;
-            out.push(diagnostic(file, at, &raw[m], &format!("`{path}`")));
         }
     }
     // The query: the phrases anywhere, the uppercase markers in comments only.
@@ -156,18 +150,68 @@ fn diagnostic(
     .help("fill in the real value, or finish what the marker stands for and remove it")
 }
 
-/// Every string scalar under `node`, with a dotted path for messages.
-fn collect_strings(node: &Node, path: &str, out: &mut Vec<(String, Range<usize>)>) {
+/// One step of the path to a YAML value: a key, or an index in a sequence.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The dotted path of a value for messages: `tags[0]`, `metadata.author.name`.
+fn path_text(path: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    for (i, step) in path.iter().enumerate() {
+        match step {
+            Step::Key(k) if i == 0 => s.push_str(k),
+            Step::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Step::Index(n) => {
+                s.push('[');
+                s.push_str(&n.to_string());
+                s.push(']');
+            }
+        }
+    }
+    s
+}
+
+/// Reports the placeholders of every string scalar under `node`, in document order.
+fn check_strings<'a>(
+    node: &'a Node,
+    path: &mut Vec<Step<'a>>,
+    file: crate::diagnostics::FileId,
+    text: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     match &node.value {
-        Value::String(_) => out.push((path.to_string(), node.span.clone())),
+        Value::String(_) => {
+            let span = node.span.clone();
+            let Some(raw) = text.get(span.clone()) else {
+                return;
+            };
+            let found = matches(raw, true);
+            if found.is_empty() {
+                return;
+            }
+            let shown = format!("`{}`", path_text(path));
+            for m in found {
+                let at = span.start + m.start..span.start + m.end;
+                out.push(diagnostic(file, at, &raw[m], &shown));
+            }
+        }
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect_strings(item, &format!("{path}[{i}]"), out);
+                path.push(Step::Index(i));
+                check_strings(item, path, file, text, out);
+                path.pop();
             }
         }
         Value::Map(entries) => {
             for e in entries {
-                collect_strings(&e.value, &format!("{path}.{}", e.key), out);
+                path.push(Step::Key(&e.key));
+                check_strings(&e.value, path, file, text, out);
+                path.pop();
             }
         }
         _ => {}

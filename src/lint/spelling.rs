@@ -187,6 +187,28 @@ fn corrections(word: &str) -> Option<Vec<&'static str>> {
     crate::knowledge::misspellings::corrections(word)
 }
 
+/// Whether the dictionary lists a lowercase word with at least one correction. A catalog
+/// repeats the same words in every rule, so each thread remembers its answers (the
+/// dictionary is fixed, so an answer never changes); the memory is bounded.
+fn is_misspelling(lower: &str) -> bool {
+    type Seen = std::collections::HashMap<Box<str>, bool, foldhash::fast::RandomState>;
+    const MAX_REMEMBERED: usize = 1 << 16;
+    thread_local! {
+        static SEEN: std::cell::RefCell<Seen> = std::cell::RefCell::new(Seen::default());
+    }
+    SEEN.with(|seen| {
+        if let Some(&known) = seen.borrow().get(lower) {
+            return known;
+        }
+        let known = corrections(lower).is_some_and(|f| !f.is_empty());
+        let mut seen = seen.borrow_mut();
+        if seen.len() < MAX_REMEMBERED {
+            seen.insert(lower.into(), known);
+        }
+        known
+    })
+}
+
 /// Marks bytes inside backticks or quotes, and whitespace-separated chunks that are
 /// URLs, paths, file names, e-mail addresses or assignments.
 fn excluded(raw: &str) -> Vec<bool> {
@@ -340,20 +362,23 @@ struct Hit {
 fn check_rule(r: &RuleCtx<'_>, configured: &HashSet<String>) -> Vec<Diagnostic> {
     // Lowercase word -> its occurrences in this file, in file order.
     let mut hits: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
+    let mut lower = String::new();
     for t in texts(r) {
         for range in words(t.raw) {
             let word = &t.raw[range.clone()];
-            let lower = word.to_ascii_lowercase();
+            lower.clear();
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
             // The dictionary first: most words are not in it, and the exception sets
             // (built on first use) are then never needed.
-            if corrections(&lower).is_none_or(|f| f.is_empty())
+            if !is_misspelling(&lower)
                 || configured.contains(&lower)
                 || builtin_words().contains(&lower)
                 || kql_names().contains(&lower)
             {
                 continue;
             }
-            hits.entry(lower).or_default().push(Hit {
+            hits.entry(lower.clone()).or_default().push(Hit {
                 field: t.field,
                 word: word.to_string(),
                 range: t.offset + range.start..t.offset + range.end,

@@ -17,7 +17,7 @@ struct Report<'a> {
     summary: &'a Summary,
     /// Every file that loaded, with the kind it was read as.
     files: Vec<JsonFile<'a>>,
-    diagnostics: Vec<JsonDiagnostic>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
 #[derive(Serialize)]
@@ -27,24 +27,24 @@ struct JsonFile<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonDiagnostic {
+struct JsonDiagnostic<'a> {
     code: &'static str,
     name: &'static str,
     severity: &'static str,
-    message: String,
-    file: Option<String>,
+    message: &'a str,
+    file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
     end_line: Option<usize>,
     end_column: Option<usize>,
-    labels: Vec<JsonLabel>,
-    notes: Vec<String>,
-    help: Option<String>,
+    labels: Vec<JsonLabel<'a>>,
+    notes: &'a [String],
+    help: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct JsonLabel {
-    file: String,
+struct JsonLabel<'a> {
+    file: &'a str,
     line: usize,
     column: usize,
     end_line: usize,
@@ -52,48 +52,91 @@ struct JsonLabel {
     byte_start: usize,
     byte_end: usize,
     primary: bool,
-    message: String,
+    message: &'a str,
 }
 
-pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summary) -> String {
-    let diagnostics = diags
-        .iter()
-        .map(|d| {
-            let primary = d.primary().map(|l| position(sources, l.file, &l.span));
-            JsonDiagnostic {
-                code: d.code.code,
-                name: d.code.name,
-                severity: d.severity.as_str(),
-                message: d.message.clone(),
-                file: d.file.map(|f| sources.get(f).name.clone()),
-                line: primary.as_ref().map(|p| p.line),
-                column: primary.as_ref().map(|p| p.column),
-                end_line: primary.as_ref().map(|p| p.end_line),
-                end_column: primary.as_ref().map(|p| p.end_column),
-                labels: d
-                    .labels
-                    .iter()
-                    .map(|l| {
-                        let p = position(sources, l.file, &l.span);
-                        JsonLabel {
-                            file: p.file,
-                            line: p.line,
-                            column: p.column,
-                            end_line: p.end_line,
-                            end_column: p.end_column,
-                            byte_start: l.span.start,
-                            byte_end: l.span.end,
-                            primary: l.primary,
-                            message: l.message.clone(),
-                        }
-                    })
-                    .collect(),
-                notes: d.notes.clone(),
-                help: d.help.clone(),
+fn json_diagnostic<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a> {
+    let primary = d.primary().map(|l| position(sources, l.file, &l.span));
+    JsonDiagnostic {
+        code: d.code.code,
+        name: d.code.name,
+        severity: d.severity.as_str(),
+        message: &d.message,
+        file: d.file.map(|f| sources.get(f).name.as_str()),
+        line: primary.as_ref().map(|p| p.line),
+        column: primary.as_ref().map(|p| p.column),
+        end_line: primary.as_ref().map(|p| p.end_line),
+        end_column: primary.as_ref().map(|p| p.end_column),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| {
+                let p = position(sources, l.file, &l.span);
+                JsonLabel {
+                    file: sources.get(l.file).name.as_str(),
+                    line: p.line,
+                    column: p.column,
+                    end_line: p.end_line,
+                    end_column: p.end_column,
+                    byte_start: l.span.start,
+                    byte_end: l.span.end,
+                    primary: l.primary,
+                    message: &l.message,
+                }
+            })
+            .collect(),
+        notes: &d.notes,
+        help: d.help.as_deref(),
+    }
+}
+
+/// How deep `serde_json`'s pretty printer indents the elements of the top-level
+/// `diagnostics` array: two levels of two spaces.
+const ELEMENT_INDENT: &[u8] = b"    ";
+
+/// Diagnostics rendered per parallel task.
+const CHUNK: usize = 256;
+
+/// Appends the elements of the `diagnostics` array, exactly as `serde_json::to_string_pretty`
+/// writes them inside the report (each at its indentation, `,\n` between them), rendered
+/// in parallel. JSON strings never hold a raw line break (serde_json escapes it), so
+/// indenting after every `\n` of an element rendered on its own gives the same bytes.
+fn push_diagnostic_elements(diags: &[Diagnostic], sources: &SourceMap, s: &mut String) {
+    use rayon::prelude::*;
+    let chunks: Vec<String> = diags
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut out = Vec::new();
+            let mut one = Vec::new();
+            for (i, d) in chunk.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n");
+                }
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &json_diagnostic(d, sources))
+                    .expect("a diagnostic serializes");
+                out.extend_from_slice(ELEMENT_INDENT);
+                for line in one.split_inclusive(|&b| b == b'\n') {
+                    out.extend_from_slice(line);
+                    if line.ends_with(b"\n") {
+                        out.extend_from_slice(ELEMENT_INDENT);
+                    }
+                }
             }
+            String::from_utf8(out).expect("serde_json writes UTF-8")
         })
         .collect();
-    let report = Report {
+    s.reserve(chunks.iter().map(|c| c.len() + 2).sum());
+    for (i, c) in chunks.iter().enumerate() {
+        if i > 0 {
+            s.push_str(",\n");
+        }
+        s.push_str(c);
+    }
+}
+
+fn report<'a>(summary: &'a Summary, diagnostics: Vec<JsonDiagnostic<'a>>) -> Report<'a> {
+    Report {
         version: JSON_FORMAT_VERSION,
         tool: "rulecat",
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -104,8 +147,84 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summar
             .map(|(file, kind)| JsonFile { file, kind })
             .collect(),
         diagnostics,
-    };
-    let mut s = serde_json::to_string_pretty(&report).expect("report serializes");
+    }
+}
+
+pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summary) -> String {
+    // The report without its diagnostics ends in `"diagnostics": []` and the closing
+    // brace: the elements, rendered in parallel, go between the brackets.
+    let mut s = serde_json::to_string_pretty(&report(summary, Vec::new())).expect("report serializes");
+    const EMPTY_TAIL: &str = "[]\n}";
+    if !diags.is_empty() {
+        if s.ends_with(EMPTY_TAIL) {
+            s.truncate(s.len() - EMPTY_TAIL.len());
+            s.push_str("[\n");
+            push_diagnostic_elements(diags, sources, &mut s);
+            s.push_str("\n  ]\n}");
+        } else {
+            let all = diags.iter().map(|d| json_diagnostic(d, sources)).collect();
+            s = serde_json::to_string_pretty(&report(summary, all)).expect("report serializes");
+        }
+    }
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes;
+
+    /// The parallel rendering gives the bytes serde_json gives for the whole report, over
+    /// several chunks and with line breaks, quotes and non-ASCII text in the strings.
+    #[test]
+    fn parallel_rendering_matches_serde_json() {
+        let mut sources = SourceMap::new();
+        let a = sources.add(
+            "a.yaml".into(),
+            "name: x\nquery: |\n  T\n  | take 1\n".into(),
+        );
+        let b = sources.add("dir/b é.yaml".into(), "id: 1\r\nname: \"ü\"\n".into());
+        let code = codes::all()[0];
+        let mut diags = Vec::new();
+        for i in 0..(2 * CHUNK + 7) {
+            let file = if i % 3 == 0 { b } else { a };
+            let mut d = Diagnostic::new(code, format!("message {i}: \"quoted\"\nsecond line")).at(
+                file,
+                i % 5..i % 5 + 2,
+                format!("label\t{i}"),
+            );
+            if i % 2 == 0 {
+                d = d.secondary(a, 0..4, "other").note("a note").help("help é");
+            }
+            diags.push(d);
+        }
+        diags.push(Diagnostic::new(code, "no file"));
+        let mut summary = Summary {
+            files: 2,
+            ..Summary::default()
+        };
+        summary.file_kinds.push(("a.yaml".into(), "hunting-query"));
+        summary.count(&diags);
+        let report = Report {
+            version: JSON_FORMAT_VERSION,
+            tool: "rulecat",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            summary: &summary,
+            files: summary
+                .file_kinds
+                .iter()
+                .map(|(file, kind)| JsonFile { file, kind })
+                .collect(),
+            diagnostics: diags.iter().map(|d| json_diagnostic(d, &sources)).collect(),
+        };
+        let want = serde_json::to_string_pretty(&report).unwrap() + "\n";
+        assert_eq!(render(&diags, &sources, &summary), want);
+        let empty = Report {
+            diagnostics: Vec::new(),
+            ..report
+        };
+        let want = serde_json::to_string_pretty(&empty).unwrap() + "\n";
+        assert_eq!(render(&[], &sources, &summary), want);
+    }
 }

@@ -135,17 +135,19 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Sorts diagnostics into the one order every format uses: by file name, position, code.
+///
+/// The sort is stable (findings with equal keys keep their order) and compares borrowed
+/// keys: nothing is copied per comparison.
 pub fn sort(diags: &mut [Diagnostic], sources: &SourceMap) {
-    diags.sort_by(|a, b| {
-        let key = |d: &Diagnostic| {
-            (
-                d.file.map(|f| sources.get(f).name.clone()),
-                d.primary().map(|l| (l.span.start, l.span.end)),
-                d.code.code,
-                d.message.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
+    use rayon::slice::ParallelSliceMut;
+    let name = |d: &Diagnostic| d.file.map(|f| sources.get(f).name.as_str());
+    let at = |d: &Diagnostic| d.primary().map(|l| (l.span.start, l.span.end));
+    diags.par_sort_by(|a, b| {
+        name(a)
+            .cmp(&name(b))
+            .then_with(|| at(a).cmp(&at(b)))
+            .then_with(|| a.code.code.cmp(b.code.code))
+            .then_with(|| a.message.cmp(&b.message))
     });
 }
 
