@@ -211,6 +211,10 @@ pub fn compile(
         // Watchlists are read from the input named after their alias; the tables the
         // workspace functions it calls read are inputs too.
         tables.extend(crate::engine::support::watchlists(query));
+        tables.extend(crate::engine::support::resource_graph_tables(query));
+        if crate::engine::support::reads_file_profile(query) {
+            tables.push(crate::engine::ops::file_profile::INPUT.to_string());
+        }
         tables.extend(analyzed.analysis.function_tables.iter().cloned());
         let mut functions: Vec<BundleFunction> = analyzed
             .analysis

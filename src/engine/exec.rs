@@ -324,6 +324,7 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
         | Expr::TabularOp(_)
         | Expr::ExternalData { .. } => true,
         Expr::Paren { inner, .. } => is_tabular(inner, cx),
+        Expr::Member { .. } => resource_graph_table(e).is_some(),
         Expr::Name(i) => match cx.env.get(&i.name) {
             Some(Binding::Table(_)) => true,
             Some(Binding::Func(f, _)) => f.params.is_empty(),
@@ -337,6 +338,18 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
             ) || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
         }
         _ => false,
+    }
+}
+
+/// `arg("").Table`: a table of Azure Resource Graph, which a Log Analytics query reaches
+/// through `arg("")`; offline its rows are the input table of the same name. The name.
+pub fn resource_graph_table(e: &Expr) -> Option<&Ident> {
+    match e.unparen() {
+        Expr::Member { target, member, .. } => match target.unparen() {
+            Expr::Call { func, args, .. } if func.name == "arg" && args.len() == 1 => Some(member),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -505,6 +518,17 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                 )),
             },
         },
+        Expr::Member { member, .. } if resource_graph_table(e).is_some() => {
+            cx.db.tables.get(&member.name).cloned().ok_or_else(|| {
+                Error::at(
+                    member.span,
+                    format!(
+                        "`arg(\"\").{0}` reads Azure Resource Graph, which is not available offline: give its rows as the table `{0}` (e.g. `--table {0}=FILE.jsonl`)",
+                        member.name
+                    ),
+                )
+            })
+        }
         Expr::Datatable {
             columns, values, ..
         } => datatable(columns, values, cx).map(Rc::new),

@@ -237,7 +237,7 @@ fn records(text: &str, format: &str, cols: &[Col], path: &Path) -> Result<Vec<Ve
 
 /// A text field as a value of `ty`: a string stays as it is; otherwise empty is null and
 /// the text goes through KQL's conversion function for the type.
-fn text_value(s: &str, ty: Ty) -> Value {
+pub(crate) fn text_value(s: &str, ty: Ty) -> Value {
     if ty == Ty::String {
         return Value::str(s);
     }

@@ -53,6 +53,11 @@ const EVALUATOR_NAMES: &[&str] = &[
 /// Whether the engine knows the scalar or aggregate function `name` called with `arity`
 /// arguments (families match on the argument count, so the probe passes that many nulls).
 pub fn function_known(name: &str, arity: usize) -> bool {
+    // Defender's `invoke FileProfile(x, y)` (`ops::file_profile`); `arg("")`, only the
+    // target of `arg("").Table` (`exec::resource_graph_table`).
+    if (name == "FileProfile" && arity <= 2) || (name == "arg" && arity == 1) {
+        return true;
+    }
     if EVALUATOR_NAMES.contains(&name) || aggs::is_aggregate(name) {
         return true;
     }
@@ -77,6 +82,36 @@ pub fn watchlists(q: &Query) -> Vec<String> {
             && let Some(alias) = l.as_str()
         {
             out.push(alias.to_string());
+        }
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `q` calls Defender's `FileProfile()`: it reads the profiles from the input
+/// table named `FileProfile` ([`super::ops::file_profile`]), so `compile` lists that
+/// table with the rule's.
+pub fn reads_file_profile(q: &Query) -> bool {
+    let mut found = false;
+    visit::for_each_op(q, |op| {
+        if let Operator::Invoke { call } = &op.op
+            && let Expr::Call { func, .. } = call.unparen()
+            && func.name == "FileProfile"
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// The Azure Resource Graph tables `q` reads (`arg("").Resources`), sorted: the engine
+/// reads each from the input table of that name, so `compile` lists them.
+pub fn resource_graph_tables(q: &Query) -> Vec<String> {
+    let mut out = Vec::new();
+    visit::for_each_expr(q, |e| {
+        if let Some(t) = super::exec::resource_graph_table(e) {
+            out.push(t.name.clone());
         }
     });
     out.sort();
@@ -350,5 +385,19 @@ mod tests {
         );
         assert_eq!(keys("DeviceEvents | facet by FileName"), vec!["facet"]);
         assert!(keys("cluster('x').database('y').T | take 1").contains(&"cluster()".to_string()));
+        // Azure Resource Graph tables and Defender's FileProfile() run over inputs.
+        assert_eq!(
+            keys("arg('').Resources | join (arg('').ResourceContainers) on subscriptionId"),
+            Vec::<String>::new()
+        );
+        let p = crate::kql::parse("arg('').Resources | join (arg('').ResourceContainers) on id");
+        assert_eq!(
+            resource_graph_tables(&p.query),
+            vec!["ResourceContainers", "Resources"]
+        );
+        assert_eq!(
+            keys("DeviceFileEvents | invoke FileProfile(SHA1, 1000)"),
+            Vec::<String>::new()
+        );
     }
 }

@@ -216,3 +216,78 @@ fn regex_quote_and_deprecated_aliases() {
         "x,a,b|1,1,7"
     );
 }
+
+#[test]
+fn file_profile_enriches_from_the_profile_input() {
+    let files = r#"{"SHA1":"AAA","FileName":"a.exe"}
+{"SHA1":"bbb","FileName":"b.exe"}
+{"FileName":"c.exe"}"#;
+    let profiles = r#"{"SHA1":"aaa","GlobalPrevalence":12,"Signer":"Contoso","IsExecutable":true}"#;
+    let q_files = "DeviceFileEvents | invoke FileProfile(SHA1, 1000) | project FileName, GlobalPrevalence, Signer, IsExecutable, ProfileAvailability";
+    // Found (hashes compare case-insensitively), not found, no file ID.
+    assert_eq!(
+        q_in(
+            &db_with(&[("DeviceFileEvents", files), ("FileProfile", profiles)]),
+            q_files
+        ),
+        "FileName,GlobalPrevalence,Signer,IsExecutable,ProfileAvailability|a.exe,12,Contoso,true,Available|b.exe,,,,Missing|c.exe,,,,"
+    );
+    // Without profiles: the documented columns, null.
+    let t = run(
+        "DeviceFileEvents | invoke FileProfile()",
+        &db_with(&[("DeviceFileEvents", files)]),
+    )
+    .unwrap();
+    assert_eq!(
+        t.cols.len(),
+        2 + super::ops::file_profile::COLUMNS.len() - 1
+    );
+    assert!(t.rows.iter().all(|r| r[2..].iter().all(|v| v.is_null())));
+    // The limit: only the first distinct file is enriched.
+    assert_eq!(
+        q_in(
+            &db_with(&[("DeviceFileEvents", files), ("FileProfile", profiles)]),
+            "DeviceFileEvents | invoke FileProfile('SHA1', 1) | project FileName, ProfileAvailability"
+        ),
+        "FileName,ProfileAvailability|a.exe,Available|b.exe,|c.exe,"
+    );
+}
+
+#[test]
+fn resource_graph_tables_read_their_inputs() {
+    let res = r#"{"id":"vm1","subscriptionId":"s1"}
+{"id":"vm2","subscriptionId":"s2"}"#;
+    let rc = r#"{"subscriptionId":"s1","name":"Prod","type":"microsoft.resources/subscriptions"}"#;
+    let db = db_with(&[("Resources", res), ("ResourceContainers", rc)]);
+    assert_eq!(
+        q_in(
+            &db,
+            "arg(\"\").Resources | join kind=leftouter (arg(\"\").ResourceContainers | project subscriptionId, sub = name) on subscriptionId | project id, sub"
+        ),
+        "id,sub|vm1,Prod|vm2,"
+    );
+    let e = run("arg('').Resources | take 1", &db_with(&[])).unwrap_err();
+    assert!(
+        e.message.contains("give its rows as the table `Resources`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn series_functions_with_several_results() {
+    // series-stats-function.md's example, unnamed: one column per statistic.
+    assert_eq!(
+        q(
+            "print x=dynamic([23, 46, 23, 87, 4, 8, 3, 75, 2, 56, 13, 75, 32, 16, 29]) | project series_stats(x) | project series_stats_x_min, series_stats_x_max_idx, series_stats_x_avg"
+        ),
+        "series_stats_x_min,series_stats_x_max_idx,series_stats_x_avg|2.0,3,32.8"
+    );
+    // Named results, and one name taking the first result (ad_flag).
+    assert_eq!(
+        q(
+            "print x=dynamic([10,10,10,10,30,10,10,10,10,10]) | extend (flag, score, baseline) = series_decompose_anomalies(x), one = series_decompose_anomalies(x, 1.5, -1, 'avg') | project flag, one, baseline"
+        ),
+        "flag,one,baseline|[0,0,0,0,1,0,0,0,0,0],[0,0,0,0,1,0,0,0,0,0],[12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0]"
+    );
+}

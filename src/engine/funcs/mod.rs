@@ -8,6 +8,7 @@ pub mod ip;
 pub mod math;
 pub mod misc;
 pub mod series;
+pub mod series_analysis;
 pub mod sketch;
 pub mod string;
 pub mod time;
@@ -25,6 +26,7 @@ pub fn call(name: &str, args: Vec<Value>, cx: &Ctx) -> Result<Value> {
         .or_else(|| dynamic::call(name, &args))
         .or_else(|| ip::call(name, &args))
         .or_else(|| series::call(name, &args))
+        .or_else(|| series_analysis::call(name, &args))
         .or_else(|| geo::call(name, &args))
         .or_else(|| sketch::call(name, &args))
         .or_else(|| misc::call(name, &args));

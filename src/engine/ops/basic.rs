@@ -104,7 +104,7 @@ pub fn extend(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
         // it (as documented in pack-all-function.md).
         let packs_input = matches!(&ne.expr, Expr::Call { func, .. } if func.name == "pack_all");
         let (vals, ty) = column_values(if packs_input { t } else { &out }, &ne.expr, cx)?;
-        if ne.names.len() > 1 {
+        if ne.names.len() > 1 || (ne.names.len() == 1 && multi_result(&ne.expr)) {
             split_tuple(&mut out, &ne.names, vals);
             continue;
         }
@@ -128,6 +128,22 @@ fn tuple_names(e: &Expr) -> Option<Vec<Ident>> {
     let Expr::Call { func, args, span } = e.unparen() else {
         return None;
     };
+    // `series_stats(x)`: `series_stats_x_min`, ... (one column per result).
+    if let Some(suffixes) = crate::engine::funcs::series_analysis::outputs(&func.name) {
+        let arg = args
+            .first()
+            .and_then(expr_name)
+            .unwrap_or_else(|| "Column1".to_string());
+        return Some(
+            suffixes
+                .iter()
+                .map(|s| Ident {
+                    name: format!("{}_{arg}_{s}", func.name),
+                    span: *span,
+                })
+                .collect(),
+        );
+    }
     if !matches!(func.name.as_str(), "array_sort_asc" | "array_sort_desc") {
         return None;
     }
@@ -151,6 +167,13 @@ fn tuple_names(e: &Expr) -> Option<Vec<Ident>> {
             })
             .collect()
     })
+}
+
+/// Whether `e` calls a function with several results (its array is split into columns,
+/// and a single name takes the first).
+fn multi_result(e: &Expr) -> bool {
+    matches!(e.unparen(), Expr::Call { func, .. }
+        if crate::engine::funcs::series_analysis::outputs(&func.name).is_some())
 }
 
 fn split_tuple(t: &mut Table, names: &[Ident], vals: Vec<Value>) {
@@ -180,7 +203,7 @@ pub fn project(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
             continue;
         }
         let (vals, ty) = column_values(t, &ne.expr, cx)?;
-        if ne.names.len() > 1 {
+        if ne.names.len() > 1 || (ne.names.len() == 1 && multi_result(&ne.expr)) {
             split_tuple(&mut out, &ne.names, vals);
             continue;
         }

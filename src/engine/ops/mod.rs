@@ -2,6 +2,7 @@
 
 mod basic;
 mod expand;
+pub mod file_profile;
 pub mod graph;
 mod join;
 mod parse;
@@ -234,6 +235,7 @@ fn invoke(input: Rc<Table>, call: &Expr, cx: &Ctx) -> Result<Table> {
                 }
             }
         }
+        _ if func.name == "FileProfile" => file_profile::run(&input, args, *span, cx),
         _ => Err(Error::at(
             *span,
             format!("unknown function `{}`", func.name),
