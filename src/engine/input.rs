@@ -45,7 +45,9 @@ pub fn read_table_columns(
         && let Some(tys) = declared_types(name, only)
     {
         let names: Vec<String> = only.iter().cloned().collect();
-        return read_jsonl_typed(path, &names, &tys);
+        if let Some(t) = read_jsonl_typed(path, &names, &tys)? {
+            return Ok(t);
+        }
     }
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
     let Ok(data) = simdutf8::basic::from_utf8(&bytes) else {
@@ -88,28 +90,37 @@ fn utf8_error(path: &Path) -> Error {
     io_error(path, e)
 }
 
-/// The catalog's types of the columns in `only` (in set order), when it declares all.
-fn declared_types(name: &str, only: &BTreeSet<String>) -> Option<Vec<Ty>> {
+/// The catalog's types of the names in `only` (in set order; `None` for a name it does
+/// not declare), when it knows the table and declares at least one of them.
+fn declared_types(name: &str, only: &BTreeSet<String>) -> Option<Vec<Option<Ty>>> {
     let known = crate::tables::builtin().table(name)?;
-    only.iter()
+    let tys: Vec<Option<Ty>> = only
+        .iter()
         .map(|n| known.column(n).and_then(|col| Ty::parse(col.ty.as_str())))
-        .collect()
+        .collect();
+    tys.iter().any(Option::is_some).then_some(tys)
 }
 
 /// How many bytes of the file [`read_jsonl_typed`] reads at a time.
 const BLOCK: usize = 8 << 20;
 
-/// JSON lines, only the columns `names` (every one of a known type `tys`), through the
-/// scanner: the file is read in blocks of whole lines (one buffer, reused), each block
-/// cut into chunks parsed in parallel and put back together in file order, each value
-/// typed as it is read. The same table as [`read_jsonl_columns`] gives, and the same
-/// error first (a file that is not UTF-8, else the first bad line).
-fn read_jsonl_typed(path: &Path, names: &[String], tys: &[Ty]) -> Result<Table> {
+/// JSON lines, only the columns `names` whose type the catalog declares (`tys`), through
+/// the scanner: the file is read in blocks of whole lines (one buffer, reused), each
+/// block cut into chunks parsed in parallel and put back together in file order, each
+/// value typed as it is read. The same table as [`read_jsonl_columns`] gives, and the
+/// same error first (a file that is not UTF-8, else the first bad line); `None` when the
+/// file has one of the undeclared names (its type would have to be inferred).
+fn read_jsonl_typed(path: &Path, names: &[String], tys: &[Option<Ty>]) -> Result<Option<Table>> {
     read_jsonl_blocks(path, names, tys, BLOCK)
 }
 
 /// [`read_jsonl_typed`] reading `block` bytes at a time.
-fn read_jsonl_blocks(path: &Path, names: &[String], tys: &[Ty], block: usize) -> Result<Table> {
+fn read_jsonl_blocks(
+    path: &Path,
+    names: &[String],
+    tys: &[Option<Ty>],
+    block: usize,
+) -> Result<Option<Table>> {
     use std::io::Read;
     let width = names.len();
     let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
@@ -151,6 +162,9 @@ fn read_jsonl_blocks(path: &Path, names: &[String], tys: &[Ty], block: usize) ->
                             if first[k].is_none()
                                 && let Some((r, at)) = part.first[k]
                             {
+                                if tys[k].is_none() {
+                                    return Ok(None);
+                                }
                                 first[k] = Some((rows.len() + r, at));
                             }
                         }
@@ -184,21 +198,25 @@ fn read_jsonl_blocks(path: &Path, names: &[String], tys: &[Ty], block: usize) ->
         return Err(e);
     }
     // Columns in the order the file first shows them; a column no row has is not one.
-    let mut order: Vec<usize> = (0..width).filter(|&k| first[k].is_some()).collect();
-    order.sort_by_key(|&k| first[k]);
-    if order.iter().copied().ne(0..width) {
+    // Rows hold the declared names' values, in `names` order.
+    let declared: Vec<usize> = (0..width).filter(|&k| tys[k].is_some()).collect();
+    let mut order: Vec<usize> = (0..declared.len())
+        .filter(|&d| first[declared[d]].is_some())
+        .collect();
+    order.sort_by_key(|&d| first[declared[d]]);
+    if order.iter().copied().ne(0..declared.len()) {
         for row in &mut rows {
             *row = order
                 .iter()
-                .map(|&k| std::mem::replace(&mut row[k], Value::Null))
+                .map(|&d| std::mem::replace(&mut row[d], Value::Null))
                 .collect();
         }
     }
     let cols = order
         .iter()
-        .map(|&k| Col::new(names[k].as_str(), tys[k]))
+        .filter_map(|&d| Some(Col::new(names[declared[d]].as_str(), tys[declared[d]]?)))
         .collect();
-    Ok(Table { cols, rows })
+    Ok(Some(Table { cols, rows }))
 }
 
 /// Splits `data` into about `n` pieces of whole lines: `(offset, text)`.
@@ -428,9 +446,10 @@ impl<'a> Sink<'a> for CellCols<'a> {
     }
 }
 
-/// Rows of values typed as they are read.
+/// Rows of values typed as they are read (the declared columns only).
 struct TypedRows<'a, 't> {
-    tys: &'t [Ty],
+    tys: &'t [Option<Ty>],
+    width: usize,
     strings: Vec<Interner<'a>>,
     rows: Vec<Vec<Value>>,
     row: Vec<Value>,
@@ -438,12 +457,13 @@ struct TypedRows<'a, 't> {
 
 impl<'a> Sink<'a> for TypedRows<'a, '_> {
     fn cell(&mut self, k: usize, c: Cell<'a>) {
-        self.row
-            .push(cell_value(c, self.tys[k], &mut self.strings[k]));
+        if let Some(ty) = self.tys[k] {
+            self.row.push(cell_value(c, ty, &mut self.strings[k]));
+        }
     }
 
     fn row_end(&mut self) {
-        let next = Vec::with_capacity(self.tys.len());
+        let next = Vec::with_capacity(self.width);
         self.rows.push(std::mem::replace(&mut self.row, next));
     }
 }
@@ -562,7 +582,8 @@ fn scan_chunk<'a>(
 }
 
 /// What one chunk of lines gives when every column's type is known beforehand: its rows
-/// (values in `names` order) and where each column was first seen.
+/// (values of the declared columns, in `names` order) and where each column was first
+/// seen.
 struct ChunkRows {
     rows: Vec<Vec<Value>>,
     first: Vec<Option<(usize, usize)>>,
@@ -572,15 +593,17 @@ struct ChunkRows {
 fn scan_chunk_typed(
     text: &str,
     names: &[String],
-    tys: &[Ty],
+    tys: &[Option<Ty>],
 ) -> std::result::Result<ChunkRows, BadLine> {
     let width = names.len();
+    let declared = tys.iter().flatten().count();
     let mut first = vec![None; width];
     let mut sink = TypedRows {
         tys,
+        width: declared,
         strings: (0..width).map(|_| Interner::new()).collect(),
         rows: Vec::with_capacity(text.len() / 128 + 1),
-        row: Vec::with_capacity(width),
+        row: Vec::with_capacity(declared),
     };
     scan_lines(text, names, &mut first, &mut sink)?;
     let rows = sink.rows;
@@ -868,7 +891,8 @@ mod tests {
 
     /// Rows of a catalog table (every column typed beforehand): literals first, keys in
     /// another order, escapes, a real and a string in long columns, a bag in a string
-    /// column, nulls, a missing key, blank lines, CRLF.
+    /// column, nulls, a missing key, blank lines, CRLF, a column the catalog does not
+    /// declare (late in the larger file only).
     fn dpe_sample(i: usize) -> String {
         match i % 8 {
             0 => format!(
@@ -887,6 +911,7 @@ mod tests {
             4 => String::new(),
             5 => "{\"Timestamp\": \"2025-11-03\", \"FileName\": \"svchost.exe\", \"ProcessId\": -0}\r"
                 .to_string(),
+            6 if i > 20_000 => format!(r#"{{"FileName": "late", "Custom": {i}}}"#),
             6 => format!(r#"{{"Timestamp": "not a time {i}", "FileName": "", "FileSize": {i}}}"#),
             _ => format!(
                 r#"{{"FileName":"svchost.exe","ProcessId":{i},"IsInitiatingProcessRemoteSession":1}}"#
@@ -908,13 +933,16 @@ mod tests {
                     "FileSize",
                     "IsInitiatingProcessRemoteSession",
                     "DeviceId",
+                    "count",
                 ][..],
-                &["ProcessId", "IsInitiatingProcessRemoteSession"],
+                &["ProcessId", "IsInitiatingProcessRemoteSession", "summarize"],
                 &["FileName"],
+                &["FileName", "Custom", "Timestamp"],
             ] {
                 let only: BTreeSet<String> = cols.iter().map(|c| c.to_string()).collect();
                 let names: Vec<String> = only.iter().cloned().collect();
                 let tys = declared_types(name, &only).expect("declared");
+                assert_eq!(tys.iter().any(Option::is_none), cols.len() > 1, "{cols:?}");
                 let cells = read_jsonl_columns(name, &text, &p, &only).expect("cells");
                 let blocks: &[usize] = if rows < 100 {
                     &[1, 100, BLOCK]
@@ -923,7 +951,13 @@ mod tests {
                 };
                 for &block in blocks {
                     let typed = read_jsonl_blocks(&p, &names, &tys, block).expect("typed");
-                    assert_eq!(dump(&typed), dump(&cells), "{rows} rows, {cols:?}, {block}");
+                    match typed {
+                        Some(typed) => {
+                            assert_eq!(dump(&typed), dump(&cells), "{rows} rows, {cols:?}, {block}")
+                        }
+                        // The file has an undeclared column: the cell path reads it.
+                        None => assert!(rows > 20_000 && cols.contains(&"Custom"), "{cols:?}"),
+                    }
                 }
                 let fast = read_table_columns(name, &p, Some(&only)).expect("fast");
                 assert_eq!(dump(&fast), dump(&cells), "{rows} rows, {cols:?}");
