@@ -84,6 +84,18 @@ fn values(
     cx: &Ctx,
 ) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(group.len());
+    if let Some(c) = plain_column(e, t) {
+        // A column by name: its cells, without evaluating the name per row.
+        for &i in group {
+            if let Some(c) = cond
+                && truth(&eval(c, &Row::new(t, i), cx)?) != Some(true)
+            {
+                continue;
+            }
+            out.push(t.rows[i][c].clone());
+        }
+        return Ok(out);
+    }
     for &i in group {
         let row = Row::new(t, i);
         if let Some(c) = cond
@@ -94,6 +106,15 @@ fn values(
         out.push(eval(e, &row, cx)?);
     }
     Ok(out)
+}
+
+/// The column `e` names when it is a plain name of one of `t`'s columns (a column is
+/// found before any `let` name of the same spelling, as [`eval`] finds it).
+fn plain_column(e: &Expr, t: &Table) -> Option<usize> {
+    match e.unparen() {
+        Expr::Name(n) => t.col(&n.name),
+        _ => None,
+    }
 }
 
 fn arg<'a>(name: &str, args: &'a [Expr], i: usize) -> Result<&'a Expr> {
@@ -175,6 +196,29 @@ pub fn compute(name: &str, args: &[Expr], group: &[usize], t: &Table, cx: &Ctx) 
                 Value::Decimal(s) => Value::Decimal(s / vals.len() as f64),
                 s => Value::Real(s.as_f64().unwrap_or(f64::NAN) / vals.len() as f64),
             }
+        }
+        "min" | "max" if plain_column(arg(name, args, 0)?, t).is_some() => {
+            // A column: compared in place, only the result cloned.
+            let c = plain_column(arg(name, args, 0)?, t).unwrap_or_default();
+            let mut best: Option<&Value> = None;
+            for &i in group {
+                let v = &t.rows[i][c];
+                if v.is_null() {
+                    continue;
+                }
+                best = Some(match best {
+                    None => v,
+                    Some(b) => {
+                        let o = value::compare(v, b);
+                        if (name == "max" && o.is_gt()) || (name == "min" && o.is_lt()) {
+                            v
+                        } else {
+                            b
+                        }
+                    }
+                });
+            }
+            best.cloned().unwrap_or(Value::Null)
         }
         "min" | "max" | "minif" | "maxif" => {
             let vals = with_if(1)?;
