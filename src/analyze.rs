@@ -504,7 +504,7 @@ impl<'c> Analyzer<'c> {
                         self.bind(&p.name, b, true);
                     }
                 }
-                Statement::Set(_) | Statement::Error(_) => {}
+                Statement::Set(_) | Statement::DeclarePattern(_) | Statement::Error(_) => {}
             }
         }
         result

@@ -99,6 +99,7 @@ pub fn lower(query: &Query, interner: &mut Interner) -> Result<Logic, LowerError
             Statement::DeclareQueryParameters(d) => {
                 return err(d.span, "`declare query_parameters`");
             }
+            Statement::DeclarePattern(p) => return err(p.span, "`declare pattern`"),
             Statement::Error(sp) => return err(*sp, "a statement with a syntax error"),
         }
     }

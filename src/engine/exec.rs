@@ -15,6 +15,8 @@ pub enum Binding {
     Table(Rc<Table>),
     /// A user function with the scope it was defined in.
     Func(Rc<FunctionDef>, Env),
+    /// A `declare pattern` with the scope it was declared in.
+    Pattern(Rc<PatternStmt>, Env),
 }
 
 /// A scalar or a table: what an expression or function body yields.
@@ -307,6 +309,10 @@ pub fn run_statements(stmts: &[Statement], cx: &Ctx) -> Result<Thing> {
                     cx = cx.with(&p.name.name, Binding::Scalar(v));
                 }
             }
+            Statement::DeclarePattern(p) => {
+                let b = Binding::Pattern(Rc::new(p.clone()), cx.env.clone());
+                cx = cx.with(&p.name.name, b);
+            }
             Statement::Query(e) => result = Some(thing(e, &cx)?),
             Statement::Error(span) => {
                 return Err(Error::at(*span, "statement could not be parsed"));
@@ -324,10 +330,13 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
         | Expr::TabularOp(_)
         | Expr::ExternalData { .. } => true,
         Expr::Paren { inner, .. } => is_tabular(inner, cx),
-        Expr::Member { .. } => resource_graph_table(e).is_some(),
+        Expr::Member { target, .. } => {
+            resource_graph_table(e).is_some() || pattern_call(target, cx).is_some()
+        }
         Expr::Name(i) => match cx.env.get(&i.name) {
             Some(Binding::Table(_)) => true,
             Some(Binding::Func(f, _)) => f.params.is_empty(),
+            Some(Binding::Pattern(..)) => true,
             Some(Binding::Scalar(_)) => false,
             None => cx.db.tables.contains_key(&i.name),
         },
@@ -336,6 +345,7 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
                 func.name.as_str(),
                 "materialize" | "table" | "view" | "_GetWatchlist"
             ) || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
+                || matches!(cx.env.get(&func.name), Some(Binding::Pattern(..)))
         }
         _ => false,
     }
@@ -469,6 +479,90 @@ pub fn call_function_with_input(
     run_statements(&f.body, &inner)
 }
 
+/// `Name(args)` when `Name` is a declared pattern: the pattern, its scope, the args.
+fn pattern_call<'e>(e: &'e Expr, cx: &Ctx) -> Option<(Rc<PatternStmt>, Env, &'e [Expr])> {
+    let Expr::Call { func, args, .. } = e.unparen() else {
+        return None;
+    };
+    match cx.env.get(&func.name) {
+        Some(Binding::Pattern(p, env)) => Some((p.clone(), env.clone(), args.as_slice())),
+        _ => None,
+    }
+}
+
+/// Runs the definition of pattern `p` whose argument values (and path, for
+/// `Name(args).Path`) equal the invocation's (pattern-statement.md); an invocation no
+/// definition matches is an error, as in Kusto.
+fn invoke_pattern(
+    p: &PatternStmt,
+    env: &Env,
+    args: &[Expr],
+    path: Option<Value>,
+    span: crate::kql::Span,
+    cx: &Ctx,
+) -> Result<Rc<Table>> {
+    if args.len() != p.params.len() {
+        return Err(Error::at(
+            span,
+            format!(
+                "the pattern `{}` takes {} arguments, not {}",
+                p.name.name,
+                p.params.len(),
+                args.len()
+            ),
+        ));
+    }
+    let vals: Vec<Value> = args
+        .iter()
+        .map(|a| eval::eval_scalar(a, cx))
+        .collect::<Result<_>>()?;
+    let same = |a: &Value, b: &Value| {
+        a.is_null() == b.is_null() && crate::engine::value::compare(a, b).is_eq()
+    };
+    let mut defs = Ctx {
+        env: env.clone(),
+        ..cx.clone()
+    };
+    for rule in &p.rules {
+        let rvals: Vec<Value> = rule
+            .args
+            .iter()
+            .map(|a| eval::eval_scalar(a, &defs))
+            .collect::<Result<_>>()?;
+        let rpath = match &rule.path {
+            Some(e) => Some(eval::eval_scalar(e, &defs)?),
+            None => None,
+        };
+        let path_ok = match (&path, &rpath) {
+            (None, None) => true,
+            (Some(a), Some(b)) => same(a, b),
+            _ => false,
+        };
+        if path_ok && rvals.len() == vals.len() && rvals.iter().zip(&vals).all(|(a, b)| same(a, b))
+        {
+            for (param, v) in p.params.iter().zip(&vals) {
+                defs = defs.with(&param.name.name, Binding::Scalar(v.clone()));
+            }
+            if let (Some(param), Some(v)) = (&p.path, &path) {
+                defs = defs.with(&param.name.name, Binding::Scalar(v.clone()));
+            }
+            return as_table(run_statements(&rule.body, &defs)?, span);
+        }
+    }
+    let shown: Vec<String> = vals.iter().map(Value::to_kusto_string).collect();
+    let path = path
+        .map(|v| format!(".{}", v.to_kusto_string()))
+        .unwrap_or_default();
+    Err(Error::at(
+        span,
+        format!(
+            "the pattern `{}` has no definition for ({}){path}",
+            p.name.name,
+            shown.join(", ")
+        ),
+    ))
+}
+
 /// Evaluates a tabular expression.
 pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
     match e {
@@ -478,6 +572,10 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
             Some(Binding::Func(f, env)) => {
                 let (f, env) = (f.clone(), env.clone());
                 as_table(call_function(&f, &env, &[], None, cx)?, i.span)
+            }
+            Some(Binding::Pattern(p, env)) => {
+                let (p, env) = (p.clone(), env.clone());
+                invoke_pattern(&p, &env, &[], None, i.span, cx)
             }
             Some(Binding::Scalar(_)) => Err(Error::at(
                 i.span,
@@ -509,6 +607,10 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                     let (f, env) = (f.clone(), env.clone());
                     as_table(call_function(&f, &env, args, None, cx)?, *span)
                 }
+                Some(Binding::Pattern(p, env)) => {
+                    let (p, env) = (p.clone(), env.clone());
+                    invoke_pattern(&p, &env, args, None, *span, cx)
+                }
                 _ => Err(Error::at(
                     *span,
                     format!(
@@ -528,6 +630,17 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                     ),
                 )
             })
+        }
+        Expr::Member {
+            target,
+            member,
+            span,
+        } if pattern_call(target, cx).is_some() => {
+            let Some((p, env, args)) = pattern_call(target, cx) else {
+                return Err(Error::at(*span, "expected a pattern invocation"));
+            };
+            let path = Value::str(member.name.as_str());
+            invoke_pattern(&p, &env, args, Some(path), *span, cx)
         }
         Expr::Datatable {
             columns, values, ..

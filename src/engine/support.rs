@@ -220,6 +220,9 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
                     self.0.insert(&p.name.name);
                 }
             }
+            if let Statement::DeclarePattern(p) = s {
+                self.0.insert(&p.name.name);
+            }
         }
         fn visit_op(&mut self, op: &'a PipeOp) {
             if let Operator::As { name, .. } = &op.op {

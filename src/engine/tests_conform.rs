@@ -217,3 +217,45 @@ fn reduce_groups_by_shared_terms() {
         "c,Pattern|a-1,a-*|a-2,a-*|b,others"
     );
 }
+
+#[test]
+fn declared_patterns_resolve_by_argument_and_path() {
+    // pattern-statement.md: a pattern with a path, and one without.
+    let country = r#"declare pattern country = (name:string)[state:string]
+        {
+          ("USA").["New York"] = { print Capital = "Albany" };
+          ("USA").["Washington"] = { print Capital = "Olympia" };
+          ("Canada").["Alberta"] = { print Capital = "Edmonton" };
+        };
+        "#;
+    assert_eq!(
+        q(&format!("{country}country('Canada').Alberta")),
+        "Capital|Edmonton"
+    );
+    assert_eq!(
+        q(&format!(
+            "{country}union country('USA').Washington, country('USA').['New York'] | order by Capital asc"
+        )),
+        "Capital|Albany|Olympia"
+    );
+    assert_eq!(
+        q(r#"declare pattern map_ip_to_longlat = (address:string)
+             { ("10.10.10.10") = { print Lat=37.405992, Long=-122.078515 }; };
+             map_ip_to_longlat("10.10.10.10")"#),
+        "Lat,Long|37.405992,-122.078515"
+    );
+    // An invocation no definition matches is an error naming it.
+    let e = run(&format!("{country}country('France').Paris"), &db()).expect_err("no definition");
+    assert!(
+        e.message.contains("no definition for (France).Paris"),
+        "{}",
+        e.message
+    );
+    // The statement parses with and without a body.
+    let p = crate::kql::parse("declare pattern P; print 1");
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert!(matches!(
+        &p.query.statements[0],
+        crate::kql::ast::Statement::DeclarePattern(s) if s.name.name == "P" && s.rules.is_empty()
+    ));
+}

@@ -32,6 +32,8 @@ pub enum Statement {
     Set(SetStmt),
     /// `declare query_parameters(...)`
     DeclareQueryParameters(DeclareStmt),
+    /// `declare pattern Name [= (params)[[path]] { (args).[path] = { query }; ... }]`
+    DeclarePattern(PatternStmt),
     /// A query (tabular or scalar expression), usually the last statement.
     Query(Expr),
     /// A statement that could not be parsed (an error was reported).
@@ -112,6 +114,27 @@ pub struct SetStmt {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeclareStmt {
     pub params: Vec<Param>,
+    pub span: Span,
+}
+
+/// `declare pattern Name = (p:type, ...)[path:type] { (v, ...).[path] = { query }; ... }`
+/// (pattern-statement.md); the definition part is optional (`declare pattern Name`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PatternStmt {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    /// The `[path:type]` parameter, when the pattern has one.
+    pub path: Option<Param>,
+    pub rules: Vec<PatternRule>,
+    pub span: Span,
+}
+
+/// One `(v, ...).[path] = { query }` of a pattern.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PatternRule {
+    pub args: Vec<Expr>,
+    pub path: Option<Expr>,
+    pub body: Vec<Statement>,
     pub span: Span,
 }
 
@@ -937,6 +960,7 @@ impl Statement {
             Statement::Let(l) => l.span,
             Statement::Set(s) => s.span,
             Statement::DeclareQueryParameters(d) => d.span,
+            Statement::DeclarePattern(p) => p.span,
             Statement::Query(e) => e.span(),
             Statement::Error(s) => *s,
         }

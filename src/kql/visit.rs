@@ -82,6 +82,18 @@ pub fn walk_statement<'a, V: Visitor<'a> + ?Sized>(v: &mut V, s: &'a Statement) 
             }
         }
         Statement::DeclareQueryParameters(d) => walk_params(v, &d.params),
+        Statement::DeclarePattern(p) => {
+            walk_params(v, &p.params);
+            walk_params(v, p.path.as_slice());
+            for r in &p.rules {
+                for e in r.args.iter().chain(&r.path) {
+                    walk_expr(v, e);
+                }
+                for s in &r.body {
+                    walk_statement(v, s);
+                }
+            }
+        }
         Statement::Query(e) => walk_expr(v, e),
         Statement::Error(_) => {}
     }

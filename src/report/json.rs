@@ -153,7 +153,8 @@ fn report<'a>(summary: &'a Summary, diagnostics: Vec<JsonDiagnostic<'a>>) -> Rep
 pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summary) -> String {
     // The report without its diagnostics ends in `"diagnostics": []` and the closing
     // brace: the elements, rendered in parallel, go between the brackets.
-    let mut s = serde_json::to_string_pretty(&report(summary, Vec::new())).expect("report serializes");
+    let mut s =
+        serde_json::to_string_pretty(&report(summary, Vec::new())).expect("report serializes");
     const EMPTY_TAIL: &str = "[]\n}";
     if !diags.is_empty() {
         if s.ends_with(EMPTY_TAIL) {

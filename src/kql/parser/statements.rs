@@ -96,6 +96,9 @@ impl<'a> Parser<'a> {
         if self.at_word("declare") && self.is_word(n1, "query_parameters") {
             return self.declare_stmt();
         }
+        if self.at_word("declare") && self.is_word(n1, "pattern") {
+            return self.pattern_stmt();
+        }
         let e = self.pipe_expr(ctx)?;
         Ok(Statement::Query(e))
     }
@@ -250,6 +253,74 @@ impl<'a> Parser<'a> {
             value,
             span: self.span_from(kw.span),
         }))
+    }
+
+    /// `declare pattern Name [= (params)[[path:type]] { (args)[.[path]] = { body }; ... }]`
+    pub(super) fn pattern_stmt(&mut self) -> PResult<Statement> {
+        let kw = self.bump();
+        self.bump(); // pattern
+        let name = self.name("a pattern name after `declare pattern`")?;
+        let (mut params, mut path, mut rules) = (Vec::new(), None, Vec::new());
+        if self.eat(K::Eq).is_some() {
+            let open = self.expect(K::LParen, "`(` and the pattern's parameters")?;
+            params = self.param_list(open)?;
+            if self.at(K::LBracket) {
+                let o = self.bump();
+                path = Some(self.param()?);
+                self.expect_close(o)?;
+            }
+            let lbrace = self.expect(K::LBrace, "`{` and the pattern's definitions")?;
+            self.enter()?;
+            let r = self.pattern_rules();
+            self.leave();
+            rules = r?;
+            self.expect_close(lbrace)?;
+        }
+        Ok(Statement::DeclarePattern(PatternStmt {
+            name,
+            params,
+            path,
+            rules,
+            span: self.span_from(kw.span),
+        }))
+    }
+
+    fn pattern_rules(&mut self) -> PResult<Vec<PatternRule>> {
+        let mut rules = Vec::new();
+        while !self.at(K::RBrace) && !self.at(K::Eof) {
+            let start = self.tok().span;
+            let open = self.expect(K::LParen, "`(` and the argument values of a definition")?;
+            let mut args = Vec::new();
+            if self.eat(K::RParen).is_none() {
+                loop {
+                    args.push(self.expr()?);
+                    if self.eat(K::Comma).is_none() {
+                        break;
+                    }
+                }
+                self.expect_close(open)?;
+            }
+            let path = if self.eat(K::Dot).is_some() {
+                let o = self.expect(K::LBracket, "`[` and the path value after `.`")?;
+                let e = self.expr()?;
+                self.expect_close(o)?;
+                Some(e)
+            } else {
+                None
+            };
+            self.expect(K::Eq, "`=` and the definition's query")?;
+            let lbrace = self.expect(K::LBrace, "`{` to start the definition's query")?;
+            let body = self.statements(Ctx::Body);
+            self.expect_close(lbrace)?;
+            rules.push(PatternRule {
+                args,
+                path,
+                body,
+                span: self.span_from(start),
+            });
+            self.eat(K::Semi);
+        }
+        Ok(rules)
     }
 
     pub(super) fn declare_stmt(&mut self) -> PResult<Statement> {
