@@ -872,11 +872,16 @@ impl QueryText {
                 // YAML ends a line at `\n`, `\r\n` or a lone `\r`: the value has a `\n`
                 // for each, so the file's line ends must be found the same way.
                 let bytes = file_text.as_bytes();
-                let file_line_end = (pos..bytes.len())
-                    .find(|&i| {
-                        bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-                    })
-                    .unwrap_or(file_text.len());
+                // (A `\r\n` ends at its `\n`, the byte after the `\r` found first.)
+                let file_line_end = memchr::memchr2(b'\n', b'\r', &bytes[pos..])
+                    .map(|i| pos + i)
+                    .map_or(file_text.len(), |i| {
+                        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                            i + 1
+                        } else {
+                            i
+                        }
+                    });
                 let file_line = &file_text[pos..file_line_end];
                 let lead = file_line.len() - file_line.trim_start_matches(' ').len();
                 segments.push((q, pos + lead.min(indent)));

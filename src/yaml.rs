@@ -310,8 +310,8 @@ fn parse_serde(text: &str, limits: Limits) -> Result<Node, YamlError> {
 /// brackets, and a false alarm needs more than `max` unclosed brackets in a row.
 fn flow_depth_exceeded(text: &str, max: usize) -> Option<usize> {
     let bytes = text.as_bytes();
-    // Without a `[` or `{` the depth never leaves 0 (most rule files).
-    memchr::memchr2(b'[', b'{', bytes)?;
+    // The depth never exceeds the number of `[` and `{` (few in most rule files).
+    memchr::memchr2_iter(b'[', b'{', bytes).nth(max)?;
     let mut depth = 0usize;
     let mut i = 0;
     let mut quote: Option<u8> = None;
