@@ -129,6 +129,9 @@ fn read_jsonl_blocks(
     let mut rows: Vec<Vec<Value>> = Vec::new();
     let mut first: Vec<Option<(usize, usize)>> = vec![None; width];
     let mut failed: Option<Error> = None;
+    // Columns whose strings are mostly distinct (hashes, ids) stop being shared after
+    // the first block that shows it (sharing changes no value).
+    let mut intern = vec![true; width];
     loop {
         let start = buf.len();
         buf.reserve(block);
@@ -153,11 +156,16 @@ fn read_jsonl_blocks(
             let pieces = chunks(text, chunk_count(text.len()));
             let results: Vec<_> = pieces
                 .par_iter()
-                .map(|(_, t)| scan_chunk_typed(t, names, tys))
+                .map(|(_, t)| scan_chunk_typed(t, names, tys, &intern))
                 .collect();
+            let mut interned = vec![(0, 0); width];
             for (c, r) in results.into_iter().enumerate() {
                 match r {
                     Ok(part) => {
+                        for (sum, (lookups, hits)) in interned.iter_mut().zip(&part.interned) {
+                            sum.0 += lookups;
+                            sum.1 += hits;
+                        }
                         for k in 0..width {
                             if first[k].is_none()
                                 && let Some((r, at)) = part.first[k]
@@ -188,6 +196,11 @@ fn read_jsonl_blocks(
                 }
             }
             lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            for (on, &(lookups, hits)) in intern.iter_mut().zip(&interned) {
+                if lookups >= INTERN_MAX && hits * 4 < lookups {
+                    *on = false;
+                }
+            }
         }
         if eof {
             break;
@@ -351,6 +364,9 @@ fn merge_ty(a: Option<Ty>, t: Option<Ty>) -> Option<Ty> {
 /// table is full and most strings are new (hashes, ids), it stops looking them up.
 struct Interner<'a> {
     map: foldhash::HashMap<&'a str, Arc<str>>,
+    /// False: every string gets its own allocation (no lookups).
+    enabled: bool,
+    lookups: usize,
     hits: usize,
     misses: usize,
 }
@@ -361,15 +377,18 @@ impl<'a> Interner<'a> {
     fn new() -> Self {
         Interner {
             map: Default::default(),
+            enabled: true,
+            lookups: 0,
             hits: 0,
             misses: 0,
         }
     }
 
     fn get(&mut self, s: &'a str) -> Arc<str> {
-        if self.misses > 4 * INTERN_MAX && self.hits < self.misses / 4 {
+        if !self.enabled || (self.misses > 4 * INTERN_MAX && self.hits < self.misses / 4) {
             return Arc::from(s);
         }
+        self.lookups += 1;
         if let Some(a) = self.map.get(s) {
             self.hits += 1;
             return a.clone();
@@ -448,6 +467,7 @@ impl<'a> Sink<'a> for CellCols<'a> {
 
 /// Rows of values typed as they are read (the declared columns only).
 struct TypedRows<'a, 't> {
+    /// Per column, whether to share its strings (see [`Interner`]).
     tys: &'t [Option<Ty>],
     width: usize,
     strings: Vec<Interner<'a>>,
@@ -587,6 +607,8 @@ fn scan_chunk<'a>(
 struct ChunkRows {
     rows: Vec<Vec<Value>>,
     first: Vec<Option<(usize, usize)>>,
+    /// Per column, how many strings were looked up and how many were found shared.
+    interned: Vec<(usize, usize)>,
 }
 
 /// Like [`scan_chunk`], but typing each value as it is read (no cells kept).
@@ -594,6 +616,7 @@ fn scan_chunk_typed(
     text: &str,
     names: &[String],
     tys: &[Option<Ty>],
+    intern: &[bool],
 ) -> std::result::Result<ChunkRows, BadLine> {
     let width = names.len();
     let declared = tys.iter().flatten().count();
@@ -601,13 +624,23 @@ fn scan_chunk_typed(
     let mut sink = TypedRows {
         tys,
         width: declared,
-        strings: (0..width).map(|_| Interner::new()).collect(),
+        strings: intern
+            .iter()
+            .map(|&on| Interner {
+                enabled: on,
+                ..Interner::new()
+            })
+            .collect(),
         rows: Vec::with_capacity(text.len() / 128 + 1),
         row: Vec::with_capacity(declared),
     };
     scan_lines(text, names, &mut first, &mut sink)?;
-    let rows = sink.rows;
-    Ok(ChunkRows { rows, first })
+    let interned = sink.strings.iter().map(|s| (s.lookups, s.hits)).collect();
+    Ok(ChunkRows {
+        rows: sink.rows,
+        first,
+        interned,
+    })
 }
 
 /// JSON lines, only the columns in `only`, through the scanner, in parallel chunks.

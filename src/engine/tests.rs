@@ -164,6 +164,74 @@ fn joins() {
 }
 
 #[test]
+fn join_keys_match_by_value_across_types_and_duplicates() {
+    // A dynamic string key matches the equal string; a dynamic number matches the long;
+    // null keys never match (an empty string is a value: `tostring(null)` matches '');
+    // duplicate keys on both sides give every pair, in left order then
+    // right order; 1 (long) and 1.0 (real) are different keys, as in `summarize by`.
+    let l = "datatable(k:string, a:long)['y',1, '',2, 'x',3, 'y',4]";
+    let r = "datatable(d:dynamic, b:long)[dynamic('y'),10, dynamic('x'),20, dynamic('y'),30, dynamic(null),40]";
+    let r = format!("{r} | extend k = tostring(d) | project k, b");
+    assert_eq!(
+        q(&format!("{l} | join kind=inner ({r}) on k")),
+        "k,a,k1,b|y,1,y,10|y,1,y,30|,2,,40|x,3,x,20|y,4,y,10|y,4,y,30"
+    );
+    let rd = "datatable(d:dynamic, b:long)[dynamic('y'),10, dynamic('x'),20, dynamic(null),40]";
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=inner ({rd}) on $left.k == $right.d | project a, b"
+        )),
+        "a,b|1,10|3,20|4,10"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=innerunique ({rd}) on $left.k == $right.d | project a, b"
+        )),
+        "a,b|1,10|3,20"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=leftsemi ({rd}) on $left.k == $right.d"
+        )),
+        "k,a|y,1|x,3|y,4"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=leftanti ({rd}) on $left.k == $right.d"
+        )),
+        "k,a|,2"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=rightsemi ({rd}) on $left.k == $right.d"
+        )),
+        "d,b|y,10|x,20"
+    );
+    assert_eq!(
+        q(&format!(
+            "{l} | join kind=rightanti ({rd}) on $left.k == $right.d"
+        )),
+        "d,b|,40"
+    );
+    let n = "datatable(n:long, a:long)[1,1, 2,2]";
+    let m =
+        "datatable(n:real, b:long)[1.0,10] | union (datatable(n:dynamic, b:long)[dynamic(2),20])";
+    assert_eq!(
+        q(&format!("{n} | join kind=inner ({m}) on n | project a, b")),
+        "a,b|2,20"
+    );
+    // Two key columns (computed keys) and an identity project before the join.
+    let l2 = "datatable(k:string, j:long, a:long)['y',1,1, 'y',2,2]";
+    let r2 = "datatable(k:string, j:long, b:long)['y',2,10, 'y',1,20]";
+    assert_eq!(
+        q(&format!(
+            "{l2} | join kind=inner ({r2} | project k, j, b) on k, j | project a, b"
+        )),
+        "a,b|1,20|2,10"
+    );
+}
+
+#[test]
 fn union_and_mv_expand() {
     assert_eq!(
         q("union withsource=S (datatable(a:long)[1]), (datatable(b:string)['x'])"),

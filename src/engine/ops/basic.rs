@@ -186,6 +186,19 @@ fn split_tuple(t: &mut Table, names: &[Ident], vals: Vec<Value>) {
     }
 }
 
+/// Whether `project cols` gives `t` unchanged: each of its columns, in order, by its
+/// plain name (unrenamed), and nothing else.
+pub fn projects_every_column(t: &Table, cols: &[NamedExpr]) -> bool {
+    cols.len() == t.cols.len()
+        && cols.iter().zip(&t.cols).all(|(ne, col)| match &ne.expr {
+            Expr::Name(i) => {
+                i.name == col.name
+                    && (ne.names.is_empty() || (ne.names.len() == 1 && ne.names[0].name == i.name))
+            }
+            _ => false,
+        })
+}
+
 pub fn project(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
     let mut out = Table {
         cols: Vec::new(),

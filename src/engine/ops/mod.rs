@@ -32,6 +32,10 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
     let span = op.span;
     let r = match &op.op {
         Operator::Where { pred } => basic::filter(&input, pred, cx),
+        // Every column, in order, by name: the input itself (no copy).
+        Operator::Project { cols } if basic::projects_every_column(&input, cols) => {
+            return Ok(input);
+        }
         Operator::Project { cols } => basic::project(&input, cols, cx),
         Operator::ProjectAway { cols } => basic::project_away(&input, cols, false),
         Operator::ProjectKeep { cols } => basic::project_away(&input, cols, true),
