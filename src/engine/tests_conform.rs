@@ -259,3 +259,64 @@ fn declared_patterns_resolve_by_argument_and_path() {
         crate::kql::ast::Statement::DeclarePattern(s) if s.name.name == "P" && s.rules.is_empty()
     ));
 }
+
+/// The coordinates of a GeoJSON line result, rounded to 1e-9 degrees.
+fn coords_of(text: &str) -> (String, Vec<Vec<(f64, f64)>>) {
+    let t = run(text, &db()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let j = t.rows[0][0].to_json();
+    let ty = j["type"].as_str().unwrap_or_default().to_string();
+    let r = |x: &serde_json::Value| (x.as_f64().unwrap() * 1e9).round() / 1e9;
+    let line = |l: &serde_json::Value| -> Vec<(f64, f64)> {
+        l.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (r(&p[0]), r(&p[1])))
+            .collect()
+    };
+    let lines = match ty.as_str() {
+        "LineString" => vec![line(&j["coordinates"])],
+        "MultiLineString" => j["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(line)
+            .collect(),
+        _ => vec![],
+    };
+    (ty, lines)
+}
+
+#[test]
+fn lines_are_clipped_by_polygons() {
+    // Along the equator through a square over longitudes 0..2 with a hole over
+    // 0.5..1.5 (latitudes -0.5..0.5): meridian edges cross the equator at their own
+    // longitude, so the parts are 0..0.5 and 1.5..2, in the line's direction.
+    let sq = "dynamic({'type':'Polygon','coordinates':[[[0,-1],[2,-1],[2,1],[0,1],[0,-1]],[[0.5,-0.5],[0.5,0.5],[1.5,0.5],[1.5,-0.5],[0.5,-0.5]]]})";
+    assert_eq!(
+        coords_of(&format!(
+            "print geo_intersection_line_with_polygon(dynamic({{'type':'LineString','coordinates':[[-1,0],[3,0]]}}), {sq})"
+        )),
+        (
+            "MultiLineString".to_string(),
+            vec![vec![(0.0, 0.0), (0.5, 0.0)], vec![(1.5, 0.0), (2.0, 0.0)]]
+        )
+    );
+    // A line ending inside keeps its own last vertex.
+    assert_eq!(
+        coords_of(&format!(
+            "print geo_intersection_line_with_polygon(dynamic({{'type':'LineString','coordinates':[[-1,0],[0.25,0]]}}), {sq})"
+        )),
+        (
+            "LineString".to_string(),
+            vec![vec![(0.0, 0.0), (0.25, 0.0)]]
+        )
+    );
+    // Outside: an empty collection; an invalid line: null.
+    assert_eq!(
+        q(&format!(
+            "print a = geo_intersection_line_with_polygon(dynamic({{'type':'LineString','coordinates':[[5,5],[6,6]]}}), {sq}),
+                   b = isnull(geo_intersection_line_with_polygon(dynamic({{'type':'LineString','coordinates':[[5,5]]}}), {sq}))"
+        )),
+        r#"a,b|{"type":"GeometryCollection","geometries":[]},true"#
+    );
+}

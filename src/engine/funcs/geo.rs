@@ -17,6 +17,8 @@ use crate::engine::value::{Json, Value};
 /// Earth's radius in meters (S2Earth::RadiusMeters).
 pub const EARTH_RADIUS_M: f64 = 6_371_010.0;
 
+mod clip;
+
 pub fn call(name: &str, args: &[Value]) -> Option<Result<Value>> {
     let v = match name {
         "geo_distance_2points" => distance_2points(args),
@@ -57,6 +59,7 @@ pub fn call(name: &str, args: &[Value]) -> Option<Result<Value>> {
         "geo_intersection_2lines" => intersection_2lines(args),
         "geo_polygon_to_s2cells" => polygon_to_s2cells(args),
         "geo_polygon_to_h3cells" => polygon_to_h3cells(args),
+        "geo_intersection_line_with_polygon" => clip::intersection_line_with_polygon(args),
         _ => return None,
     };
     Some(Ok(v))
