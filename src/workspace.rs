@@ -479,6 +479,9 @@ pub fn parse_function_kql(text: &str, path: &Path) -> Result<(Function, Vec<Stri
 #[derive(Debug)]
 pub struct AsimSchema {
     pub name: String,
+    /// The physical table holding the schema's normalized rows (`ASimDnsActivityLogs`),
+    /// if it has one.
+    pub table: Option<String>,
     pub prefixes: Vec<String>,
     pub columns: Vec<Column>,
 }
@@ -522,6 +525,7 @@ static ASIM: LazyLock<Vec<AsimSchema>> = LazyLock::new(|| {
                 }
                 out.push(AsimSchema {
                     name: name.to_string(),
+                    table: (*table != "-").then(|| table.to_string()),
                     prefixes: prefixes.split(',').map(str::to_string).collect(),
                     columns,
                 });
@@ -531,6 +535,45 @@ static ASIM: LazyLock<Vec<AsimSchema>> = LazyLock::new(|| {
     }
     out
 });
+
+/// What a built-in ASIM parser name is, for running it: the unifying parser of a schema
+/// (`_Im_Dns`, `imDns`, `_ASim_Dns`, `ASimDns`) or its native source parser
+/// (`ASimDnsNative`, `vimDnsNative`, `_Im_Dns_Native`), which read the schema's
+/// physical table; or its empty parser (`vimDnsEmpty`, `_Im_Dns_Empty`), which returns
+/// no rows. Source parsers of other products and the `Create`/`Terminate` variants are
+/// not built in (their bodies read the product's own tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsimRole {
+    Unifying,
+    Empty,
+}
+
+/// The schema and role of a built-in ASIM parser name ([`AsimRole`]).
+pub fn asim_builtin(name: &str) -> Option<(&'static AsimSchema, AsimRole)> {
+    let rest = ["_Im_", "_ASim_", "ASim", "vim", "im"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))?;
+    let (base, role) = if let Some(b) = rest
+        .strip_suffix("_Empty")
+        .or_else(|| rest.strip_suffix("Empty"))
+    {
+        (b, AsimRole::Empty)
+    } else if let Some(b) = rest
+        .strip_suffix("_Native")
+        .or_else(|| rest.strip_suffix("Native"))
+    {
+        (b, AsimRole::Unifying)
+    } else {
+        (rest, AsimRole::Unifying)
+    };
+    if base.ends_with("Create") || base.ends_with("Terminate") {
+        return None;
+    }
+    asim_schemas()
+        .iter()
+        .find(|s| s.prefixes.iter().any(|p| p == base))
+        .map(|s| (s, role))
+}
 
 /// Every ASIM schema.
 pub fn asim_schemas() -> &'static [AsimSchema] {

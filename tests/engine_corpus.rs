@@ -12,12 +12,13 @@ use assert_cmd::cargo::cargo_bin_cmd;
 
 const CORPUS: &str = "../shared/corpus";
 
-/// The share last measured (807 of 852 queries, 2026-12-07, after `_GetWatchlist`,
+/// The share last measured (826 of 852 queries, 2026-12-07, after `_GetWatchlist`,
 /// `ingestion_time()`, workspace functions run by their bodies, `columnifexists`,
 /// `externaldata` read from a bound local file, `invoke FileProfile()`, `arg("")` tables,
-/// and `series_stats`/`series_outliers`/`series_decompose_anomalies`): raise it when the
-/// engine learns more, never lower it silently.
-const FLOOR: f64 = 0.947;
+/// `series_stats`/`series_outliers`/`series_decompose_anomalies`, and the built-in ASIM
+/// unifying parsers over their normalized tables): raise it when the engine learns more,
+/// never lower it silently.
+const FLOOR: f64 = 0.969;
 
 /// Kinds whose queries `compile` (detections) or `rulecat query` (bare queries) run.
 const RUNNABLE: &[&str] = &[

@@ -212,6 +212,7 @@ pub fn compile(
         // workspace functions it calls read are inputs too.
         tables.extend(crate::engine::support::watchlists(query));
         tables.extend(crate::engine::support::resource_graph_tables(query));
+        tables.extend(crate::engine::support::asim_tables(query));
         if crate::engine::support::reads_file_profile(query) {
             tables.push(crate::engine::ops::file_profile::INPUT.to_string());
         }

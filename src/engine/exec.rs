@@ -338,15 +338,19 @@ pub fn is_tabular(e: &Expr, cx: &Ctx) -> bool {
             Some(Binding::Func(f, _)) => f.params.is_empty(),
             Some(Binding::Pattern(..)) => true,
             Some(Binding::Scalar(_)) => false,
-            None => cx.db.tables.contains_key(&i.name),
+            None => cx.db.tables.contains_key(&i.name) || super::asim::is_builtin(&i.name),
         },
-        Expr::Call { func, .. } => {
-            matches!(
-                func.name.as_str(),
-                "materialize" | "table" | "view" | "_GetWatchlist"
-            ) || matches!(cx.env.get(&func.name), Some(Binding::Func(f, _)) if returns_table(f))
-                || matches!(cx.env.get(&func.name), Some(Binding::Pattern(..)))
-        }
+        Expr::Call { func, .. } => match cx.env.get(&func.name) {
+            Some(Binding::Func(f, _)) => returns_table(f),
+            Some(Binding::Pattern(..)) => true,
+            Some(_) => false,
+            None => {
+                matches!(
+                    func.name.as_str(),
+                    "materialize" | "table" | "view" | "_GetWatchlist"
+                ) || super::asim::is_builtin(&func.name)
+            }
+        },
         _ => false,
     }
 }
@@ -583,6 +587,9 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
             )),
             None => match cx.db.tables.get(&i.name) {
                 Some(t) => Ok(t.clone()),
+                None if super::asim::is_builtin(&i.name) => {
+                    super::asim::run(&i.name, &[], i.span, cx).map(Rc::new)
+                }
                 None => Err(Error::at(i.span, format!("unknown table `{}`", i.name))),
             },
         },
@@ -610,6 +617,9 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                 Some(Binding::Pattern(p, env)) => {
                     let (p, env) = (p.clone(), env.clone());
                     invoke_pattern(&p, &env, args, None, *span, cx)
+                }
+                None if super::asim::is_builtin(&func.name) => {
+                    super::asim::run(&func.name, args, *span, cx).map(Rc::new)
                 }
                 _ => Err(Error::at(
                     *span,

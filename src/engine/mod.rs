@@ -24,6 +24,7 @@
 
 pub mod aggs;
 pub mod arith;
+pub mod asim;
 pub mod cli;
 pub mod eval;
 pub mod exec;

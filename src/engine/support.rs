@@ -55,7 +55,10 @@ const EVALUATOR_NAMES: &[&str] = &[
 pub fn function_known(name: &str, arity: usize) -> bool {
     // Defender's `invoke FileProfile(x, y)` (`ops::file_profile`); `arg("")`, only the
     // target of `arg("").Table` (`exec::resource_graph_table`).
-    if (name == "FileProfile" && arity <= 2) || (name == "arg" && arity == 1) {
+    if (name == "FileProfile" && arity <= 2)
+        || (name == "arg" && arity == 1)
+        || super::asim::is_builtin(name)
+    {
         return true;
     }
     if EVALUATOR_NAMES.contains(&name) || aggs::is_aggregate(name) {
@@ -112,6 +115,27 @@ pub fn resource_graph_tables(q: &Query) -> Vec<String> {
     visit::for_each_expr(q, |e| {
         if let Some(t) = super::exec::resource_graph_table(e) {
             out.push(t.name.clone());
+        }
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The physical tables of the built-in ASIM parsers `q` uses (`_Im_Dns` reads
+/// `ASimDnsActivityLogs`, [`super::asim`]), sorted, so `compile` lists them.
+pub fn asim_tables(q: &Query) -> Vec<String> {
+    let mut out = Vec::new();
+    visit::for_each_expr(q, |e| {
+        let name = match e {
+            Expr::Name(id) => &id.name,
+            Expr::Call { func, .. } => &func.name,
+            _ => return,
+        };
+        if crate::tables::builtin().table(name).is_none()
+            && let Some(t) = super::asim::input_table(name)
+        {
+            out.push(t.to_string());
         }
     });
     out.sort();
@@ -265,7 +289,11 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
             if !bound.contains(id.name.as_str())
                 && crate::tables::builtin().table(&id.name).is_none() =>
         {
-            let what = if crate::workspace::asim_parser(&id.name).is_some() {
+            // The built-in ASIM parsers run (`engine::asim`); a product's source parser
+            // does not.
+            let what = if super::asim::is_builtin(&id.name) {
+                return;
+            } else if crate::workspace::asim_parser(&id.name).is_some() {
                 "ASIM parser"
             } else if crate::knowledge::solution_parsers::get(&id.name).is_some() {
                 "Sentinel solution parser"
@@ -401,6 +429,21 @@ mod tests {
         assert_eq!(
             keys("DeviceFileEvents | invoke FileProfile(SHA1, 1000)"),
             Vec::<String>::new()
+        );
+        // Built-in ASIM parsers run; a product's source parser does not.
+        assert_eq!(
+            keys("_Im_Dns(starttime=ago(1h)) | union vimDnsEmpty, imNetworkSession"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            keys("ASimDnsInfobloxNIOS | take 1"),
+            vec!["ASIM parser ASimDnsInfobloxNIOS"]
+        );
+        let p =
+            crate::kql::parse("_Im_Dns(starttime=ago(1h)) | union vimDnsEmpty, imNetworkSession");
+        assert_eq!(
+            asim_tables(&p.query),
+            vec!["ASimDnsActivityLogs", "ASimNetworkSessionLogs"]
         );
     }
 }

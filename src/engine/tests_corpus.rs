@@ -291,3 +291,46 @@ fn series_functions_with_several_results() {
         "flag,one,baseline|[0,0,0,0,1,0,0,0,0,0],[0,0,0,0,1,0,0,0,0,0],[12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0,12.0]"
     );
 }
+
+#[test]
+fn builtin_asim_parsers_read_the_normalized_table() {
+    let dns = r#"{"TimeGenerated":"2025-01-01T23:30:00Z","DnsQuery":"a.ngrok.io","DnsResponseCodeName":"NXDOMAIN","EventResult":"Failure"}
+{"TimeGenerated":"2024-12-01T00:30:00Z","DnsQuery":"old.ngrok.io","DnsResponseCodeName":"NXDOMAIN","EventResult":"Failure"}
+{"TimeGenerated":"2025-01-01T23:40:00Z","DnsQuery":"b.com","DnsResponseCodeName":"NOERROR","EventResult":"Success"}"#;
+    let db = db_with(&[("ASimDnsActivityLogs", dns)]);
+    // now() is 2025-01-02: starttime keeps the last day; responsecodename filters
+    // DnsResponseCodeName, domain_has_any DnsQuery, eventresult EventResult.
+    assert_eq!(
+        q_in(
+            &db,
+            "_Im_Dns(responsecodename='NXDOMAIN', starttime=ago(1d), endtime=now()) | project DnsQuery"
+        ),
+        "DnsQuery|a.ngrok.io"
+    );
+    assert_eq!(
+        q_in(
+            &db,
+            "imDns(domain_has_any=dynamic(['ngrok.io']), eventresult='*') | project DnsQuery"
+        ),
+        "DnsQuery|a.ngrok.io|old.ngrok.io"
+    );
+    // Empty lists and '*' filter nothing; the empty parser has no rows; fields the input
+    // lacks are null.
+    assert_eq!(
+        q_in(
+            &db,
+            "union (_Im_Dns(domain_has_any=dynamic([]), eventresult='*')), vimDnsEmpty | summarize count(), countif(isnull(DnsQueryType))"
+        ),
+        "count_,countif_|3,3"
+    );
+    // A parameter rulecat cannot map, and a missing input, are errors.
+    let e = run("_Im_Dns(foo='x')", &db).unwrap_err();
+    assert!(e.message.contains("parameter `foo`"), "{}", e.message);
+    let e = run("_Im_NetworkSession(eventresult='Failure')", &db).unwrap_err();
+    assert!(
+        e.message
+            .contains("give them as the table `ASimNetworkSessionLogs`"),
+        "{}",
+        e.message
+    );
+}

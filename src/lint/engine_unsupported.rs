@@ -11,14 +11,16 @@ declare_code! {
     /// implement (`find`, `facet`, `fork`, `top-hitters`,
     /// `sample-distinct`, `scan`, `consume`, `evaluate autocluster()`, ...), a function it
     /// does not know (including cross-cluster `cluster()`/`workspace()` references), or
-    /// an ASIM parser
-    /// used as a table (a Sentinel solution's parser is reported once, by
+    /// an ASIM source parser of a product (`ASimDnsInfobloxNIOS`,
+    /// `_ASim_ProcessEvent_Create`: rulecat runs only the unifying, native and empty
+    /// parsers of each schema; a Sentinel solution's parser is reported once, by
     /// `solution-parser`, not here). The engine runs every other construct (`extend`, `join`, `union`,
     /// `parse`, `mv-expand`, `summarize` by `bin()`, `let` functions, `_GetWatchlist()`
     /// over the watchlist's items given as an input named after its alias,
     /// `ingestion_time()`, `externaldata` over a local file bound to its URL, Defender's
     /// `invoke FileProfile()` and Resource Graph's `arg("").Resources` over the inputs of
-    /// those names, ...), and
+    /// those names, the ASIM unifying parsers (`_Im_Dns(...)`) over their schema's
+    /// normalized table, ...), and
     /// workspace functions (declared in `rulecat.toml` or files of the catalog) by their
     /// bodies, so a rule without this finding compiles. (`externaldata` is not reported
     /// here: it runs once a local file is bound to its URL with `--external URL=PATH` or
