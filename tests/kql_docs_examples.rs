@@ -21,7 +21,7 @@ use rulecat::engine::{self, Database, format::display};
 use serde_json::Value as Json;
 
 /// Examples that must reproduce (raise it as the engine grows).
-const FLOOR: usize = 471;
+const FLOOR: usize = 472;
 
 fn loud(msg: &str) {
     use std::io::Write as _;

@@ -320,3 +320,36 @@ fn lines_are_clipped_by_polygons() {
         r#"a,b|{"type":"GeometryCollection","geometries":[]},true"#
     );
 }
+
+#[test]
+fn point_buffers_and_polygon_lookup() {
+    // 1 km around (0, 0) with 1 m tolerance: a 71-gon (pi / acos(1000 / 1001) = 70.3),
+    // holding a point 999 m east and not one 1002 m north (degrees at the equator:
+    // m / 6,371,010 m in radians).
+    assert_eq!(
+        q("let b = geo_point_buffer(0, 0, 1000, 1);
+           print n = array_length(b.coordinates[0]),
+                 east = geo_point_in_polygon(0.00898420874140352, 0, b),
+                 north = geo_point_in_polygon(0, 0.00901118834723356, b),
+                 bad = isnull(geo_point_buffer(0, 0, -5))"),
+        "n,east,north,bad|72,true,false,true"
+    );
+    // geo_polygon_lookup: each point with the polygons holding it; unmatched rows only
+    // when asked for.
+    let lookup = "let areas = datatable(area:string, poly:dynamic)[
+        'west', dynamic({'type':'Polygon','coordinates':[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}),
+        'both', dynamic({'type':'Polygon','coordinates':[[[0.5,0],[2,0],[2,1],[0.5,1],[0.5,0]]]})];
+        let pts = datatable(name:string, lng:real, lat:real)['a', 0.25, 0.5, 'b', 0.75, 0.5, 'c', 5.0, 5.0];";
+    assert_eq!(
+        q(&format!(
+            "{lookup} pts | evaluate geo_polygon_lookup(areas, poly, lng, lat) | project name, area"
+        )),
+        "name,area|a,west|b,west|b,both"
+    );
+    assert_eq!(
+        q(&format!(
+            "{lookup} pts | where name == 'c' | evaluate geo_polygon_lookup(areas, poly, lng, lat, return_unmatched = true)"
+        )),
+        "name,lng,lat,area|c,5,5,"
+    );
+}

@@ -60,6 +60,7 @@ pub fn call(name: &str, args: &[Value]) -> Option<Result<Value>> {
         "geo_polygon_to_s2cells" => polygon_to_s2cells(args),
         "geo_polygon_to_h3cells" => polygon_to_h3cells(args),
         "geo_intersection_line_with_polygon" => clip::intersection_line_with_polygon(args),
+        "geo_point_buffer" => clip::point_buffer(args),
         _ => return None,
     };
     Some(Ok(v))

@@ -240,6 +240,7 @@ pub fn evaluate(t: &Table, call: &Expr, cx: &Ctx) -> Result<Table> {
         "rolling_percentile" => super::window_plugins::rolling_percentile(t, args, cx),
         "activity_counts_metrics" => super::window_plugins::activity_counts_metrics(t, args, cx),
         "geo_line_lookup" => super::plugins::geo_line_lookup(t, args, cx),
+        "geo_polygon_lookup" => super::geo_plugins::geo_polygon_lookup(t, args, cx),
         "dcount_intersect" => super::sketch_plugins::dcount_intersect(t, args, cx),
         "active_users_count" => super::sketch_plugins::active_users_count(t, args, cx),
         "ipv4_lookup" | "ipv6_lookup" => {

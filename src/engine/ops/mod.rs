@@ -3,6 +3,7 @@
 mod basic;
 mod expand;
 pub mod file_profile;
+mod geo_plugins;
 pub mod graph;
 mod join;
 mod parse;
@@ -172,6 +173,7 @@ pub fn plugin_supported(name: &str) -> bool {
         "rows_near" | "sliding_window_counts" | "rolling_percentile" | "activity_counts_metrics"
     ) || matches!(name, "bag_unpack" | "pivot" | "ipv4_lookup" | "ipv6_lookup")
         || matches!(name, "dcount_intersect" | "active_users_count")
+        || matches!(name, "geo_line_lookup" | "geo_polygon_lookup")
 }
 
 /// `partition by Col ( ops )`: runs `ops` on each group of rows with the same `Col`

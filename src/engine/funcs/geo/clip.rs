@@ -74,3 +74,51 @@ pub(super) fn intersection_line_with_polygon(args: &[Value]) -> Value {
     };
     Value::dynamic(json)
 }
+
+/// Most vertices `geo_point_buffer` gives a circle.
+const BUFFER_MAX_VERTICES: f64 = 65_536.0;
+
+/// `geo_point_buffer(longitude, latitude, radius [, tolerance])`: a polygon holding
+/// every point within `radius` meters of the point: a regular polygon circumscribing
+/// the circle, with as few vertices as keep its corners within `tolerance` meters
+/// (default 0.1) of the circle (counterclockwise, vertices at geodesic distance
+/// `radius / cos(pi / n)`). Null for a radius that is not positive or a tolerance that
+/// is not positive.
+pub(super) fn point_buffer(args: &[Value]) -> Value {
+    let (Some(c), Some(r)) = (ll_arg(args, 0), real(args, 2)) else {
+        return Value::Null;
+    };
+    let tol = if args.len() > 3 {
+        match real(args, 3) {
+            Some(t) => t,
+            None => return Value::Null,
+        }
+    } else {
+        0.1
+    };
+    if !(r > 0.0 && r.is_finite() && tol > 0.0 && tol.is_finite()) {
+        return Value::Null;
+    }
+    let n = (std::f64::consts::PI / (r / (r + tol)).acos())
+        .ceil()
+        .clamp(8.0, BUFFER_MAX_VERTICES);
+    let reach = r / (std::f64::consts::PI / n).cos() / EARTH_RADIUS_M;
+    if reach >= std::f64::consts::FRAC_PI_2 {
+        return Value::Null;
+    }
+    let p = c.v3();
+    // East and north unit vectors at the center.
+    let (lng, lat) = (c.lng.to_radians(), c.lat.to_radians());
+    let east: V3 = [-lng.sin(), lng.cos(), 0.0];
+    let north: V3 = [-lat.sin() * lng.cos(), -lat.sin() * lng.sin(), lat.cos()];
+    let n = n as usize;
+    let mut ring: Vec<Ll> = (0..n)
+        .map(|k| {
+            let th = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+            let dir = add(scale(east, th.cos()), scale(north, th.sin()));
+            Ll::from_v3(add(scale(p, reach.cos()), scale(dir, reach.sin())))
+        })
+        .collect();
+    ring.push(ring[0]);
+    polygon_json(&ring)
+}
