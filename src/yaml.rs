@@ -103,10 +103,14 @@ impl Node {
             return Some((node, None));
         }
         for raw in pointer.strip_prefix('/')?.split('/') {
-            let token = raw.replace("~1", "/").replace("~0", "~");
+            let token: std::borrow::Cow<str> = if raw.contains('~') {
+                raw.replace("~1", "/").replace("~0", "~").into()
+            } else {
+                raw.into()
+            };
             match &node.value {
                 Value::Map(entries) => {
-                    let e = entries.iter().find(|e| e.key == token)?;
+                    let e = entries.iter().find(|e| e.key == *token)?;
                     key_span = Some(e.key_span.clone());
                     node = &e.value;
                 }

@@ -306,7 +306,14 @@ impl Rule {
     /// Reads the lenient view out of a document of a known kind. `query` is the query text
     /// already found at the kind's [`RuleKind::query_pointers`].
     pub fn from_json(kind: RuleKind, doc: &Json, query: String) -> Rule {
-        let s = |ptr: &str| doc.pointer(ptr).and_then(scalar_string);
+        // A top-level key is looked up directly (`pointer` allocates for every step).
+        let s = |ptr: &str| {
+            match ptr.strip_prefix('/').filter(|k| !k.contains(['/', '~'])) {
+                Some(key) => doc.get(key),
+                None => doc.pointer(ptr),
+            }
+            .and_then(scalar_string)
+        };
         let first = |ptrs: &[&str]| ptrs.iter().find_map(|p| s(p));
         let name = match kind {
             RuleKind::Function => first(&["/FunctionName", "/ParserName", "/name"]),
