@@ -9,6 +9,7 @@ use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind as AstStrOp};
 use crate::kql::visit;
 use crate::matcher::ops::StrOpKind;
+use rayon::prelude::*;
 
 declare_code! {
     /// A signer or company filter that belongs to another tool than the one the rule is
@@ -163,12 +164,9 @@ fn is_vendor_field(name: &str) -> bool {
 
 fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
     let k = cat.config.knowledge();
-    let subjects: Vec<rmm::TitleSubject> = cat
-        .rules
-        .iter()
-        .map(|r| rmm::title_subject(k, &r.rule.rule.name))
-        .collect();
-    for (r, subject) in cat.rules.iter().zip(&subjects) {
+    let subjects: Vec<&rmm::TitleSubject> =
+        cat.rules.par_iter().map(|r| r.title_subject()).collect();
+    for (r, &subject) in cat.rules.iter().zip(&subjects) {
         let (Some(own), Some(shown)) = (subject.tool(), subject.shown()) else {
             continue;
         };
@@ -202,7 +200,7 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
 fn diagnose(
     k: &Knowledge,
     cat: &CatalogCtx<'_>,
-    subjects: &[rmm::TitleSubject],
+    subjects: &[&rmm::TitleSubject],
     r: &RuleCtx<'_>,
     own: usize,
     shown: &str,

@@ -56,7 +56,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let k = ctx.config.knowledge();
-    let subject = rmm::title_subject(k, &ctx.rule.rule.name);
+    let subject = ctx.title_subject();
     let (Some(own), Some(shown)) = (subject.tool(), subject.shown()) else {
         return;
     };

@@ -65,9 +65,18 @@ pub struct RuleCtx<'a> {
     pub text: &'a str,
     pub parsed: &'a kql::Parsed,
     pub analysis: &'a Analysis,
+    /// What the title says the rule is about, worked out on first use (several lints ask).
+    subject: std::sync::OnceLock<rmm::TitleSubject>,
 }
 
 impl RuleCtx<'_> {
+    /// What the rule's title says it is about ([`rmm::title_subject`] with the configured
+    /// knowledge), computed once per rule.
+    pub fn title_subject(&self) -> &rmm::TitleSubject {
+        self.subject
+            .get_or_init(|| rmm::title_subject(self.config.knowledge(), &self.rule.rule.name))
+    }
+
     /// Maps a span in the query to a byte range in the file.
     pub fn query_span(&self, span: Span) -> Range<usize> {
         self.rule
@@ -296,6 +305,7 @@ pub fn run(
             text: &sources.get(rule.file).text,
             parsed: &a.parsed,
             analysis: &a.analysis,
+            subject: std::sync::OnceLock::new(),
         })
         .collect();
     let catalog = CatalogCtx {

@@ -9,6 +9,7 @@ use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, LogicalOp, Operator, Pipeline, StrOpKind as AstStrOp};
 use crate::kql::visit;
 use crate::matcher::ops::StrOpKind;
+use rayon::prelude::*;
 
 declare_code! {
     /// A certificate-signer or version-info filter too broad to tell the rule's product
@@ -99,7 +100,7 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
         .collect();
     let per_rule: Vec<(TitleSubject, Vec<Filter>)> = cat
         .rules
-        .iter()
+        .par_iter()
         .map(|r| {
             let fs: Vec<Filter> = filters(r)
                 .into_iter()
@@ -108,7 +109,7 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             let subject = if fs.is_empty() {
                 TitleSubject::None
             } else {
-                rmm::title_subject(k, &r.rule.rule.name)
+                r.title_subject().clone()
             };
             (subject, fs)
         })

@@ -61,7 +61,7 @@ pub static LINT: Lint = Lint {
 fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     let k = ctx.config.knowledge();
     let title = &ctx.rule.rule.name;
-    let subject = rmm::title_subject(k, title);
+    let subject = ctx.title_subject();
     let Some(tp) = subject.shown() else {
         return;
     };
