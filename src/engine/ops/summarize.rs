@@ -163,10 +163,36 @@ fn group_rows(byc: &ByCols, n: usize) -> Vec<(usize, Vec<usize>)> {
     }
     match byc.vals.as_slice() {
         [] => group(n, |_| ()),
-        [c] => group(n, |i| c[i].key()),
+        [c] => group(n, |i| KeyRef(&c[i])),
         cs => group(n, |i| cs.iter().map(|c| c[i].key()).collect::<Vec<Key>>()),
     }
 }
+
+/// A value as its group key ([`Value::key`]) without building the key for a string (no
+/// reference count touched per row): equal and hashed alike exactly when the keys are.
+struct KeyRef<'a>(&'a Value);
+
+impl std::hash::Hash for KeyRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match self.0 {
+            Value::Str(s) => (0u8, &**s).hash(h),
+            v => (1u8, v.key()).hash(h),
+        }
+    }
+}
+
+impl PartialEq for KeyRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Value::Str(a), Value::Str(b)) => a == b,
+            // Only a string value has a string key.
+            (Value::Str(_), _) | (_, Value::Str(_)) => false,
+            (a, b) => a.key() == b.key(),
+        }
+    }
+}
+
+impl Eq for KeyRef<'_> {}
 
 /// One output column of an aggregate: its name and how to compute it for a group.
 enum AggOut<'a> {
