@@ -159,9 +159,12 @@ fn read_jsonl_blocks(
                 .map(|(_, t)| scan_chunk_typed(t, names, tys, &intern))
                 .collect();
             let mut interned = vec![(0, 0); width];
-            for (c, r) in results.into_iter().enumerate() {
+            for r in results {
                 match r {
                     Ok(part) => {
+                        // Chunks end at line ends (but the file's last), so their line
+                        // counts add up to the lines before the next chunk.
+                        lines_before += part.lines;
                         for (sum, (lookups, hits)) in interned.iter_mut().zip(&part.interned) {
                             sum.0 += lookups;
                             sum.1 += hits;
@@ -183,19 +186,16 @@ fn read_jsonl_blocks(
                         }
                     }
                     Err(bad) => {
-                        let before =
-                            memchr::memchr_iter(b'\n', &text.as_bytes()[..pieces[c].0]).count();
                         failed = Some(Error::new(format!(
                             "{}:{}: {}",
                             path.display(),
-                            lines_before + before + bad.line + 1,
+                            lines_before + bad.line + 1,
                             bad.message
                         )));
                         break;
                     }
                 }
             }
-            lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count();
             for (on, &(lookups, hits)) in intern.iter_mut().zip(&interned) {
                 if lookups >= INTERN_MAX && hits * 4 < lookups {
                     *on = false;
@@ -490,17 +490,20 @@ impl<'a> Sink<'a> for TypedRows<'a, '_> {
 
 /// Walks the lines of one chunk through the scanner: for each row, `sink.cell(k, cell)`
 /// for every column `k` of `names` in order, then `sink.row_end()`. Records in `first` where each
-/// column was first seen (row in the chunk, then place in the row). Returns the row count.
+/// column was first seen (row in the chunk, then place in the row). Returns the row count
+/// and the line count (blank lines included).
 fn scan_lines<'a>(
     text: &'a str,
     names: &[String],
     first: &mut [Option<(usize, usize)>],
     sink: &mut impl Sink<'a>,
-) -> std::result::Result<usize, BadLine> {
+) -> std::result::Result<(usize, usize), BadLine> {
     let width = names.len();
     let mut scanner = LineScanner::new(names);
     let mut rows = 0;
+    let mut lines = 0;
     for (n, line) in text.lines().enumerate() {
+        lines = n + 1;
         if line.trim().is_empty() {
             continue;
         }
@@ -574,7 +577,7 @@ fn scan_lines<'a>(
         }
         sink.row_end();
     }
-    Ok(rows)
+    Ok((rows, lines))
 }
 
 fn scan_chunk<'a>(
@@ -585,7 +588,7 @@ fn scan_chunk<'a>(
     let width = names.len();
     let mut first = vec![None; width];
     let mut sink = CellCols((0..width).map(|_| Vec::new()).collect());
-    let rows = scan_lines(text, names, &mut first, &mut sink)?;
+    let (rows, _) = scan_lines(text, names, &mut first, &mut sink)?;
     let cols = sink.0;
     let mut types = vec![None; width];
     for k in 0..width {
@@ -609,6 +612,8 @@ struct ChunkRows {
     first: Vec<Option<(usize, usize)>>,
     /// Per column, how many strings were looked up and how many were found shared.
     interned: Vec<(usize, usize)>,
+    /// Lines in the chunk (blank ones included).
+    lines: usize,
 }
 
 /// Like [`scan_chunk`], but typing each value as it is read (no cells kept).
@@ -634,12 +639,13 @@ fn scan_chunk_typed(
         rows: Vec::with_capacity(text.len() / 128 + 1),
         row: Vec::with_capacity(declared),
     };
-    scan_lines(text, names, &mut first, &mut sink)?;
+    let (_, lines) = scan_lines(text, names, &mut first, &mut sink)?;
     let interned = sink.strings.iter().map(|s| (s.lookups, s.hits)).collect();
     Ok(ChunkRows {
         rows: sink.rows,
         first,
         interned,
+        lines,
     })
 }
 
