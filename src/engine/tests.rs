@@ -164,6 +164,23 @@ fn joins() {
 }
 
 #[test]
+fn summarize_min_max_of_a_column_per_group() {
+    // Groups interleaved, nulls skipped, a group of nulls only is null, no rows at all
+    // gives one null row without `by`.
+    let t = "datatable(g:string, x:long, d:datetime)['a',3,datetime(2025-01-02), 'b',long(null),datetime(null), 'a',7,datetime(2025-01-01), 'c',5,datetime(null), 'a',long(null),datetime(2025-01-03), 'c',1,datetime(null)]";
+    assert_eq!(
+        q(&format!(
+            "{t} | summarize mx = max(x), mn = min(x), latest = max(d), n = count() by g"
+        )),
+        "g,mx,mn,latest,n|a,7,3,2025-01-03 00:00:00.0000000,3|b,,,,1|c,5,1,,2"
+    );
+    assert_eq!(
+        q(&format!("{t} | where x > 100 | summarize max(x), min(d)")),
+        "max_x,min_d|,"
+    );
+}
+
+#[test]
 fn join_keys_match_by_value_across_types_and_duplicates() {
     // A dynamic string key matches the equal string; a dynamic number matches the long;
     // null keys never match (an empty string is a value: `tostring(null)` matches '');

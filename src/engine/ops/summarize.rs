@@ -306,7 +306,16 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
         }
     }
     let mut out = Table::new(cols);
-    for (first, rows) in &groups {
+    // `min(Col)`/`max(Col)` of every group in one pass over the rows in order (the same
+    // values as per group: each group's rows are in row order too).
+    let extremes: Vec<Option<Vec<Option<&Value>>>> = outs
+        .iter()
+        .map(|o| match o {
+            AggOut::Expr(e) => column_extremes(e, t, &groups),
+            _ => None,
+        })
+        .collect();
+    for (g, (first, rows)) in groups.iter().enumerate() {
         let mut r: Vec<Value> = if *first == usize::MAX {
             Vec::new()
         } else {
@@ -319,8 +328,11 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
             group: Some(rows),
         };
         let mut arg_cache: HashMap<*const Expr, Option<usize>> = HashMap::new();
-        for o in &outs {
+        for (k, o) in outs.iter().enumerate() {
             let v = match o {
+                AggOut::Expr(_) if let Some(best) = &extremes[k] => {
+                    best[g].cloned().unwrap_or(Value::Null)
+                }
                 AggOut::Expr(e) => eval(e, &gr, cx)?,
                 AggOut::ArgCol { call, col } => {
                     let key = *call as *const Expr;
@@ -356,6 +368,57 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
         out.cols[c].ty = column_type(out.rows.iter().map(|r| &r[c]), *hint);
     }
     Ok(out)
+}
+
+/// For `min(Col)` or `max(Col)` of a column of `t`: each group's result (`None`: no
+/// non-null value), from one pass over the rows in order. Ties keep the first row, as
+/// [`aggs::compute`] does. `None` when `e` is not that call.
+fn column_extremes<'t>(
+    e: &Expr,
+    t: &'t Table,
+    groups: &[(usize, Vec<usize>)],
+) -> Option<Vec<Option<&'t Value>>> {
+    let Expr::Call { func, args, .. } = e.unparen() else {
+        return None;
+    };
+    let max = match func.name.as_str() {
+        "max" => true,
+        "min" => false,
+        _ => return None,
+    };
+    let [arg] = args.as_slice() else {
+        return None;
+    };
+    let Expr::Name(n) = arg.unparen() else {
+        return None;
+    };
+    let c = t.col(&n.name)?;
+    let mut group_of = vec![u32::MAX; t.rows.len()];
+    for (g, (_, rows)) in groups.iter().enumerate() {
+        let g = u32::try_from(g).ok()?;
+        for &i in rows {
+            group_of[i] = g;
+        }
+    }
+    let mut best: Vec<Option<&Value>> = vec![None; groups.len()];
+    for (i, row) in t.rows.iter().enumerate() {
+        let v = &row[c];
+        if group_of[i] == u32::MAX || v.is_null() {
+            continue;
+        }
+        let b = &mut best[group_of[i] as usize];
+        let better = match b {
+            None => true,
+            Some(cur) => {
+                let o = compare(v, cur);
+                if max { o.is_gt() } else { o.is_lt() }
+            }
+        };
+        if better {
+            *b = Some(v);
+        }
+    }
+    Some(best)
 }
 
 fn percentile_call(x: &Expr, w: Option<&Expr>, p: &Expr) -> Expr {
