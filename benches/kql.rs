@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use rulecat::analyze::analyze;
 use rulecat::kql;
+use rulecat::kql::analyze::analyze;
 
 fn queries() -> Vec<String> {
     let mut out = Vec::new();
@@ -44,14 +44,14 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn parse_and_analyze(q: &str) -> usize {
     let p = kql::parse(q);
-    let a = analyze(&p.query, rulecat::tables::builtin());
+    let a = analyze(&p.query, rulecat::knowledge::tables::builtin());
     p.errors.len() + a.findings.len()
 }
 
 fn main() {
     let qs = queries();
     let bytes: usize = qs.iter().map(String::len).sum();
-    let _ = rulecat::tables::builtin();
+    let _ = rulecat::knowledge::tables::builtin();
     // Warm up.
     for q in &qs {
         std::hint::black_box(parse_and_analyze(q));

@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rulecat::tables::ColumnType;
-use rulecat::workspace::{Function, Workspace};
+use rulecat::knowledge::tables::ColumnType;
+use rulecat::loading::workspace::{Function, Workspace};
 
 #[derive(Parser)]
 #[command(
@@ -93,12 +93,12 @@ fn run(args: &Args) -> Result<String, String> {
         .filter_map(|l| l.split_once('\t'))
         .map(|(p, c)| (p.to_string(), c.trim().to_string()))
         .collect();
-    let catalog = rulecat::tables::builtin();
+    let catalog = rulecat::knowledge::tables::builtin();
     let usable = |name: &str| {
         is_ident(name)
             && !name.ends_with("_CL")
             && catalog.table(name).is_none()
-            && rulecat::workspace::asim_parser(name).is_none()
+            && rulecat::loading::workspace::asim_parser(name).is_none()
     };
 
     // The index: one entry per parser file.
@@ -188,7 +188,7 @@ fn run(args: &Args) -> Result<String, String> {
             .to_string_lossy()
             .replace('\\', "/");
         let text = read(e.path())?;
-        match rulecat::workspace::parse_function_yaml(&text, e.path()) {
+        match rulecat::loading::workspace::parse_function_yaml(&text, e.path()) {
             Ok((f, aliases)) => functions.push((rel, f, aliases)),
             Err(err) => eprintln!("{rel}: skipped: {err}"),
         }
@@ -210,7 +210,7 @@ fn run(args: &Args) -> Result<String, String> {
                 .iter()
                 .map(|p| (p.name.clone(), p.ty.clone()))
                 .collect();
-            rulecat::analyze::analyze_in(&parsed.query, catalog, &ws, &params)
+            rulecat::kql::analyze::analyze_in(&parsed.query, catalog, &ws, &params)
                 .output_schema
                 .filter(|cols| {
                     !cols.is_empty()

@@ -1,7 +1,7 @@
 //! `gen-tables`: regenerates the built-in table catalog `schema/catalog/tables.txt` from
 //! Microsoft's Azure Monitor Logs table reference (the shared reference folder's
 //! `log-analytics-tables/columns.tsv`), `schema/tables/*.toml` and
-//! `schema/catalog/defender-xdr-additions.txt`. See `src/tables/generate.rs`.
+//! `schema/catalog/defender-xdr-additions.txt`. See `src/knowledge/tables/generate.rs`.
 //!
 //! ```text
 //! cargo run --example gen-tables [-- --reference ../shared/reference/log-analytics-tables] [--out schema/catalog/tables.txt] [--check]
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match rulecat::tables::generate::generate(&tsv) {
+    let text = match rulecat::knowledge::tables::generate::generate(&tsv) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("gen-tables: {e}");

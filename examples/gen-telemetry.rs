@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use rulecat::time::{civil_from_days, days_from_civil};
+use rulecat::kql::time::{civil_from_days, days_from_civil};
 
 // ---------------------------------------------------------------------------
 // CLI

@@ -4,9 +4,9 @@
 //! lives below all of them: those stages never import the driver.
 
 use crate::config::Config;
+use crate::diagnostics::Summary;
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::load::LoadedRule;
-use crate::report::Summary;
+use crate::loading::load::LoadedRule;
 use crate::source::SourceMap;
 
 /// The result of a check: every file's text, the rules that loaded, and all diagnostics.

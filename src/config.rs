@@ -36,7 +36,7 @@ use serde::Deserialize;
 use crate::diagnostics::Severity;
 use crate::knowledge::{Knowledge, Tool};
 
-pub const FILE_NAME: &str = "rulecat.toml";
+pub const FILE_NAME: &str = crate::loading::CONFIG_FILE;
 
 /// A configured level for a lint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -84,7 +84,7 @@ pub struct Config {
     resolved_knowledge: Option<Arc<Knowledge>>,
     /// Custom tables, functions and watchlists the catalog's queries may use.
     #[serde(default)]
-    pub workspace: crate::workspace::WorkspaceConfig,
+    pub workspace: crate::loading::workspace::WorkspaceConfig,
     /// `externaldata` URL → the local file the engine reads for it (relative to this
     /// file's folder): `rulecat query`, `test` and `match` bind them, `compile` reports the
     /// rules whose URLs have no binding.
@@ -136,7 +136,7 @@ pub struct KnowledgeConfig {
 /// What `rulecat.toml` gives the KQL engine ([`Config::engine_inputs`]).
 #[derive(Clone, Debug, Default)]
 pub struct EngineInputs {
-    pub functions: BTreeMap<String, crate::workspace::Function>,
+    pub functions: BTreeMap<String, crate::loading::workspace::Function>,
     pub external: BTreeMap<String, PathBuf>,
     /// Problems reading the `[workspace]` files, as located messages.
     pub problems: Vec<String>,
@@ -186,7 +186,7 @@ impl Config {
     }
 
     /// The `[kinds]` globs as loader overrides, most specific (longest) glob first.
-    pub fn kind_overrides(&self) -> Result<crate::load::KindOverrides, String> {
+    pub fn kind_overrides(&self) -> Result<crate::loading::load::KindOverrides, String> {
         let mut pairs: Vec<(String, String)> = self
             .kinds
             .iter()
@@ -198,7 +198,7 @@ impl Config {
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf);
-        crate::load::KindOverrides::new(&pairs, base)
+        crate::loading::load::KindOverrides::new(&pairs, base)
     }
 
     /// Every lint named in `[lints]` must exist.
@@ -265,7 +265,7 @@ impl Config {
     /// test`: the functions `[workspace]` declares (with the problems reading them, as
     /// messages) and the `[external]` files.
     pub fn engine_inputs(&self) -> EngineInputs {
-        let ws = crate::workspace::Workspace::load(&self.workspace, &self.base_dir());
+        let ws = crate::loading::workspace::Workspace::load(&self.workspace, &self.base_dir());
         EngineInputs {
             functions: ws.functions,
             external: self.external_files(),

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::checked::Checked;
 use crate::knowledge::Knowledge;
+use crate::kql::strops::{self as ops, StrOpKind};
 use crate::lint::rmm;
-use crate::matcher::ops::{self, StrOpKind};
 
 /// How a catalog covers the knowledge file's tools.
 #[derive(Debug, Serialize)]

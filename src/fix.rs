@@ -88,7 +88,7 @@ pub fn plan(diags: &[Diagnostic], sources: &SourceMap) -> Vec<FixedFile> {
 pub fn diff(files: &[FixedFile]) -> String {
     let mut out = String::new();
     for f in files {
-        let name = crate::discover::display_path(&f.path);
+        let name = crate::loading::discover::display_path(&f.path);
         let d = similar::TextDiff::from_lines(&f.before, &f.after);
         out.push_str(
             &d.unified_diff()
@@ -120,7 +120,7 @@ mod tests {
         let mut sources = SourceMap::new();
         let text = "name: Remote Montioring tool  \nx: 1";
         let f = sources.add("r.yaml".into(), text.into());
-        let code = &crate::schema::UNKNOWN_KEY;
+        let code = &crate::loading::schema::UNKNOWN_KEY;
         let d1 = Diagnostic::new(code, "a").at(f, 13..23, "").with_fix(
             "fix",
             vec![Edit {

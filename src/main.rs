@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use rulecat::diagnostics::Severity;
-use rulecat::load::LoadOptions;
+use rulecat::loading::load::LoadOptions;
 use rulecat::report::{self, ColorChoice, Format};
 use rulecat::run::{self, CheckOptions};
 
@@ -648,7 +648,7 @@ fn compile(args: CompileArgs) -> u8 {
     // when it is given one.
     let bound = checked.config.external_files();
     for r in &bundle.rules {
-        let unbound = rulecat::compile::unbound_external(&r.external, &bound);
+        let unbound = rulecat::compile::bundle::unbound_external(&r.external, &bound);
         if !unbound.is_empty() {
             eprintln!(
                 "warning: rule `{}` reads `externaldata` from {} with no local file bound in rulecat.toml [external]: `rulecat match` reports it not run unless given `--external URL=PATH`",
@@ -679,7 +679,7 @@ fn match_(args: MatchArgs) -> u8 {
         Err(e) => return fail(e),
     };
     let now = match &args.now {
-        Some(t) => match rulecat::time::parse(t) {
+        Some(t) => match rulecat::kql::time::parse(t) {
             Some(n) => n,
             None => {
                 return fail(format!(
@@ -687,10 +687,10 @@ fn match_(args: MatchArgs) -> u8 {
                 ));
             }
         },
-        None => rulecat::time::now(),
+        None => rulecat::kql::time::now(),
     };
     if let Some(t) = &args.table {
-        let catalog = rulecat::tables::builtin();
+        let catalog = rulecat::knowledge::tables::builtin();
         let mut known: Vec<&str> = catalog.tables().map(|t| t.name.as_str()).collect();
         known.extend(
             bundle
@@ -794,7 +794,7 @@ fn match_(args: MatchArgs) -> u8 {
             per_table.keys().copied().collect::<Vec<_>>().join(", "),
             if one { "its" } else { "their" },
             if one { "" } else { "s" },
-            rulecat::time::format(now),
+            rulecat::kql::time::format(now),
         );
     }
     let s = &outcome.stats;
@@ -819,7 +819,7 @@ fn match_(args: MatchArgs) -> u8 {
 }
 
 fn schema(args: SchemaArgs) -> u8 {
-    let mut generated: Vec<(&str, String)> = rulecat::schema::kind_schemas()
+    let mut generated: Vec<(&str, String)> = rulecat::loading::schema::kind_schemas()
         .iter()
         .map(|s| (s.file, s.text()))
         .collect();
@@ -856,13 +856,14 @@ fn schema(args: SchemaArgs) -> u8 {
     let text = if args.kind == "bundle" {
         rulecat::compile::bundle_schema_text()
     } else {
-        match rulecat::model::RuleKind::from_name(&args.kind).and_then(rulecat::schema::schema_for)
+        match rulecat::loading::model::RuleKind::from_name(&args.kind)
+            .and_then(rulecat::loading::schema::schema_for)
         {
             Some(s) => s.text(),
             None => {
-                let mut names: Vec<&str> = rulecat::model::RuleKind::ALL
+                let mut names: Vec<&str> = rulecat::loading::model::RuleKind::ALL
                     .iter()
-                    .filter(|k| rulecat::schema::schema_for(**k).is_some())
+                    .filter(|k| rulecat::loading::schema::schema_for(**k).is_some())
                     .map(|k| k.name())
                     .collect();
                 names.push("bundle");

@@ -2,7 +2,7 @@
 //!
 //! A rule `x.yaml` (or `x.kql`) is tested by `x.tests.yaml` in the same folder. Rule files
 //! stay untouched (no new keys, so they still import into Sentinel), and discovery never
-//! takes a tests file for a rule ([`crate::discover::is_tests_file`]).
+//! takes a tests file for a rule ([`crate::loading::discover::is_tests_file`]).
 //!
 //! ```yaml
 //! now: 2026-11-27T00:00:00Z          # optional: now() for every test of the file
@@ -40,9 +40,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use crate::discover::{self, Excludes, display_path};
 use crate::engine::{self, Database, Table, Value};
-use crate::yaml::{self, Node, Value as Y};
+use crate::loading::discover::{self, Excludes, display_path};
+use crate::loading::yaml::{self, Node, Value as Y};
 
 /// Name endings that mark a tests file.
 pub const SUFFIXES: [&str; 2] = [".tests.yaml", ".tests.yml"];
@@ -198,7 +198,7 @@ impl Parser<'_> {
     }
 
     fn now(&mut self, node: &Node) -> Option<i64> {
-        match node.as_str().and_then(crate::time::parse) {
+        match node.as_str().and_then(crate::kql::time::parse) {
             Some(t) => Some(t),
             None => {
                 self.err(
@@ -464,7 +464,7 @@ fn parse_file(path: &Path) -> Result<Vec<Case>, Vec<String>> {
 struct RuleQuery {
     shown: String,
     file_text: String,
-    query: crate::load::QueryText,
+    query: crate::loading::load::QueryText,
     /// What the rule's `rulecat.toml` gives the engine (workspace functions, `[external]`).
     config: std::sync::Arc<crate::config::EngineInputs>,
 }
@@ -473,7 +473,8 @@ fn load_rule(
     path: &Path,
     config: std::sync::Arc<crate::config::EngineInputs>,
 ) -> Result<RuleQuery, String> {
-    let loaded = crate::load::load_file(path, 0, &crate::load::LoadOptions::default());
+    let loaded =
+        crate::loading::load::load_file(path, 0, &crate::loading::load::LoadOptions::default());
     let shown = display_path(path);
     let Some(rule) = loaded.rule else {
         let why = loaded
@@ -497,7 +498,7 @@ fn load_rule(
 /// Adds the catalog columns a table lacks (null), and empty catalog tables the query
 /// names but the test does not give.
 fn complete(db: &mut Database, query: &str) {
-    let catalog = crate::tables::builtin();
+    let catalog = crate::knowledge::tables::builtin();
     for (name, t) in db.tables.iter_mut() {
         let Some(known) = catalog.table(name) else {
             continue;
@@ -548,7 +549,7 @@ fn check_table(name: &str, t: &Table, query: &str) -> Result<(), String> {
     if !named {
         return Err(format!("the rule's query does not read a table `{name}`"));
     }
-    let Some(known) = crate::tables::builtin().table(name) else {
+    let Some(known) = crate::knowledge::tables::builtin().table(name) else {
         return Ok(());
     };
     if known.open {
@@ -575,7 +576,7 @@ fn render_row(cols: &[String], cells: &[Json]) -> String {
 /// Runs one test; `Err` is a problem with its inputs (exit 2), not a failure.
 fn run_case(rule: &RuleQuery, tests_shown: &str, case: &Case) -> Result<Outcome, String> {
     let mut db = Database {
-        now: case.now.unwrap_or_else(crate::time::now),
+        now: case.now.unwrap_or_else(crate::kql::time::now),
         functions: rule.config.functions.clone(),
         external: rule.config.external.clone(),
         ..Database::default()
@@ -743,7 +744,11 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         report.summary.rules += 1;
         let Some(tests) = tests else {
             // A rule without a query (e.g. a Fusion rule) has nothing to test.
-            let loaded = crate::load::load_file(rule, 0, &crate::load::LoadOptions::default());
+            let loaded = crate::loading::load::load_file(
+                rule,
+                0,
+                &crate::loading::load::LoadOptions::default(),
+            );
             if loaded.rule.is_some_and(|r| r.has_query) {
                 report.untested.push(display_path(rule));
             } else {

@@ -7,9 +7,10 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::discover::{self, UNREADABLE};
-use crate::load::{self, LoadOptions, LoadedRule};
-use crate::report::{self, Summary};
+use crate::diagnostics::Summary;
+use crate::loading::discover::{self, UNREADABLE};
+use crate::loading::load::{self, LoadOptions, LoadedRule};
+use crate::report;
 use crate::source::{SourceFile, SourceMap};
 
 pub use crate::checked::Checked;
@@ -91,7 +92,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     // another core while the files are found, loaded and validated.
     std::thread::spawn(|| {
         crate::knowledge::builtin();
-        crate::attack::builtin();
+        crate::knowledge::attack::builtin();
     });
     let stdin = opts.reads_stdin();
     if stdin && opts.paths.len() > 1 {
@@ -246,7 +247,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         Some(p) => Some(crate::compile::read_bundle(p).map_err(UsageError)?),
         None => None,
     };
-    let mut workspace = crate::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    let mut workspace =
+        crate::loading::workspace::Workspace::load(&config.workspace, &config.base_dir());
     add_catalog_functions(&mut workspace, &rules);
     let cwd = std::env::current_dir().ok();
     for p in &workspace.problems {
@@ -259,11 +261,11 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
             .unwrap_or(&p.path);
         let id = sources.add(discover::display_path(shown), text.into());
         diagnostics.push(
-            Diagnostic::new(&crate::workspace::WORKSPACE_FILE, p.message.clone()).at(
-                id,
-                at..at,
-                "declared in rulecat.toml [workspace]",
-            ),
+            Diagnostic::new(
+                &crate::loading::workspace::WORKSPACE_FILE,
+                p.message.clone(),
+            )
+            .at(id, at..at, "declared in rulecat.toml [workspace]"),
         );
     }
     let analyzed = crate::lint::analyze_all(&rules, &workspace);
@@ -290,13 +292,13 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
 /// Functions and parsers that are files of the linted catalog itself are callable from its
 /// rules, as they are once deployed to the workspace. One declared in `[workspace]` with
 /// the same name wins.
-fn add_catalog_functions(ws: &mut crate::workspace::Workspace, rules: &[LoadedRule]) {
-    use crate::model::RuleKind;
+fn add_catalog_functions(ws: &mut crate::loading::workspace::Workspace, rules: &[LoadedRule]) {
+    use crate::loading::model::RuleKind;
     for r in rules {
         if r.kind != RuleKind::Function || !r.has_query || r.rule.name.is_empty() {
             continue;
         }
-        let f = crate::workspace::Function::declared(
+        let f = crate::loading::workspace::Function::declared(
             &r.rule.name,
             r.rule
                 .params

@@ -280,11 +280,11 @@ fn deny_warnings_fails_on_warnings() {
 fn schema_command_and_committed_schemas_agree() {
     let dir = tempfile::tempdir().unwrap();
     let mut names = Vec::new();
-    for s in rulecat::schema::kind_schemas() {
+    for s in rulecat::loading::schema::kind_schemas() {
         let kind = s.kinds[0].name();
         let (code, stdout, _) = run(&["schema", kind]);
         assert_eq!(code, 0, "{kind}");
-        let path = format!("{}/{}", rulecat::schema::SCHEMA_DIR, s.file);
+        let path = format!("{}/{}", rulecat::loading::schema::SCHEMA_DIR, s.file);
         let committed = std::fs::read_to_string(&path).unwrap();
         assert!(
             stdout == committed,

@@ -80,7 +80,7 @@ fn bundles_are_byte_identical_in_any_file_order() {
     let mut files: Vec<_> = std::fs::read_dir("catalog/RemoteManagementMonitoring")
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| rulecat::discover::is_rule_file(p))
+        .filter(|p| rulecat::loading::discover::is_rule_file(p))
         .collect();
     files.sort();
     files.reverse();

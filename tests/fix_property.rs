@@ -11,7 +11,7 @@ use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use proptest::prelude::*;
-use rulecat::load::{LoadOptions, load_bytes};
+use rulecat::loading::load::{LoadOptions, load_bytes};
 use rulecat::run::{self, CheckOptions};
 
 fn catalog() -> Vec<String> {
@@ -19,7 +19,7 @@ fn catalog() -> Vec<String> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| rulecat::discover::is_rule_file(p))
+        .filter(|p| rulecat::loading::discover::is_rule_file(p))
         .collect();
     files.sort();
     files

@@ -1,11 +1,11 @@
 //! Inputs the fuzz targets (fuzz/fuzz_targets) found failing, minimized, run through the
 //! same checks as the target in stable CI.
 
-use rulecat::load::{LoadOptions, load_bytes};
+use rulecat::loading::load::{LoadOptions, load_bytes};
 
 /// The `load_rule` target's checks: every diagnostic label inside the text on character
 /// boundaries, and the loaded rule's query mapping back into the file.
-fn check_load_rule(data: &[u8]) -> rulecat::load::Loaded {
+fn check_load_rule(data: &[u8]) -> rulecat::loading::load::Loaded {
     let opts = LoadOptions::default();
     let loaded = load_bytes("fuzz.yaml".into(), data, 0, &opts);
     let len = loaded.text.len();

@@ -298,8 +298,12 @@ fn kql_file_cases(source: Source, dir: &Path, prefix: &str) -> Vec<Case> {
 
 /// Every string under a [`QUERY_KEYS`] key of the YAML span tree, with its
 /// JSON pointer.
-fn collect_queries(node: &rulecat::yaml::Node, pointer: &str, out: &mut Vec<(String, String)>) {
-    use rulecat::yaml::Value;
+fn collect_queries(
+    node: &rulecat::loading::yaml::Node,
+    pointer: &str,
+    out: &mut Vec<(String, String)>,
+) {
+    use rulecat::loading::yaml::Value;
     match &node.value {
         Value::Map(entries) => {
             for e in entries {
@@ -334,7 +338,7 @@ fn yaml_files_recursive(dir: &Path, out: &mut Vec<PathBuf>) {
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml"))
             // `rulecat test`'s files are not rules.
-            && !rulecat::discover::is_tests_file(&path)
+            && !rulecat::loading::discover::is_tests_file(&path)
         {
             out.push(path);
         }
@@ -356,13 +360,14 @@ fn yaml_cases(
     for path in files {
         let rel = rel(path);
         let src = read(path);
-        let tree = match rulecat::yaml::parse(&src, rulecat::yaml::Limits::default()) {
-            Ok(t) => t,
-            Err(e) => {
-                invalid.push(format!("{rel}: {}", e.message));
-                continue;
-            }
-        };
+        let tree =
+            match rulecat::loading::yaml::parse(&src, rulecat::loading::yaml::Limits::default()) {
+                Ok(t) => t,
+                Err(e) => {
+                    invalid.push(format!("{rel}: {}", e.message));
+                    continue;
+                }
+            };
         let mut queries = Vec::new();
         collect_queries(&tree, "", &mut queries);
         for (pointer, text) in queries {

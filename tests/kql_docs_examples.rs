@@ -131,7 +131,10 @@ fn cell_eq(doc: &str, ours: &str) -> bool {
     if let (Some(a), Some(b)) = (as_number(doc), as_number(ours)) {
         return numbers_eq(doc, a, b);
     }
-    if let (Some(a), Some(b)) = (rulecat::time::parse(doc), rulecat::time::parse(ours)) {
+    if let (Some(a), Some(b)) = (
+        rulecat::kql::time::parse(doc),
+        rulecat::kql::time::parse(ours),
+    ) {
         return a == b;
     }
     if let (Some(a), Some(b)) = (
@@ -297,7 +300,7 @@ fn documented_examples_reproduce() {
     );
     let filter = std::env::var("KQL_DOCS_FILTER").ok();
     let db = Database {
-        now: rulecat::time::parse("2025-01-01T00:00:00Z").unwrap_or(0),
+        now: rulecat::kql::time::parse("2025-01-01T00:00:00Z").unwrap_or(0),
         ..Database::default()
     };
     let mut seen_per_page: HashMap<String, usize> = HashMap::new();

@@ -13,9 +13,9 @@ use serde_json::Value;
 /// Times compare as instants (`...00Z` == `...00.0000000Z`).
 fn normalize(v: &Value) -> Value {
     match v {
-        Value::String(s) => match rulecat::time::parse(s) {
+        Value::String(s) => match rulecat::kql::time::parse(s) {
             Some(t) if s.len() >= 20 && s.as_bytes()[10] == b'T' => {
-                Value::String(rulecat::time::format(t))
+                Value::String(rulecat::kql::time::format(t))
             }
             _ => v.clone(),
         },
@@ -37,7 +37,7 @@ fn matcher_output_equals_independent_expectations() {
     let mut ids = BTreeMap::new();
     for e in std::fs::read_dir("catalog/RemoteManagementMonitoring").unwrap() {
         let p = e.unwrap().path();
-        if !rulecat::discover::is_rule_file(&p) {
+        if !rulecat::loading::discover::is_rule_file(&p) {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();

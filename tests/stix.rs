@@ -8,7 +8,7 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin_cmd;
 use rulecat::compile::bundle::{Indicator, IndicatorKind};
 use rulecat::compile::stix;
-use rulecat::matcher::ops::{self, StrOpKind};
+use rulecat::kql::strops::{self as ops, StrOpKind};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

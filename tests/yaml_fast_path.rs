@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rulecat::yaml::{Limits, parse_fast, parse_with_serde};
+use rulecat::loading::yaml::{Limits, parse_fast, parse_with_serde};
 
 const CORPUS: &str = "../shared/corpus";
 

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     for name in config.lints.keys() {
         assert!(rulecat::codes::find(name).is_some(), "accepted unknown lint {name}");
     }
-    let _ = rulecat::discover::Excludes::new(
+    let _ = rulecat::loading::discover::Excludes::new(
         &[],
         Some((config.paths.exclude.as_slice(), std::path::Path::new("."))),
         config.paths.force_exclude,

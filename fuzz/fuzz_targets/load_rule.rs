@@ -5,7 +5,7 @@
 //! query must map back into the file.
 
 use libfuzzer_sys::fuzz_target;
-use rulecat::load::{LoadOptions, load_bytes};
+use rulecat::loading::load::{LoadOptions, load_bytes};
 
 fuzz_target!(|data: &[u8]| {
     let opts = LoadOptions::default();

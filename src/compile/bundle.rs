@@ -303,3 +303,49 @@ pub enum AggFunction {
     MakeList,
     TakeAny,
 }
+
+/// The path of `file` relative to whichever input root contains it.
+pub fn relative_source(file: &std::path::Path, roots: &[std::path::PathBuf]) -> String {
+    let shown = crate::loading::discover::display_path(file);
+    for root in roots {
+        let r = crate::loading::discover::display_path(root);
+        let r = r.trim_end_matches('/');
+        if let Some(rest) = shown.strip_prefix(r)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            let rest = rest.trim_start_matches('/');
+            return if rest.is_empty() {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or(shown.clone())
+            } else {
+                rest.to_string()
+            };
+        }
+    }
+    shown
+}
+
+/// Compiles the checked catalog. Returns the bundle, or the diagnostics of the rules
+/// that cannot be compiled. A rule whose query lowers completely gets the fast matcher's
+/// `logic`; any other rule keeps its query for the engine, with the filters it implies
+/// per table (`prefilters`). A rule using a construct the engine cannot run
+/// ([`crate::engine::support`]) is an error, unless `allow_partial`: then it is kept,
+/// marked `unsupported`, and `match` reports it as not run.
+/// The URLs of `urls` that no binding of `bound` (URL → local file) serves, each shown
+/// without its query string (a binding of the URL without it serves too, see
+/// [`crate::engine::external`]).
+pub fn unbound_external(
+    urls: &[String],
+    bound: &std::collections::BTreeMap<String, std::path::PathBuf>,
+) -> Vec<String> {
+    urls.iter()
+        .filter(|u| {
+            !bound.contains_key(u.as_str())
+                && !u
+                    .split_once('?')
+                    .is_some_and(|(base, _)| bound.contains_key(base))
+        })
+        .map(|u| u.split_once('?').map_or(u.as_str(), |(b, _)| b).to_string())
+        .collect()
+}

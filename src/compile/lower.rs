@@ -594,7 +594,7 @@ impl Lowerer<'_> {
 
     fn indicator(&mut self, field: &str, operator: &str, value: &str) -> Predicate {
         let value = if case_insensitive(operator) {
-            crate::matcher::ops::fold(value).into_owned()
+            crate::kql::strops::fold(value).into_owned()
         } else {
             value.to_string()
         };

@@ -72,30 +72,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A rule's content hash: SHA-256 of its canonical JSON form (field order fixed by the
 /// model), so formatting, comments and file names do not change it.
-pub fn content_hash(rule: &crate::model::Rule) -> String {
+pub fn content_hash(rule: &crate::loading::model::Rule) -> String {
     sha256_hex(&serde_json::to_vec(rule).expect("rule serializes"))
-}
-
-/// The path of `file` relative to whichever input root contains it.
-pub fn relative_source(file: &Path, roots: &[PathBuf]) -> String {
-    let shown = crate::discover::display_path(file);
-    for root in roots {
-        let r = crate::discover::display_path(root);
-        let r = r.trim_end_matches('/');
-        if let Some(rest) = shown.strip_prefix(r)
-            && (rest.is_empty() || rest.starts_with('/'))
-        {
-            let rest = rest.trim_start_matches('/');
-            return if rest.is_empty() {
-                file.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or(shown.clone())
-            } else {
-                rest.to_string()
-            };
-        }
-    }
-    shown
 }
 
 /// The latest `SOURCE_DATE_EPOCH` accepted: 9999-12-31T23:59:59Z, the last second an
@@ -141,38 +119,14 @@ pub fn format_seconds(secs: i64) -> Option<String> {
     if !(0..=MAX_SOURCE_DATE_EPOCH).contains(&secs) {
         return None;
     }
-    secs.checked_mul(crate::time::TICKS_PER_SECOND)
-        .map(crate::time::format)
+    secs.checked_mul(crate::kql::time::TICKS_PER_SECOND)
+        .map(crate::kql::time::format)
 }
 
 /// `SOURCE_DATE_EPOCH` as an RFC 3339 timestamp, if set and valid (the CLI rejects an
 /// invalid value with [`source_date_epoch`] before compiling).
 pub fn source_date() -> Option<String> {
     source_date_epoch().ok().flatten().and_then(format_seconds)
-}
-
-/// Compiles the checked catalog. Returns the bundle, or the diagnostics of the rules
-/// that cannot be compiled. A rule whose query lowers completely gets the fast matcher's
-/// `logic`; any other rule keeps its query for the engine, with the filters it implies
-/// per table (`prefilters`). A rule using a construct the engine cannot run
-/// ([`crate::engine::support`]) is an error, unless `allow_partial`: then it is kept,
-/// marked `unsupported`, and `match` reports it as not run.
-/// The URLs of `urls` that no binding of `bound` (URL → local file) serves, each shown
-/// without its query string (a binding of the URL without it serves too, see
-/// [`crate::engine::external`]).
-pub fn unbound_external(
-    urls: &[String],
-    bound: &BTreeMap<String, std::path::PathBuf>,
-) -> Vec<String> {
-    urls.iter()
-        .filter(|u| {
-            !bound.contains_key(u.as_str())
-                && !u
-                    .split_once('?')
-                    .is_some_and(|(base, _)| bound.contains_key(base))
-        })
-        .map(|u| u.split_once('?').map_or(u.as_str(), |(b, _)| b).to_string())
-        .collect()
 }
 
 pub fn compile(

@@ -135,11 +135,11 @@ pub fn pattern(ind: &Indicator) -> Option<String> {
     let starts_term = v
         .chars()
         .next()
-        .is_some_and(crate::matcher::ops::is_term_char);
+        .is_some_and(crate::kql::strops::is_term_char);
     let ends_term = v
         .chars()
         .last()
-        .is_some_and(crate::matcher::ops::is_term_char);
+        .is_some_and(crate::kql::strops::is_term_char);
     let start = if starts_term { TERM_START } else { "" };
     let end = if ends_term { TERM_END } else { "" };
     let likeable = !v.contains(['%', '_']);

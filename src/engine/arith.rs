@@ -154,10 +154,10 @@ fn coerce_pair(a: &Value, b: &Value) -> (Value, Value) {
     match (a, b) {
         (Value::DateTime(_), Value::Str(s)) => (
             a.clone(),
-            crate::time::parse(s).map_or(b.clone(), Value::DateTime),
+            crate::kql::time::parse(s).map_or(b.clone(), Value::DateTime),
         ),
         (Value::Str(s), Value::DateTime(_)) => (
-            crate::time::parse(s).map_or(a.clone(), Value::DateTime),
+            crate::kql::time::parse(s).map_or(a.clone(), Value::DateTime),
             b.clone(),
         ),
         (Value::Guid(_), Value::Str(s)) => (

@@ -1,4 +1,4 @@
-//! The built-in ASIM parsers ([`crate::workspace::asim_builtin`]) as the engine runs them
+//! The built-in ASIM parsers ([`crate::loading::workspace::asim_builtin`]) as the engine runs them
 //! offline, when the workspace does not declare them.
 //!
 //! A unifying parser (`_Im_Dns(...)`, `imDns`, `ASimDns`, `_ASim_Dns`) and a native
@@ -27,16 +27,16 @@ use super::value::{Ty, Value};
 use super::{Error, Result, eval};
 use crate::kql::Span;
 use crate::kql::ast::{Expr, Statement};
-use crate::workspace::{AsimRole, AsimSchema};
+use crate::loading::workspace::{AsimRole, AsimSchema};
 
 /// Whether `name` is a built-in ASIM parser the engine runs.
 pub fn is_builtin(name: &str) -> bool {
-    crate::workspace::asim_builtin(name).is_some()
+    crate::loading::workspace::asim_builtin(name).is_some()
 }
 
 /// The physical table a built-in ASIM parser reads, if it reads one.
 pub fn input_table(name: &str) -> Option<&'static str> {
-    match crate::workspace::asim_builtin(name)? {
+    match crate::loading::workspace::asim_builtin(name)? {
         (s, AsimRole::Unifying) => s.table.as_deref(),
         (_, AsimRole::Empty) => None,
     }
@@ -57,7 +57,7 @@ fn columns(schema: &AsimSchema) -> Vec<Col> {
 
 /// Runs the built-in ASIM parser `name` with the (named) arguments `args`.
 pub fn run(name: &str, args: &[Expr], span: Span, cx: &Ctx) -> Result<Table> {
-    let Some((schema, role)) = crate::workspace::asim_builtin(name) else {
+    let Some((schema, role)) = crate::loading::workspace::asim_builtin(name) else {
         return Err(Error::at(
             span,
             format!("`{name}` is no ASIM parser rulecat has"),

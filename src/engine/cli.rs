@@ -53,9 +53,9 @@ pub fn external_binding(spec: &str) -> Result<(String, PathBuf)> {
 pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
     let mut db = Database {
         now: match &opts.now {
-            Some(t) => crate::time::parse(t)
+            Some(t) => crate::kql::time::parse(t)
                 .ok_or_else(|| Error::new(format!("--now: not a datetime: `{t}`")))?,
-            None => crate::time::now(),
+            None => crate::kql::time::now(),
         },
         functions: opts.config.functions.clone(),
         external: opts.config.external.clone(),

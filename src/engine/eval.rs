@@ -7,7 +7,7 @@ use super::table::Table;
 use super::value::{self, Json, Value};
 use super::{Error, Result, aggs, arith, funcs};
 use crate::kql::ast::*;
-use crate::matcher::ops as strops;
+use crate::kql::strops;
 
 /// The row an expression is evaluated in: row `i` of `table`; inside `summarize`,
 /// `group` holds the group's row indexes (aggregates run over them).
@@ -486,19 +486,20 @@ pub fn loose_datetime(text: &str) -> Option<i64> {
         .trim_end_matches(')')
         .trim()
         .trim_matches(['"', '\'']);
-    crate::time::parse(inner)
-        .or_else(|| crate::time::parse(&inner.replace(' ', "")))
+    crate::kql::time::parse(inner)
+        .or_else(|| crate::kql::time::parse(&inner.replace(' ', "")))
         .or_else(|| {
             let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
             let n: Vec<i64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
             (parts.len() >= 3 && n.len() == parts.len()).then(|| {
-                let t = crate::time::days_from_civil(n[0], n[1], n[2]) * crate::time::TICKS_PER_DAY;
+                let t = crate::kql::time::days_from_civil(n[0], n[1], n[2])
+                    * crate::kql::time::TICKS_PER_DAY;
                 let hms = [3600, 60, 1]
                     .iter()
                     .zip(n.iter().skip(3))
                     .map(|(u, v)| u * v)
                     .sum::<i64>();
-                t + hms * crate::time::TICKS_PER_SECOND
+                t + hms * crate::kql::time::TICKS_PER_SECOND
             })
         })
         .or_else(|| us_datetime(inner))
@@ -520,7 +521,7 @@ pub fn us_datetime(s: &str) -> Option<i64> {
         if time.is_empty() { "" } else { "T" },
         time.trim()
     );
-    crate::time::parse(&iso)
+    crate::kql::time::parse(&iso)
 }
 
 /// The state of a running window function (`row_cumsum`, `row_rank_min`,

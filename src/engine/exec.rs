@@ -219,7 +219,7 @@ fn bind_workspace_functions(q: &Query, cx: &mut Ctx) -> Result<()> {
 
 /// A workspace function as a `let` statement: `let Name = (p: type = default) { body };`
 /// (a `table...` parameter type becomes `(*)`, any table).
-fn function_let(name: &str, f: &crate::workspace::Function) -> String {
+fn function_let(name: &str, f: &crate::loading::workspace::Function) -> String {
     let params: Vec<String> = f
         .params
         .iter()

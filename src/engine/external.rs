@@ -118,7 +118,7 @@ pub fn run(
                 format!(
                     "`externaldata` `{url}` is bound to `{}`, which cannot be read: {}",
                     path.display(),
-                    crate::discover::io_reason(&e)
+                    crate::loading::discover::io_reason(&e)
                 ),
             )
         })?;

@@ -3,7 +3,7 @@
 //! (`0.5`, `2`, `NaN`, `Infinity`), dynamic values as compact JSON, nulls empty.
 
 use super::value::{Json, Value};
-use crate::time::{TICKS_PER_DAY, TICKS_PER_SECOND, civil_from_days};
+use crate::kql::time::{TICKS_PER_DAY, TICKS_PER_SECOND, civil_from_days};
 
 /// The cell text of a value.
 pub fn display(v: &Value) -> String {
@@ -118,7 +118,7 @@ pub fn json_compact(j: &Json) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::parse;
+    use crate::kql::time::parse;
 
     #[test]
     fn formats_as_kusto_tables_show() {

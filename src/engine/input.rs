@@ -93,7 +93,7 @@ fn utf8_error(path: &Path) -> Error {
 /// The catalog's types of the names in `only` (in set order; `None` for a name it does
 /// not declare), when it knows the table and declares at least one of them.
 fn declared_types(name: &str, only: &BTreeSet<String>) -> Option<Vec<Option<Ty>>> {
-    let known = crate::tables::builtin().table(name)?;
+    let known = crate::knowledge::tables::builtin().table(name)?;
     let tys: Vec<Option<Ty>> = only
         .iter()
         .map(|n| known.column(n).and_then(|col| Ty::parse(col.ty.as_str())))
@@ -328,7 +328,7 @@ impl Cell<'_> {
 }
 
 fn str_ty(s: &str) -> Ty {
-    if crate::time::parse(s).is_some() && s.len() >= 10 {
+    if crate::kql::time::parse(s).is_some() && s.len() >= 10 {
         Ty::DateTime
     } else {
         Ty::String
@@ -408,7 +408,7 @@ impl<'a> Interner<'a> {
 fn str_value<'a>(s: &'a str, ty: Ty, strings: &mut Interner<'a>) -> Value {
     match ty {
         Ty::String => Value::Str(strings.get(s)),
-        Ty::DateTime => crate::time::parse(s)
+        Ty::DateTime => crate::kql::time::parse(s)
             .or_else(|| super::eval::us_datetime(s))
             .map_or(Value::Null, Value::DateTime),
         _ => coerce(Value::str(s), ty),
@@ -657,7 +657,7 @@ fn read_jsonl_columns(
     only: &BTreeSet<String>,
 ) -> Result<Table> {
     let names: Vec<String> = only.iter().cloned().collect();
-    let known = crate::tables::builtin().table(name);
+    let known = crate::knowledge::tables::builtin().table(name);
     let declared: Vec<Option<Ty>> = names
         .iter()
         .map(|n| {
@@ -827,7 +827,7 @@ fn infer<'a>(values: impl Iterator<Item = &'a Json>) -> Ty {
 /// A table from column names and rows of JSON values: types from rulecat's table
 /// catalog for the columns it knows, else inferred from the values.
 pub fn typed(name: &str, names: Vec<String>, rows: Vec<Vec<Json>>) -> Table {
-    let known = crate::tables::builtin().table(name);
+    let known = crate::knowledge::tables::builtin().table(name);
     let cols: Vec<Col> = names
         .iter()
         .enumerate()

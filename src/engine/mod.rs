@@ -106,7 +106,7 @@ pub struct Database {
     pub now: i64,
     /// Workspace functions (declared in `rulecat.toml` or files of the catalog) by name:
     /// a query calls them as Sentinel would, by their bodies.
-    pub functions: std::collections::BTreeMap<String, crate::workspace::Function>,
+    pub functions: std::collections::BTreeMap<String, crate::loading::workspace::Function>,
     /// Local files bound to `externaldata` URLs (URL → file): see [`external`].
     pub external: std::collections::BTreeMap<String, std::path::PathBuf>,
 }

@@ -132,7 +132,7 @@ pub fn asim_tables(q: &Query) -> Vec<String> {
             Expr::Call { func, .. } => &func.name,
             _ => return,
         };
-        if crate::tables::builtin().table(name).is_none()
+        if crate::knowledge::tables::builtin().table(name).is_none()
             && let Some(t) = super::asim::input_table(name)
         {
             out.push(t.to_string());
@@ -172,7 +172,10 @@ pub fn unsupported(q: &Query) -> Vec<Unsupported> {
 /// Every construct of `q` the engine cannot run, where `functions` are the workspace
 /// functions it calls (the analysis finds them): calls to them run by their bodies, and
 /// what a body cannot run is reported at the query's first use of a function.
-pub fn unsupported_with(q: &Query, functions: &[crate::workspace::Function]) -> Vec<Unsupported> {
+pub fn unsupported_with(
+    q: &Query,
+    functions: &[crate::loading::workspace::Function],
+) -> Vec<Unsupported> {
     let names: HashSet<&str> = functions.iter().map(|f| f.name.as_str()).collect();
     let mut out = unsupported_bound(q, &names);
     if functions.is_empty() {
@@ -287,13 +290,15 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
         // A parser function named like a table (the engine has only tables).
         Expr::Name(id)
             if !bound.contains(id.name.as_str())
-                && crate::tables::builtin().table(&id.name).is_none() =>
+                && crate::knowledge::tables::builtin()
+                    .table(&id.name)
+                    .is_none() =>
         {
             // The built-in ASIM parsers run (`engine::asim`); a product's source parser
             // does not.
             let what = if super::asim::is_builtin(&id.name) {
                 return;
-            } else if crate::workspace::asim_parser(&id.name).is_some() {
+            } else if crate::loading::workspace::asim_parser(&id.name).is_some() {
                 "ASIM parser"
             } else if crate::knowledge::solution_parsers::get(&id.name).is_some() {
                 "Sentinel solution parser"
@@ -354,9 +359,9 @@ mod tests {
 
     #[test]
     fn workspace_functions_run_by_their_bodies() {
-        let f = |name: &str, body: &str| crate::workspace::Function {
+        let f = |name: &str, body: &str| crate::loading::workspace::Function {
             name: name.into(),
-            params: vec![crate::workspace::Param {
+            params: vec![crate::loading::workspace::Param {
                 name: "upn".into(),
                 ty: "string".into(),
                 default: Some(String::new()),
@@ -365,7 +370,7 @@ mod tests {
             source: "f.yaml".into(),
         };
         let q = crate::kql::parse("TomcatEvent | where x == 1 | extend y = Lookup(upn2)");
-        let keys = |fs: &[crate::workspace::Function]| -> Vec<(String, String)> {
+        let keys = |fs: &[crate::loading::workspace::Function]| -> Vec<(String, String)> {
             unsupported_with(&q.query, fs)
                 .into_iter()
                 .map(|u| (u.key, u.construct))

@@ -91,7 +91,7 @@ pub fn coerce(v: Value, ty: Ty) -> Value {
         (Ty::Dynamic, _) => Value::dynamic(v.to_json()),
         (Ty::String, Value::Str(_)) => v,
         (Ty::String, _) => Value::str(v.to_kusto_string()),
-        (Ty::DateTime, Value::Str(s)) => crate::time::parse(s)
+        (Ty::DateTime, Value::Str(s)) => crate::kql::time::parse(s)
             .or_else(|| super::eval::us_datetime(s))
             .map_or(Value::Null, Value::DateTime),
         (Ty::Guid, Value::Str(s)) => super::value::parse_guid(s).map_or(Value::Null, Value::Guid),

@@ -7,7 +7,7 @@ use super::{Database, run};
 
 fn db() -> Database {
     Database {
-        now: crate::time::parse("2025-01-01T00:00:00Z").unwrap(),
+        now: crate::kql::time::parse("2025-01-01T00:00:00Z").unwrap(),
         ..Database::default()
     }
 }

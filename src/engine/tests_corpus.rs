@@ -9,7 +9,7 @@ use super::{Database, input, run};
 
 fn db_with(tables: &[(&str, &str)]) -> Database {
     let mut db = Database {
-        now: crate::time::parse("2025-01-02T00:00:00Z").unwrap(),
+        now: crate::kql::time::parse("2025-01-02T00:00:00Z").unwrap(),
         ..Database::default()
     };
     for (name, jsonl) in tables {

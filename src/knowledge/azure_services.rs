@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::tables::ColumnType;
+use crate::knowledge::tables::ColumnType;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn no_resource_graph_name_is_a_log_analytics_table() {
-        let catalog = crate::tables::builtin();
+        let catalog = crate::knowledge::tables::builtin();
         for t in &FACTS.resource_graph {
             assert!(
                 catalog.table_ci(t).is_none(),

@@ -15,19 +15,21 @@
 //! This module holds the lookups (which tool a title names, which tools a signer term or a
 //! domain belongs to); the facts live in the data files.
 
+pub mod attack;
 pub mod azure_services;
 pub mod derive;
 pub mod entities;
 pub mod misspellings;
 pub mod retired_tables;
 pub mod solution_parsers;
+pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::matcher::ops::{self, StrOpKind};
+use crate::kql::strops::{self as ops, StrOpKind};
 
 /// The built-in knowledge file (generated; see [`derive`]).
 pub const BUILTIN_TOML: &str = include_str!("../../knowledge/rmm.toml");

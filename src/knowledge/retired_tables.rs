@@ -26,7 +26,7 @@ pub fn get(name: &str) -> Option<&'static Retired> {
 mod tests {
     #[test]
     fn every_replacement_is_a_current_table() {
-        let catalog = crate::tables::builtin();
+        let catalog = crate::knowledge::tables::builtin();
         for (old, r) in super::RETIRED.iter() {
             assert!(catalog.table(old).is_none(), "{old} is still a table");
             for new in &r.replaced_by {

@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::tables::ColumnType;
+use crate::knowledge::tables::ColumnType;
 
 const TEXT: &str = include_str!("../../knowledge/solution-parsers.txt");
 
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn every_line_parses_and_no_name_is_a_table() {
-        let catalog = crate::tables::builtin();
+        let catalog = crate::knowledge::tables::builtin();
         let mut lines = 0;
         for line in TEXT
             .lines()

@@ -1,6 +1,6 @@
 //! Decoding of literal text: strings, numbers, timespans, datetimes.
 
-use crate::time::days_from_civil;
+use crate::kql::time::days_from_civil;
 
 /// 100-ns ticks per unit.
 pub const TICKS_PER_MICROSECOND: i64 = 10;

@@ -9,11 +9,14 @@
 //! nesting is limited to [`parser::MAX_DEPTH`] levels, long flat chains are parsed
 //! iteratively, and errors are recovered at the next `|` or `;`.
 
+pub mod analyze;
 pub mod ast;
 pub mod lexer;
 pub mod literal;
 pub mod parser;
 pub mod span;
+pub mod strops;
+pub mod time;
 pub mod visit;
 
 #[cfg(test)]

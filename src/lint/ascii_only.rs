@@ -3,7 +3,7 @@ use std::ops::Range;
 use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
-use crate::yaml::{Node, Value};
+use crate::loading::yaml::{Node, Value};
 
 declare_code! {
     /// The file contains non-ASCII characters.

@@ -5,7 +5,7 @@ use regex::Regex;
 use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
-use crate::yaml::{Node, Value};
+use crate::loading::yaml::{Node, Value};
 
 declare_code! {
     /// The ATT&CK mapping (`tactics`, `relevantTechniques`) is wrong.
@@ -61,7 +61,7 @@ pub static LINT: Lint = Lint {
 static TECHNIQUE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^T[0-9]{4}(?:\.[0-9]{3})?$").expect("valid regex"));
 
-use crate::attack::normalize;
+use crate::knowledge::attack::normalize;
 
 /// The string items of a list value, or the value itself when it is a single string.
 pub(super) fn string_items(node: &Node) -> Vec<(&Node, &str)> {
@@ -76,7 +76,7 @@ pub(super) fn string_items(node: &Node) -> Vec<(&Node, &str)> {
 }
 
 fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
-    let attack = crate::attack::builtin();
+    let attack = crate::knowledge::attack::builtin();
     let version = attack.version().split('.').next().unwrap_or("");
     let file = ctx.rule.file;
     let root = &ctx.rule.root;
@@ -197,8 +197,10 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
             _ => tech.label().to_string(),
         };
         let source = match tech.matrix {
-            crate::attack::Matrix::Enterprise => format!("in ATT&CK v{version}"),
-            crate::attack::Matrix::Ics => "in Sentinel's map of ATT&CK for ICS".to_string(),
+            crate::knowledge::attack::Matrix::Enterprise => format!("in ATT&CK v{version}"),
+            crate::knowledge::attack::Matrix::Ics => {
+                "in Sentinel's map of ATT&CK for ICS".to_string()
+            }
         };
         let mut d = Diagnostic::new(
             &CODE,

@@ -1,11 +1,11 @@
 use std::collections::BTreeSet;
 
 use super::{Lint, RuleCtx, Scope};
-use crate::analyze::FindingKind;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
+use crate::kql::analyze::FindingKind;
 use crate::kql::ast::Expr;
-use crate::yaml::{Node, Value};
+use crate::loading::yaml::{Node, Value};
 
 declare_code! {
     /// The tables the query reads and the `dataTypes` of `requiredDataConnectors` differ.
@@ -111,7 +111,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     if !ctx.parsed.errors.is_empty() {
         return;
     }
-    let catalog = crate::tables::builtin();
+    let catalog = crate::knowledge::tables::builtin();
     let q = &ctx.rule.query.text;
     let mut near: BTreeSet<String> = BTreeSet::new();
     for f in ctx.analysis.of_kind(FindingKind::UnknownTable) {
@@ -181,7 +181,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
                 || near.contains(ty)
                 || patterns
                     .iter()
-                    .any(|p| crate::analyze::wildcard_match(p, ty))
+                    .any(|p| crate::kql::analyze::wildcard_match(p, ty))
             {
                 continue;
             }

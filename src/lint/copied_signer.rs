@@ -7,8 +7,8 @@ use crate::diagnostics::Diagnostic;
 use crate::knowledge::Knowledge;
 use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind as AstStrOp};
+use crate::kql::strops::StrOpKind;
 use crate::kql::visit;
-use crate::matcher::ops::StrOpKind;
 use rayon::prelude::*;
 
 declare_code! {

@@ -65,7 +65,7 @@ fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             // Names are listed per kind: an analytics rule and a hunting query may share
             // one (a hunt often becomes a rule). Bare queries are named by their file.
             let kind = r.rule.kind;
-            if kind == crate::model::RuleKind::Query {
+            if kind == crate::loading::model::RuleKind::Query {
                 return None;
             }
             let family = if kind.is_analytics() {

@@ -44,7 +44,7 @@ pub static LINT: Lint = Lint {
 };
 
 /// A key that is equal for two rules exactly when their content is equal.
-pub(super) fn content_key(rule: &crate::model::Rule) -> String {
+pub(super) fn content_key(rule: &crate::loading::model::Rule) -> String {
     serde_json::to_string(rule).unwrap_or_default()
 }
 
@@ -63,7 +63,7 @@ pub(super) fn groups(keys: &[Option<String>]) -> Vec<Vec<usize>> {
 }
 
 /// The span of `key: value` for a top-level key, or the start of the file.
-pub(super) fn entry_span(rule: &crate::load::LoadedRule, key: &str) -> Range<usize> {
+pub(super) fn entry_span(rule: &crate::loading::load::LoadedRule, key: &str) -> Range<usize> {
     match rule.root.get(key) {
         Some(e) => e.key_span.start..e.value.span.end.max(e.key_span.end),
         None => 0..0,
@@ -160,7 +160,7 @@ pub(super) fn report_conflicts(
     }
 }
 
-fn value_span(rule: &crate::load::LoadedRule, key: &str) -> Range<usize> {
+fn value_span(rule: &crate::loading::load::LoadedRule, key: &str) -> Range<usize> {
     match rule.root.get(key) {
         Some(e) => e.value.span.clone(),
         None => 0..0,

@@ -68,7 +68,9 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     // Detections (what `compile` compiles) and bare queries (what `rulecat query` runs);
     // a query with syntax errors gets K0001 instead.
     let kind = ctx.rule.kind;
-    if !(kind.is_detection() || kind == crate::model::RuleKind::Query) || !ctx.parsed.is_ok() {
+    if !(kind.is_detection() || kind == crate::loading::model::RuleKind::Query)
+        || !ctx.parsed.is_ok()
+    {
         return;
     }
     let id = &ctx.rule.rule.id;
@@ -81,7 +83,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     // `solution-parser` (K0009): one finding per call, not two.
     let explained = |u: &crate::engine::support::Unsupported| {
         ctx.analysis.findings.iter().any(|f| {
-            f.kind == crate::analyze::FindingKind::SolutionParser
+            f.kind == crate::kql::analyze::FindingKind::SolutionParser
                 && f.span.start < u.span.end
                 && u.span.start < f.span.end
         })

@@ -53,7 +53,7 @@ fn check(ctx: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
         }
     }
     for rc in ctx.rules {
-        let source = crate::compile::relative_source(&rc.rule.path, ctx.roots);
+        let source = crate::compile::bundle::relative_source(&rc.rule.path, ctx.roots);
         let Some(&old) = by_source.get(source.as_str()) else {
             continue;
         };

@@ -4,8 +4,8 @@ use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind};
+use crate::kql::strops::{self as ops, StrOpKind as MatchOp};
 use crate::kql::visit;
-use crate::matcher::ops::{self, StrOpKind as MatchOp};
 
 declare_code! {
     /// A value in a domain filter that does not have the shape of a domain.

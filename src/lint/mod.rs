@@ -9,11 +9,11 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::analyze::{Analysis, FindingKind};
 use crate::config::Config;
 use crate::diagnostics::{CodeInfo, Diagnostic};
+use crate::kql::analyze::{Analysis, FindingKind};
 use crate::kql::{self, Span};
-use crate::load::LoadedRule;
+use crate::loading::load::LoadedRule;
 use crate::source::SourceMap;
 
 mod engine_unsupported;
@@ -124,10 +124,10 @@ impl RuleCtx<'_> {
     ///   itself did not parse).
     fn explained_by_syntax_error(
         &self,
-        f: &crate::analyze::Finding,
+        f: &crate::kql::analyze::Finding,
         tokens: &[kql::lexer::Token],
     ) -> bool {
-        use crate::analyze::FindingKind;
+        use crate::kql::analyze::FindingKind;
         use kql::lexer::TokenKind;
         let text = self.rule.query.text.as_str();
         let Some(name) = text.get(f.span.start as usize..f.span.end as usize) else {
@@ -250,8 +250,11 @@ pub struct Analyzed {
 }
 
 /// Parses and analyzes every rule's query (in parallel).
-pub fn analyze_all(rules: &[LoadedRule], workspace: &crate::workspace::Workspace) -> Vec<Analyzed> {
-    let catalog = crate::tables::builtin();
+pub fn analyze_all(
+    rules: &[LoadedRule],
+    workspace: &crate::loading::workspace::Workspace,
+) -> Vec<Analyzed> {
+    let catalog = crate::knowledge::tables::builtin();
     rules
         .par_iter()
         .map(|r| {
@@ -268,7 +271,8 @@ pub fn analyze_all(rules: &[LoadedRule], workspace: &crate::workspace::Workspace
                 .iter()
                 .map(|p| (p.name.clone(), p.ty.clone()))
                 .collect();
-            let analysis = crate::analyze::analyze_in(&parsed.query, catalog, workspace, &params);
+            let analysis =
+                crate::kql::analyze::analyze_in(&parsed.query, catalog, workspace, &params);
             Analyzed { parsed, analysis }
         })
         .collect()
@@ -276,7 +280,7 @@ pub fn analyze_all(rules: &[LoadedRule], workspace: &crate::workspace::Workspace
 
 /// Whether a per-rule lint of the given [`Scope`] applies to a file.
 pub fn applies(scope: Scope, rule: &LoadedRule) -> bool {
-    let bare = rule.kind == crate::model::RuleKind::Query;
+    let bare = rule.kind == crate::loading::model::RuleKind::Query;
     match scope {
         Scope::Any => true,
         Scope::Rule => !bare,

@@ -1,7 +1,7 @@
 use super::{Lint, RuleCtx, Scope};
-use crate::analyze::FindingKind;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
+use crate::kql::analyze::FindingKind;
 
 declare_code! {
     /// `has` (or `has_any`, `has_all`, `hasprefix`...) with a right-hand side that cannot be

@@ -6,7 +6,7 @@ use regex::Regex;
 use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
-use crate::yaml::{Node, Value};
+use crate::loading::yaml::{Node, Value};
 
 declare_code! {
     /// Placeholder text was left in the rule.

@@ -408,7 +408,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     // A window longer than queryPeriod: Sentinel gives a scheduled rule's query only
     // `queryPeriod` of data, so the rest of the window is silently empty. (A window shorter
     // than the period is common and deliberate: a detection window beside a baseline.)
-    if ctx.rule.kind == crate::model::RuleKind::Scheduled
+    if ctx.rule.kind == crate::loading::model::RuleKind::Scheduled
         && let Some(period) = ctx.rule.rule.query_period.as_deref()
         && let Some(pt) = parse_period(period)
     {

@@ -1,7 +1,7 @@
 use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
-use crate::yaml::{Node, Value};
+use crate::loading::yaml::{Node, Value};
 
 declare_code! {
     /// A column that the rule maps to an entity, a custom detail or an alert detail, but
@@ -93,7 +93,7 @@ fn mapped_columns(root: &Node) -> Vec<(&Node, String, String)> {
             if let Some(e) = ado.value.get(key)
                 && let Some(text) = e.value.as_str()
             {
-                for col in crate::contract::placeholders(text) {
+                for col in crate::loading::contract::placeholders(text) {
                     out.push((
                         &e.value,
                         col.to_string(),

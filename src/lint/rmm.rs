@@ -6,7 +6,7 @@
 use crate::knowledge::{self, Knowledge};
 use crate::kql::Span;
 use crate::kql::ast::{DynKind, DynValue, Expr, LitValue, Literal};
-use crate::matcher::ops::{self, StrOpKind};
+use crate::kql::strops::{self as ops, StrOpKind};
 
 /// What a rule's title says the rule is about.
 #[derive(Clone, Debug, PartialEq, Eq)]

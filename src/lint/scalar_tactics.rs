@@ -1,7 +1,7 @@
 use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
-use crate::yaml::{Entry, Node, Value};
+use crate::loading::yaml::{Entry, Node, Value};
 
 declare_code! {
     /// `tactics` or `relevantTechniques` is written as a single string instead of a list.
@@ -158,15 +158,20 @@ pub(super) mod test_support {
     /// Loads `text` as one rule file and runs every lint over it; returns the diagnostics
     /// of lint `name`.
     pub fn lint(text: &str, name: &str) -> Vec<Diagnostic> {
-        let loaded =
-            crate::load::load_bytes("t.yaml".into(), text.as_bytes(), 0, &Default::default());
+        let loaded = crate::loading::load::load_bytes(
+            "t.yaml".into(),
+            text.as_bytes(),
+            0,
+            &Default::default(),
+        );
         let rule = loaded
             .rule
             .unwrap_or_else(|| panic!("does not load: {:?}", loaded.diagnostics));
         let mut sources = crate::source::SourceMap::new();
         sources.add(loaded.name, loaded.text);
         let rules = vec![rule];
-        let analyzed = crate::lint::analyze_all(&rules, crate::workspace::Workspace::empty());
+        let analyzed =
+            crate::lint::analyze_all(&rules, crate::loading::workspace::Workspace::empty());
         let config = crate::config::Config::default();
         let env = crate::lint::LintEnv {
             config: &config,

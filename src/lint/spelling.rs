@@ -166,7 +166,7 @@ fn kql_names() -> &'static HashSet<String> {
     static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut s = HashSet::new();
-        for name in crate::tables::builtin_names() {
+        for name in crate::knowledge::tables::builtin_names() {
             s.insert(name.to_lowercase());
         }
         s

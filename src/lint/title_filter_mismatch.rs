@@ -3,7 +3,7 @@ use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
 use crate::knowledge::Knowledge;
-use crate::matcher::ops::StrOpKind;
+use crate::kql::strops::StrOpKind;
 
 declare_code! {
     /// The product the rule's title names appears nowhere in its filters, while another

@@ -1,7 +1,7 @@
 use super::{Lint, RuleCtx, Scope};
-use crate::analyze::FindingKind;
 use crate::declare_code;
 use crate::diagnostics::Diagnostic;
+use crate::kql::analyze::FindingKind;
 
 declare_code! {
     /// The query uses a column that does not exist at that point of the pipeline.

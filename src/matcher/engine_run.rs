@@ -89,7 +89,7 @@ pub(super) fn prefilter_rules(bundle: &Bundle) -> Vec<CompiledRule> {
     }
     per_table
         .into_iter()
-        .filter(|(t, _)| crate::tables::builtin().table(t).is_some())
+        .filter(|(t, _)| crate::knowledge::tables::builtin().table(t).is_some())
         .filter_map(|(t, preds)| {
             let mut preds = preds?;
             let predicate = if preds.len() == 1 {
@@ -129,14 +129,14 @@ fn raw_of(result: RuleResult) -> Raw {
         .table
         .split(", ")
         .next()
-        .and_then(|t| crate::tables::builtin().table(t));
+        .and_then(|t| crate::knowledge::tables::builtin().table(t));
     let dynamic: Vec<bool> = result
         .columns
         .iter()
         .map(|c| {
             schema
                 .and_then(|s| s.column(c))
-                .is_some_and(|c| c.ty == crate::tables::ColumnType::Dynamic)
+                .is_some_and(|c| c.ty == crate::knowledge::tables::ColumnType::Dynamic)
         })
         .collect();
     let mut raw = Raw::default();
@@ -161,7 +161,7 @@ fn raw_of(result: RuleResult) -> Raw {
                         serde_json::Number::from_f64(r).map_or(Json::Null, Json::Number)
                     }
                     Value::Bool(b) => Json::Bool(b),
-                    Value::Datetime(t) => Json::String(crate::time::format(t)),
+                    Value::Datetime(t) => Json::String(crate::kql::time::format(t)),
                     Value::List(_) => Json::Null,
                 })
                 .collect()
@@ -273,7 +273,7 @@ pub(super) fn run(
             .functions
             .iter()
             .map(|f| {
-                let w = crate::workspace::Function::declared(
+                let w = crate::loading::workspace::Function::declared(
                     &f.name,
                     f.params
                         .iter()
@@ -285,7 +285,7 @@ pub(super) fn run(
             })
             .collect();
         // A rule whose `externaldata` has no local file is not run, and says so.
-        let unbound = crate::compile::unbound_external(&r.external, &opts.external);
+        let unbound = crate::compile::bundle::unbound_external(&r.external, &opts.external);
         if !unbound.is_empty() {
             results.push(RuleResult {
                 id: r.id.clone(),
@@ -348,7 +348,7 @@ pub(super) fn run(
 /// A raw table as an engine table: the catalog's columns first (typed by the catalog),
 /// then the other columns of the data.
 fn table(name: &str, mut raw: Raw) -> engine::Table {
-    if let Some(schema) = crate::tables::builtin().table(name) {
+    if let Some(schema) = crate::knowledge::tables::builtin().table(name) {
         for c in &schema.columns {
             if !raw.index.contains_key(&c.name) {
                 raw.index.insert(c.name.clone(), raw.names.len());
@@ -402,7 +402,7 @@ fn read_file(
         MatchError(format!(
             "cannot read `{}`: {}",
             path.display(),
-            crate::discover::io_reason(&e)
+            crate::loading::discover::io_reason(&e)
         ))
     })?;
     // Problems on lines of tables the fast matcher read were reported by it.

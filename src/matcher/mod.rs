@@ -15,7 +15,6 @@
 
 mod engine_run;
 pub use engine_run::NOT_BOUND;
-pub mod ops;
 pub(crate) mod read;
 mod render;
 
@@ -24,8 +23,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::compile::bundle::*;
-use crate::tables::ColumnType;
-use ops::{PatternSet, StrOpKind};
+use crate::knowledge::tables::ColumnType;
+use crate::kql::strops::{PatternSet, StrOpKind};
 
 #[doc(hidden)]
 pub use read::fuzzing;
@@ -340,7 +339,7 @@ impl<'b> TableEngine<'b> {
         rules: Vec<(&'b CompiledRule, &'b Logic)>,
         groups: &mut Vec<Vec<usize>>,
     ) -> Result<Self, MatchError> {
-        let schema = crate::tables::builtin().table(table);
+        let schema = crate::knowledge::tables::builtin().table(table);
         let col_type = |name: &str| schema.and_then(|t| t.column(name)).map(|c| c.ty);
         let mut e = TableEngine {
             slots: HashMap::new(),
@@ -501,7 +500,7 @@ impl<'b> TableEngine<'b> {
         let generation = hits.generation;
         let times = &self.times;
         let bad = read::check_types_with(self, &row.cells, |slot, text| {
-            let t = crate::time::parse(text);
+            let t = crate::kql::time::parse(text);
             times[slot].set((generation, t));
             t
         });
@@ -566,7 +565,7 @@ impl<'b> TableEngine<'b> {
                         .map(|&s| match (row.cells[s].as_deref(), kinds[s]) {
                             (None, Kind::String) => KeyVal::Str(String::new()),
                             (None, _) => KeyVal::Null,
-                            (Some(v), Kind::Datetime) => crate::time::parse(v)
+                            (Some(v), Kind::Datetime) => crate::kql::time::parse(v)
                                 .map_or(KeyVal::Str(v.to_string()), KeyVal::Time),
                             (Some(v), _) => KeyVal::Str(v.to_string()),
                         })
@@ -670,7 +669,7 @@ fn typed(v: Option<&str>, kind: Kind) -> Value {
     };
     match kind {
         Kind::String | Kind::Dynamic => Value::String(v.to_string()),
-        Kind::Datetime => crate::time::parse(v).map_or(Value::Null, Value::Datetime),
+        Kind::Datetime => crate::kql::time::parse(v).map_or(Value::Null, Value::Datetime),
         Kind::Number => v
             .parse::<i64>()
             .map(Value::Long)
@@ -830,7 +829,7 @@ impl Env<'_, '_> {
                 let ticks = if stamp == self.hits.generation {
                     cached
                 } else {
-                    let t = crate::time::parse(text?);
+                    let t = crate::kql::time::parse(text?);
                     self.times[s].set((self.hits.generation, t));
                     t
                 };
@@ -971,7 +970,7 @@ impl AggState {
 fn value_key(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Datetime(t) => crate::time::format(*t),
+        Value::Datetime(t) => crate::kql::time::format(*t),
         Value::Long(n) => n.to_string(),
         Value::Real(r) => r.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -993,7 +992,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MatchError> {
             MatchError(format!(
                 "cannot read `{}`: {}",
                 p.display(),
-                crate::discover::io_reason(&e)
+                crate::loading::discover::io_reason(&e)
             ))
         })?;
         if meta.is_dir() {
@@ -1055,7 +1054,7 @@ pub fn run(
         .rules
         .iter()
         .flat_map(|r| &r.tables)
-        .filter(|t| crate::tables::builtin().table(t).is_none())
+        .filter(|t| crate::knowledge::tables::builtin().table(t).is_none())
         .cloned()
         .collect();
     for file in &files {
@@ -1103,7 +1102,7 @@ fn table_from_name(path: &Path, named: &BTreeSet<String>) -> Option<String> {
     if let Some(n) = stem.split('.').next().filter(|n| named.contains(*n)) {
         return Some(n.to_string());
     }
-    crate::tables::builtin()
+    crate::knowledge::tables::builtin()
         .names()
         .filter(|t| stem.starts_with(t))
         .max_by_key(|t| t.len())

@@ -67,7 +67,7 @@ impl fmt::Display for Problem {
         write!(
             f,
             "{}:{}: {}",
-            crate::discover::display_path(&self.file),
+            crate::loading::discover::display_path(&self.file),
             self.line,
             self.message
         )
@@ -233,7 +233,7 @@ fn progress_bar(path: &Path, opts: &MatchOptions) -> Option<indicatif::ProgressB
         .ok()?
         .progress_chars("=> "),
     );
-    pb.set_message(crate::discover::display_path(path));
+    pb.set_message(crate::loading::discover::display_path(path));
     Some(pb)
 }
 
@@ -266,7 +266,7 @@ pub(super) fn read_file(
         MatchError(format!(
             "cannot read `{}`: {}",
             path.display(),
-            crate::discover::io_reason(&e)
+            crate::loading::discover::io_reason(&e)
         ))
     })?;
     let file_table = opts.table.clone().or_else(|| table_from_name(path, named));

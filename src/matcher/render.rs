@@ -17,7 +17,7 @@ fn text(v: &Value) -> String {
         Value::Long(n) => n.to_string(),
         Value::Real(r) => r.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Datetime(t) => crate::time::format(*t),
+        Value::Datetime(t) => crate::kql::time::format(*t),
         Value::List(items) => {
             let inner: Vec<String> = items
                 .iter()
@@ -36,7 +36,7 @@ fn json(v: &Value) -> serde_json::Value {
         Value::Real(r) => serde_json::Number::from_f64(*r)
             .map_or(serde_json::Value::Null, serde_json::Value::Number),
         Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Datetime(t) => serde_json::Value::String(crate::time::format(*t)),
+        Value::Datetime(t) => serde_json::Value::String(crate::kql::time::format(*t)),
         Value::List(items) => serde_json::Value::Array(items.iter().map(json).collect()),
     }
 }

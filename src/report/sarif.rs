@@ -68,14 +68,14 @@ fn artifact_location(name: &str) -> ArtifactLocation {
     };
     match relative {
         Some(rel) => {
-            let rel = crate::discover::display_path(&rel);
+            let rel = crate::loading::discover::display_path(&rel);
             ArtifactLocation::builder()
                 .uri(percent_encode_path(&rel))
                 .uri_base_id(SRCROOT)
                 .build()
         }
         None => {
-            let abs = crate::discover::display_path(path);
+            let abs = crate::loading::discover::display_path(path);
             let abs = if abs.starts_with('/') {
                 abs
             } else {

@@ -34,7 +34,7 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
         },
         "todatetime" | "datetime" => match &v {
             Value::DateTime(_) => v.clone(),
-            Value::Str(t) => crate::time::parse(t)
+            Value::Str(t) => crate::kql::time::parse(t)
                 .or_else(|| crate::engine::eval::us_datetime(t))
                 .map_or(Value::Null, Value::DateTime),
             _ => Value::Null,

@@ -376,7 +376,7 @@ pub fn call(name: &str, a: &[Value]) -> Option<Result<Value>> {
                 _ => Vec::new(),
             };
             let hit = items.iter().position(|i| {
-                crate::matcher::ops::eval(crate::matcher::ops::StrOpKind::Has, &text, i)
+                crate::kql::strops::eval(crate::kql::strops::StrOpKind::Has, &text, i)
             });
             Value::Long(hit.map_or(-1, |i| i as i64))
         }

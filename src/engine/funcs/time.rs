@@ -8,7 +8,7 @@ use crate::kql::literal::{
     TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MICROSECOND, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE,
     TICKS_PER_SECOND,
 };
-use crate::time::{civil_from_days, days_from_civil};
+use crate::kql::time::{civil_from_days, days_from_civil};
 
 fn ymd(t: i64) -> (i64, u32, u32) {
     civil_from_days(t.div_euclid(TICKS_PER_DAY))
@@ -70,7 +70,7 @@ fn unit_ticks(part: &str) -> Option<i64> {
 fn dt(v: &Value) -> Option<i64> {
     match v {
         Value::DateTime(t) => Some(*t),
-        Value::Str(t) => crate::time::parse(t),
+        Value::Str(t) => crate::kql::time::parse(t),
         _ => None,
     }
     .filter(|t| (MIN_T..=MAX_T).contains(t))

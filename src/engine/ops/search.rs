@@ -10,7 +10,7 @@ use crate::engine::exec::{self, Ctx};
 use crate::engine::table::{Col, Table};
 use crate::engine::value::{Ty, Value};
 use crate::kql::ast::*;
-use crate::matcher::ops::{self as strops, StrOpKind as K};
+use crate::kql::strops::{self as strops, StrOpKind as K};
 
 fn term_matches(t: &Table, i: usize, term: &str, cs: bool) -> bool {
     let (kind, needle) = match (term.strip_prefix('*'), term.strip_suffix('*')) {

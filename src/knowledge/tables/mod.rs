@@ -282,7 +282,7 @@ impl Catalog {
 }
 
 /// The generated catalog (see [`generate`]).
-pub const CATALOG_TEXT: &str = include_str!("../../schema/catalog/tables.txt");
+pub const CATALOG_TEXT: &str = include_str!("../../../schema/catalog/tables.txt");
 
 static ORIGINS: LazyLock<compact::Origins> =
     LazyLock::new(|| compact::Origins::from_header(CATALOG_TEXT));

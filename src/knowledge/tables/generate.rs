@@ -39,157 +39,157 @@ pub const OPEN_TABLES: &[(&str, &str)] = &[(
 )];
 
 /// The additions file, embedded so that generation needs only the TSV.
-pub const ADDITIONS: &str = include_str!("../../schema/catalog/defender-xdr-additions.txt");
+pub const ADDITIONS: &str = include_str!("../../../schema/catalog/defender-xdr-additions.txt");
 
 /// The embedded table files: (table name = file stem, TOML text).
 pub(crate) const TABLE_FILES: &[(&str, &str)] = &[
     (
         "AlertEvidence",
-        include_str!("../../schema/tables/AlertEvidence.toml"),
+        include_str!("../../../schema/tables/AlertEvidence.toml"),
     ),
     (
         "AlertInfo",
-        include_str!("../../schema/tables/AlertInfo.toml"),
+        include_str!("../../../schema/tables/AlertInfo.toml"),
     ),
     (
         "CloudAppEvents",
-        include_str!("../../schema/tables/CloudAppEvents.toml"),
+        include_str!("../../../schema/tables/CloudAppEvents.toml"),
     ),
     (
         "DeviceBaselineComplianceAssessment",
-        include_str!("../../schema/tables/DeviceBaselineComplianceAssessment.toml"),
+        include_str!("../../../schema/tables/DeviceBaselineComplianceAssessment.toml"),
     ),
     (
         "DeviceBaselineComplianceAssessmentKB",
-        include_str!("../../schema/tables/DeviceBaselineComplianceAssessmentKB.toml"),
+        include_str!("../../../schema/tables/DeviceBaselineComplianceAssessmentKB.toml"),
     ),
     (
         "DeviceBaselineComplianceProfiles",
-        include_str!("../../schema/tables/DeviceBaselineComplianceProfiles.toml"),
+        include_str!("../../../schema/tables/DeviceBaselineComplianceProfiles.toml"),
     ),
     (
         "DeviceEvents",
-        include_str!("../../schema/tables/DeviceEvents.toml"),
+        include_str!("../../../schema/tables/DeviceEvents.toml"),
     ),
     (
         "DeviceFileCertificateInfo",
-        include_str!("../../schema/tables/DeviceFileCertificateInfo.toml"),
+        include_str!("../../../schema/tables/DeviceFileCertificateInfo.toml"),
     ),
     (
         "DeviceFileEvents",
-        include_str!("../../schema/tables/DeviceFileEvents.toml"),
+        include_str!("../../../schema/tables/DeviceFileEvents.toml"),
     ),
     (
         "DeviceImageLoadEvents",
-        include_str!("../../schema/tables/DeviceImageLoadEvents.toml"),
+        include_str!("../../../schema/tables/DeviceImageLoadEvents.toml"),
     ),
     (
         "DeviceInfo",
-        include_str!("../../schema/tables/DeviceInfo.toml"),
+        include_str!("../../../schema/tables/DeviceInfo.toml"),
     ),
     (
         "DeviceLogonEvents",
-        include_str!("../../schema/tables/DeviceLogonEvents.toml"),
+        include_str!("../../../schema/tables/DeviceLogonEvents.toml"),
     ),
     (
         "DeviceNetworkEvents",
-        include_str!("../../schema/tables/DeviceNetworkEvents.toml"),
+        include_str!("../../../schema/tables/DeviceNetworkEvents.toml"),
     ),
     (
         "DeviceNetworkInfo",
-        include_str!("../../schema/tables/DeviceNetworkInfo.toml"),
+        include_str!("../../../schema/tables/DeviceNetworkInfo.toml"),
     ),
     (
         "DeviceProcessEvents",
-        include_str!("../../schema/tables/DeviceProcessEvents.toml"),
+        include_str!("../../../schema/tables/DeviceProcessEvents.toml"),
     ),
     (
         "DeviceRegistryEvents",
-        include_str!("../../schema/tables/DeviceRegistryEvents.toml"),
+        include_str!("../../../schema/tables/DeviceRegistryEvents.toml"),
     ),
     (
         "DeviceTvmBrowserExtensions",
-        include_str!("../../schema/tables/DeviceTvmBrowserExtensions.toml"),
+        include_str!("../../../schema/tables/DeviceTvmBrowserExtensions.toml"),
     ),
     (
         "DeviceTvmBrowserExtensionsKB",
-        include_str!("../../schema/tables/DeviceTvmBrowserExtensionsKB.toml"),
+        include_str!("../../../schema/tables/DeviceTvmBrowserExtensionsKB.toml"),
     ),
     (
         "DeviceTvmCertificateInfo",
-        include_str!("../../schema/tables/DeviceTvmCertificateInfo.toml"),
+        include_str!("../../../schema/tables/DeviceTvmCertificateInfo.toml"),
     ),
     (
         "DeviceTvmHardwareFirmware",
-        include_str!("../../schema/tables/DeviceTvmHardwareFirmware.toml"),
+        include_str!("../../../schema/tables/DeviceTvmHardwareFirmware.toml"),
     ),
     (
         "DeviceTvmInfoGathering",
-        include_str!("../../schema/tables/DeviceTvmInfoGathering.toml"),
+        include_str!("../../../schema/tables/DeviceTvmInfoGathering.toml"),
     ),
     (
         "DeviceTvmInfoGatheringKB",
-        include_str!("../../schema/tables/DeviceTvmInfoGatheringKB.toml"),
+        include_str!("../../../schema/tables/DeviceTvmInfoGatheringKB.toml"),
     ),
     (
         "DeviceTvmSecureConfigurationAssessment",
-        include_str!("../../schema/tables/DeviceTvmSecureConfigurationAssessment.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSecureConfigurationAssessment.toml"),
     ),
     (
         "DeviceTvmSecureConfigurationAssessmentKB",
-        include_str!("../../schema/tables/DeviceTvmSecureConfigurationAssessmentKB.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSecureConfigurationAssessmentKB.toml"),
     ),
     (
         "DeviceTvmSoftwareEvidenceBeta",
-        include_str!("../../schema/tables/DeviceTvmSoftwareEvidenceBeta.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSoftwareEvidenceBeta.toml"),
     ),
     (
         "DeviceTvmSoftwareInventory",
-        include_str!("../../schema/tables/DeviceTvmSoftwareInventory.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSoftwareInventory.toml"),
     ),
     (
         "DeviceTvmSoftwareVulnerabilities",
-        include_str!("../../schema/tables/DeviceTvmSoftwareVulnerabilities.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSoftwareVulnerabilities.toml"),
     ),
     (
         "DeviceTvmSoftwareVulnerabilitiesKB",
-        include_str!("../../schema/tables/DeviceTvmSoftwareVulnerabilitiesKB.toml"),
+        include_str!("../../../schema/tables/DeviceTvmSoftwareVulnerabilitiesKB.toml"),
     ),
     (
         "EmailAttachmentInfo",
-        include_str!("../../schema/tables/EmailAttachmentInfo.toml"),
+        include_str!("../../../schema/tables/EmailAttachmentInfo.toml"),
     ),
     (
         "EmailEvents",
-        include_str!("../../schema/tables/EmailEvents.toml"),
+        include_str!("../../../schema/tables/EmailEvents.toml"),
     ),
     (
         "EmailPostDeliveryEvents",
-        include_str!("../../schema/tables/EmailPostDeliveryEvents.toml"),
+        include_str!("../../../schema/tables/EmailPostDeliveryEvents.toml"),
     ),
     (
         "EmailUrlInfo",
-        include_str!("../../schema/tables/EmailUrlInfo.toml"),
+        include_str!("../../../schema/tables/EmailUrlInfo.toml"),
     ),
     (
         "IdentityDirectoryEvents",
-        include_str!("../../schema/tables/IdentityDirectoryEvents.toml"),
+        include_str!("../../../schema/tables/IdentityDirectoryEvents.toml"),
     ),
     (
         "IdentityInfo",
-        include_str!("../../schema/tables/IdentityInfo.toml"),
+        include_str!("../../../schema/tables/IdentityInfo.toml"),
     ),
     (
         "IdentityLogonEvents",
-        include_str!("../../schema/tables/IdentityLogonEvents.toml"),
+        include_str!("../../../schema/tables/IdentityLogonEvents.toml"),
     ),
     (
         "IdentityQueryEvents",
-        include_str!("../../schema/tables/IdentityQueryEvents.toml"),
+        include_str!("../../../schema/tables/IdentityQueryEvents.toml"),
     ),
     (
         "UrlClickEvents",
-        include_str!("../../schema/tables/UrlClickEvents.toml"),
+        include_str!("../../../schema/tables/UrlClickEvents.toml"),
     ),
 ];
 
@@ -391,8 +391,8 @@ pub fn generate(la_columns_tsv: &str) -> Result<String, String> {
     let columns: usize = out_tables.values().map(|(t, _)| t.columns.len()).sum();
     let digest = Sha256::digest(la_columns_tsv.as_bytes());
     let mut out = String::new();
-    out.push_str("# rulecat table catalog. Generated by `cargo run --example gen-tables` (src/tables/generate.rs); do not edit.\n");
-    out.push_str("# Format: see src/tables/compact.rs. One line per table: name, origin, columns as name:type; `+` = only in the Sentinel copy.\n");
+    out.push_str("# rulecat table catalog. Generated by `cargo run --example gen-tables` (src/knowledge/tables/generate.rs); do not edit.\n");
+    out.push_str("# Format: see src/knowledge/tables/compact.rs. One line per table: name, origin, columns as name:type; `+` = only in the Sentinel copy.\n");
     let _ = writeln!(
         out,
         "# {} tables, {} columns. Log Analytics TSV sha256 {}.",

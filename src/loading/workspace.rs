@@ -30,7 +30,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::declare_code;
-use crate::tables::{Catalog, Column, ColumnType, Table};
+use crate::knowledge::tables::{Catalog, Column, ColumnType, Table};
 
 declare_code! {
     /// A file that `rulecat.toml`'s `[workspace]` section declares cannot be used.
@@ -223,7 +223,7 @@ impl Workspace {
             for (name, ty) in cols {
                 let t = ColumnType::from_name(ty).unwrap_or_else(|| {
                     ws.problems.push(Problem {
-                        path: base.join(crate::config::FILE_NAME),
+                        path: base.join(super::CONFIG_FILE),
                         message: format!(
                             "[workspace.watchlists.{alias}]: `{name}` has unknown type `{ty}`; read as dynamic"
                         ),
@@ -364,7 +364,7 @@ fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
 
 /// Parses a Sentinel function/parser YAML: (function, aliases).
 pub fn parse_function_yaml(text: &str, path: &Path) -> Result<(Function, Vec<String>), String> {
-    let node = crate::yaml::parse(text, crate::yaml::Limits::default())
+    let node = crate::loading::yaml::parse(text, crate::loading::yaml::Limits::default())
         .map_err(|e| format!("invalid YAML: {}", e.message))?;
     let get = |k: &str| {
         node.get(k)
@@ -390,16 +390,16 @@ pub fn parse_function_yaml(text: &str, path: &Path) -> Result<(Function, Vec<Str
         .get("FunctionParams")
         .or_else(|| node.get("ParserParams"));
     if let Some(entry) = list
-        && let crate::yaml::Value::Seq(items) = &entry.value.value
+        && let crate::loading::yaml::Value::Seq(items) = &entry.value.value
     {
         for item in items {
             let field = |k: &str| -> Option<String> {
                 let v = &item.get(k)?.value;
                 match &v.value {
-                    crate::yaml::Value::String(s) => Some(s.clone()),
-                    crate::yaml::Value::Bool(b) => Some(b.to_string()),
-                    crate::yaml::Value::Int(i) => Some(i.to_string()),
-                    crate::yaml::Value::Float(f) => Some(f.to_string()),
+                    crate::loading::yaml::Value::String(s) => Some(s.clone()),
+                    crate::loading::yaml::Value::Bool(b) => Some(b.to_string()),
+                    crate::loading::yaml::Value::Int(i) => Some(i.to_string()),
+                    crate::loading::yaml::Value::Float(f) => Some(f.to_string()),
                     _ => None,
                 }
             };
@@ -486,7 +486,7 @@ pub struct AsimSchema {
     pub columns: Vec<Column>,
 }
 
-const ASIM_TEXT: &str = include_str!("../schema/catalog/asim.txt");
+const ASIM_TEXT: &str = include_str!("../../schema/catalog/asim.txt");
 
 fn parse_fields(words: &[&str]) -> Vec<Column> {
     words
@@ -512,7 +512,7 @@ static ASIM: LazyLock<Vec<AsimSchema>> = LazyLock::new(|| {
                         columns.push(c);
                     }
                 };
-                if let Some(t) = crate::tables::builtin().table(table) {
+                if let Some(t) = crate::knowledge::tables::builtin().table(table) {
                     for c in &t.columns {
                         add(Column {
                             sentinel_only: false,

@@ -1,4 +1,4 @@
-//! Stage 3: the rule JSON Schemas — generated from the kinds of [`crate::model`] with schemars,
+//! Stage 3: the rule JSON Schemas — generated from the kinds of [`crate::loading::model`] with schemars,
 //! committed as `schema/<kind>.schema.json` (one per kind), and enforced with the jsonschema crate.
 //!
 //! Violations are mapped from their JSON instance path back to the YAML span tree, so each
@@ -12,8 +12,8 @@ use serde_json::Value as Json;
 
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
-use crate::model::RuleKind;
-use crate::yaml::Node;
+use crate::loading::model::RuleKind;
+use crate::loading::yaml::Node;
 
 /// Where the committed schemas live, relative to the repository root.
 pub const SCHEMA_DIR: &str = "schema";
@@ -167,7 +167,7 @@ declare_code! {
 }
 
 /// The schema files committed under `schema/`, one per kind of file (the query-less
-/// analytics kinds share one), generated from [`crate::model`].
+/// analytics kinds share one), generated from [`crate::loading::model`].
 pub fn kind_schemas() -> &'static [KindSchema] {
     &KIND_SCHEMAS
 }
@@ -242,24 +242,24 @@ impl KindSchema {
 }
 
 static KIND_SCHEMAS: [KindSchema; 8] = {
-    use crate::model::{analytics, function, hunting, other};
+    use crate::loading::model::{analytics, function, hunting, other};
     [
         KindSchema::new(
             "hunting-query.schema.json",
             &[RuleKind::HuntingQuery],
-            include_str!("../schema/hunting-query.schema.json"),
+            include_str!("../../schema/hunting-query.schema.json"),
             generated::<hunting::HuntingQuery>,
         ),
         KindSchema::new(
             "scheduled.schema.json",
             &[RuleKind::Scheduled],
-            include_str!("../schema/scheduled.schema.json"),
+            include_str!("../../schema/scheduled.schema.json"),
             generated::<analytics::ScheduledRule>,
         ),
         KindSchema::new(
             "nrt.schema.json",
             &[RuleKind::Nrt],
-            include_str!("../schema/nrt.schema.json"),
+            include_str!("../../schema/nrt.schema.json"),
             generated::<analytics::NrtRule>,
         ),
         KindSchema::new(
@@ -269,31 +269,31 @@ static KIND_SCHEMAS: [KindSchema; 8] = {
                 RuleKind::MlBehaviorAnalytics,
                 RuleKind::MicrosoftSecurityIncidentCreation,
             ],
-            include_str!("../schema/builtin-analytics.schema.json"),
+            include_str!("../../schema/builtin-analytics.schema.json"),
             generated::<analytics::BuiltinRule>,
         ),
         KindSchema::new(
             "function.schema.json",
             &[RuleKind::Function],
-            include_str!("../schema/function.schema.json"),
+            include_str!("../../schema/function.schema.json"),
             generated::<function::FunctionFile>,
         ),
         KindSchema::new(
             "summary-rule.schema.json",
             &[RuleKind::SummaryRule],
-            include_str!("../schema/summary-rule.schema.json"),
+            include_str!("../../schema/summary-rule.schema.json"),
             generated::<other::SummaryRule>,
         ),
         KindSchema::new(
             "custom-detection.schema.json",
             &[RuleKind::CustomDetection],
-            include_str!("../schema/custom-detection.schema.json"),
+            include_str!("../../schema/custom-detection.schema.json"),
             generated::<other::CustomDetection>,
         ),
         KindSchema::new(
             "arm-template.schema.json",
             &[RuleKind::ArmTemplate],
-            include_str!("../schema/arm-template.schema.json"),
+            include_str!("../../schema/arm-template.schema.json"),
             generated::<other::ArmTemplate>,
         ),
     ]
@@ -467,12 +467,12 @@ fn to_diagnostics(
                 value_span_or_key(&value_span, key_span.as_ref()),
                 format!("expected {expected}"),
             );
-            if matches!(node.value, crate::yaml::Value::Null) {
+            if matches!(node.value, crate::loading::yaml::Value::Null) {
                 d = d.help("the value is empty; write it after the colon, or as an indented block below the key");
             } else if expected.contains("string")
                 && !matches!(
                     node.value,
-                    crate::yaml::Value::Seq(_) | crate::yaml::Value::Map(_)
+                    crate::loading::yaml::Value::Seq(_) | crate::loading::yaml::Value::Map(_)
                 )
             {
                 d = d.help("quote the value so YAML reads it as a string");
@@ -720,7 +720,7 @@ fn misplaced_under_list(
 ) -> Option<(String, String)> {
     let (parent, _) = root.pointer(ptr)?;
     for entry in parent.as_map()? {
-        if let crate::yaml::Value::Seq(items) = &entry.value.value {
+        if let crate::loading::yaml::Value::Seq(items) = &entry.value.value {
             let item_ptr = format!("{ptr}/{}/0", escape(&entry.key));
             if known_properties(schema, &item_ptr).iter().any(|k| k == key) {
                 let first_key = items

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
-use crate::discover::{UNREADABLE, display_path, io_reason};
-use crate::model::{Rule, RuleKind};
-use crate::yaml::{self, Limits, Node, Value};
+use crate::loading::discover::{UNREADABLE, display_path, io_reason};
+use crate::loading::model::{Rule, RuleKind};
+use crate::loading::yaml::{self, Limits, Node, Value};
 
 declare_code! {
     /// The file is not valid YAML.
@@ -414,7 +414,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         );
         return loaded;
     }
-    if crate::discover::is_kql_file(Path::new(&name))
+    if crate::loading::discover::is_kql_file(Path::new(&name))
         || opts.kinds.kind_of(Path::new(&name)) == Some(RuleKind::Query)
     {
         loaded.rule = Some(bare_query(file, &name, &text));
@@ -453,7 +453,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
     }
     let doc = root.to_json();
     let detected = match opts.kinds.kind_of(Path::new(&name)) {
-        Some(kind) => crate::model::Detected {
+        Some(kind) => crate::loading::model::Detected {
             kind,
             unknown_kind: None,
             mismatch: None,
@@ -461,7 +461,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
         None => RuleKind::detect(&doc),
     };
     let kind = detected.kind;
-    let mut schema_diags = crate::schema::validate_doc(file, &root, &doc, kind);
+    let mut schema_diags = crate::loading::schema::validate_doc(file, &root, &doc, kind);
     if let Some(value) = detected.unknown_kind {
         loaded
             .diagnostics
@@ -470,7 +470,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
     if let Some(value) = detected.mismatch {
         // The `kind` key of the hunting query is this finding, not also an unknown key.
         schema_diags.retain(|d| {
-            !(d.code == &crate::schema::UNKNOWN_KEY
+            !(d.code == &crate::loading::schema::UNKNOWN_KEY
                 && d.message.starts_with("unknown key `kind` in a "))
         });
         let span = root
@@ -492,7 +492,7 @@ pub fn load_bytes(name: String, bytes: &[u8], file: FileId, opts: &LoadOptions) 
     loaded.diagnostics.extend(schema_diags);
     loaded
         .diagnostics
-        .extend(crate::contract::check(file, &root, &doc, kind));
+        .extend(crate::loading::contract::check(file, &root, &doc, kind));
     let query_node = kind.query_pointers().iter().find_map(|p| {
         root.pointer(p)
             .filter(|(n, _)| n.as_str().is_some())

@@ -10,9 +10,9 @@ use serde_json::Value as Json;
 
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, FileId};
-use crate::model::RuleKind;
-use crate::schema::{INVALID_VALUE, MISSING_KEY};
-use crate::yaml::Node;
+use crate::loading::model::RuleKind;
+use crate::loading::schema::{INVALID_VALUE, MISSING_KEY};
+use crate::loading::yaml::Node;
 
 declare_code! {
     /// An entity mapping that Sentinel cannot turn into an entity: an unknown entity type,
@@ -207,7 +207,7 @@ fn entity_mappings(file: FileId, root: &Node, out: &mut Vec<Diagnostic>) {
     let Some(list) = root.get("entityMappings") else {
         return;
     };
-    let crate::yaml::Value::Seq(items) = &list.value.value else {
+    let crate::loading::yaml::Value::Seq(items) = &list.value.value else {
         return;
     };
     let types = crate::knowledge::entities::all();
@@ -235,7 +235,7 @@ fn entity_mappings(file: FileId, root: &Node, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let mut mapped: Vec<&str> = Vec::new();
-        if let Some(crate::yaml::Value::Seq(fields)) =
+        if let Some(crate::loading::yaml::Value::Seq(fields)) =
             item.get("fieldMappings").map(|e| &e.value.value)
         {
             for f in fields {
@@ -282,7 +282,7 @@ fn entity_mappings(file: FileId, root: &Node, out: &mut Vec<Diagnostic>) {
         let all_known = item
             .get("fieldMappings")
             .and_then(|e| match &e.value.value {
-                crate::yaml::Value::Seq(f) => Some(f.len() == mapped.len()),
+                crate::loading::yaml::Value::Seq(f) => Some(f.len() == mapped.len()),
                 _ => None,
             })
             .unwrap_or(false);

@@ -11,10 +11,10 @@
 //! *open* and no column is reported as unknown, so the linter stays quiet rather than
 //! guessing.
 
+use crate::knowledge::tables::{Catalog, Column, ColumnType};
 use crate::kql::Span;
 use crate::kql::ast::*;
-use crate::tables::{Catalog, Column, ColumnType};
-use crate::workspace::{Function, Workspace};
+use crate::loading::workspace::{Function, Workspace};
 
 /// How deep functions may call functions before their result is taken as open.
 const MAX_FUNCTION_DEPTH: usize = 8;
@@ -256,7 +256,7 @@ impl<'c> Analyzer<'c> {
         self.catalog.name_ci(name).is_some()
             || self.ws.tables.name_ci(name).is_some()
             || self.ws.function(name).is_some()
-            || crate::workspace::asim_parser(name).is_some()
+            || crate::loading::workspace::asim_parser(name).is_some()
             || crate::knowledge::solution_parsers::get(name).is_some()
     }
 
@@ -307,7 +307,7 @@ impl<'c> Analyzer<'c> {
                 _ => None,
             };
             let mut row = Row {
-                cols: crate::workspace::WATCHLIST_COLUMNS
+                cols: crate::loading::workspace::WATCHLIST_COLUMNS
                     .iter()
                     .map(|(n, t)| (n.to_string(), Some(*t)))
                     .collect(),
@@ -337,7 +337,7 @@ impl<'c> Analyzer<'c> {
                 table: Some(name.to_string()),
             });
         }
-        let Some(schema) = crate::workspace::asim_parser(name) else {
+        let Some(schema) = crate::loading::workspace::asim_parser(name) else {
             return self.solution_parser(name, span);
         };
         Some(Row {
@@ -559,7 +559,7 @@ impl<'c> Analyzer<'c> {
                     Some(b) => matches!(b, Binding::Function(Some(_))),
                     None => {
                         self.ws.function(other).is_some()
-                            || crate::workspace::asim_parser(other).is_some()
+                            || crate::loading::workspace::asim_parser(other).is_some()
                             || crate::knowledge::solution_parsers::get(other).is_some()
                     }
                 },
@@ -1785,7 +1785,7 @@ mod tests {
     fn findings(q: &str) -> Vec<(FindingKind, String)> {
         let parsed = kql::parse(q);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let a = analyze(&parsed.query, crate::tables::builtin());
+        let a = analyze(&parsed.query, crate::knowledge::tables::builtin());
         a.findings
             .iter()
             .map(|f| (f.kind, f.span.text(q).to_string()))

@@ -134,7 +134,7 @@ struct RawTechnique {
     tactics: Vec<String>,
 }
 
-const ATTACK_TOML: &str = include_str!("../schema/attack.toml");
+const ATTACK_TOML: &str = include_str!("../../schema/attack.toml");
 
 static BUILTIN: LazyLock<Attack> = LazyLock::new(|| {
     // A malformed embedded file is a programming error, caught by the unit tests.

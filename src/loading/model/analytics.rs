@@ -4,7 +4,7 @@
 //! The contract is Sentinel's own template validation (Azure-Sentinel's
 //! `.script/tests/detectionTemplateSchemaValidation`): what a schema can say is said here;
 //! the cross-field rules (period ≥ frequency, 5 minutes to 14 days, entity identifiers,
-//! techniques' tactics) are checked in [`crate::contract`].
+//! techniques' tactics) are checked in [`crate::loading::contract`].
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
