@@ -26,3 +26,4 @@ pub mod run;
 pub mod source;
 pub mod suggest;
 pub mod suppress;
+pub mod telemetry;

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundation",
         &["diagnostics", "source", "suggest", "fsutil", "declare_code"],
     ),
+    ("telemetry input", &["telemetry"]),
     (
         "kql syntax",
         &[
@@ -49,11 +50,6 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "config",
         "codes",
         "`[lints]` keys are checked against every code; the registry sits above the lints",
-    ),
-    (
-        "engine::input",
-        "matcher",
-        "the engine reads JSON lines through the matcher's byte scanner (matcher::read::scan)",
     ),
     (
         "suppress",

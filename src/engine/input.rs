@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::table::{Col, Table, coerce};
 use super::value::{Json, Ty, Value};
 use super::{Error, Result};
-use crate::matcher::read::scan::{LineScanner, Span};
+use crate::telemetry::scan::{LineScanner, Span};
 
 /// Reads one table file.
 pub fn read_table(name: &str, path: &Path) -> Result<Table> {

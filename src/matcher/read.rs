@@ -1,6 +1,7 @@
 //! Reading telemetry: JSON lines and CSV, only the columns the rules need, every
 //! malformed line counted and reported with its file and line.
 
+use crate::telemetry::scan::{self, CellValue};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -15,7 +16,6 @@ mod csv;
 mod csv_split;
 mod jsonl;
 mod lines;
-pub(crate) mod scan;
 #[cfg(test)]
 mod testrng;
 #[cfg(test)]
@@ -109,74 +109,6 @@ impl<'de: 'a, 'a> Visitor<'de> for RowSeed<'_, 'a> {
             }
         }
         Ok(())
-    }
-}
-
-/// A JSON value as the text the matcher compares (`None` for null).
-struct CellValue<'de>(Option<Cow<'de, str>>);
-
-impl<'de> serde::Deserialize<'de> for CellValue<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = CellValue<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Owned(v))))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(CellValue(Some(Cow::Borrowed(if v {
-                    "true"
-                } else {
-                    "false"
-                }))))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(CellValue(None))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(CellValue(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(v) = a.next_element::<serde_json::Value>()? {
-                    items.push(v);
-                }
-                Ok(CellValue(Some(Cow::Owned(
-                    serde_json::Value::Array(items).to_string(),
-                ))))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut m = serde_json::Map::new();
-                while let Some((k, v)) = a.next_entry::<String, serde_json::Value>()? {
-                    m.insert(k, v);
-                }
-                Ok(CellValue(Some(Cow::Owned(
-                    serde_json::Value::Object(m).to_string(),
-                ))))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

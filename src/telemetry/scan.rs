@@ -23,9 +23,10 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use std::fmt;
 
-use super::CellValue;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 
 /// Where a needed value is, as byte offsets into the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +49,7 @@ pub(crate) enum Span {
 
 /// The needed keys of one table, bucketed by length; `Type` and `$table` come after
 /// the slots (their values are validated like needed values, as the reference does).
-pub(super) struct KeyIndex {
+pub(crate) struct KeyIndex {
     by_len: Vec<Vec<(Box<[u8]>, usize)>>,
     /// The keys of the last row that parsed, in order.
     shape: Shape,
@@ -64,7 +65,7 @@ pub(super) struct KeyIndex {
 }
 
 impl KeyIndex {
-    pub(super) fn new(slot_names: &[String]) -> KeyIndex {
+    pub(crate) fn new(slot_names: &[String]) -> KeyIndex {
         let width = slot_names.len();
         let mut by_len: Vec<Vec<(Box<[u8]>, usize)>> = Vec::new();
         let mut add = |name: &str, target: usize| {
@@ -103,13 +104,13 @@ impl KeyIndex {
     }
 
     /// Scans without AVX2 even when the CPU has it (tests and fuzzing run both paths).
-    pub(super) fn disable_avx2(&mut self) {
+    pub(crate) fn disable_avx2(&mut self) {
         self.avx2 = false;
     }
 
     /// How many rows were accepted by following the remembered shape.
     #[cfg(test)]
-    pub(super) fn shaped_rows(&self) -> u64 {
+    pub(crate) fn shaped_rows(&self) -> u64 {
         self.shaped_rows
     }
 
@@ -150,7 +151,7 @@ impl LineScanner {
 }
 
 /// Scans one line with the engine's keys into `cells` / `seen`; `false` = not sure.
-pub(super) fn scan_row<'a>(
+pub(crate) fn scan_row<'a>(
     line: &'a str,
     keys: &mut KeyIndex,
     spans: &mut Vec<Span>,
@@ -187,7 +188,7 @@ pub(super) fn scan_row<'a>(
 
 /// The row's table from `Type` / `$table`, as `v.get("Type").or_else(|| v.get("$table"))
 /// .and_then(as_str)` on the parsed line: `None` = not sure, `Some(None)` = no table.
-pub(super) fn row_table<'a>(
+pub(crate) fn row_table<'a>(
     line: &'a str,
     keys: &mut KeyIndex,
     spans: &mut Vec<Span>,
@@ -767,4 +768,72 @@ fn skip_value<const AVX2: bool>(b: &[u8], i: usize, depth: usize) -> Option<usiz
     }
 }
 
-pub(super) static RELEARNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static RELEARNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A JSON value as the text the matcher compares (`None` for null).
+pub(crate) struct CellValue<'de>(pub(crate) Option<Cow<'de, str>>);
+
+impl<'de> serde::Deserialize<'de> for CellValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CellValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Owned(v))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(CellValue(Some(Cow::Borrowed(if v {
+                    "true"
+                } else {
+                    "false"
+                }))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(CellValue(None))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(CellValue(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = a.next_element::<serde_json::Value>()? {
+                    items.push(v);
+                }
+                Ok(CellValue(Some(Cow::Owned(
+                    serde_json::Value::Array(items).to_string(),
+                ))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut m = serde_json::Map::new();
+                while let Some((k, v)) = a.next_entry::<String, serde_json::Value>()? {
+                    m.insert(k, v);
+                }
+                Ok(CellValue(Some(Cow::Owned(
+                    serde_json::Value::Object(m).to_string(),
+                ))))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
