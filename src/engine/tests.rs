@@ -4,7 +4,7 @@
 use super::format::display;
 use super::{Database, run};
 
-fn db() -> Database {
+pub(super) fn db() -> Database {
     Database {
         now: crate::kql::time::parse("2025-01-01T00:00:00Z").unwrap(),
         ..Database::default()
@@ -12,7 +12,7 @@ fn db() -> Database {
 }
 
 /// Runs a query and renders the table as `col,col|v,v|v,v` for compact assertions.
-fn q(text: &str) -> String {
+pub(super) fn q(text: &str) -> String {
     let t = run(text, &db()).unwrap_or_else(|e| panic!("{text}: {e}"));
     let mut out = vec![t.names().join(",")];
     for r in &t.rows {

@@ -2,25 +2,8 @@
 //! (issue 11, item 3). Expectations are hand-computed or taken from the KQL docs,
 //! never from the engine's own output.
 
-use super::format::display;
-use super::{Database, run};
-
-fn db() -> Database {
-    Database {
-        now: crate::kql::time::parse("2025-01-01T00:00:00Z").unwrap(),
-        ..Database::default()
-    }
-}
-
-/// Runs a query and renders the table as `col,col|v,v|v,v`.
-fn q(text: &str) -> String {
-    let t = run(text, &db()).unwrap_or_else(|e| panic!("{text}: {e}"));
-    let mut out = vec![t.names().join(",")];
-    for r in &t.rows {
-        out.push(r.iter().map(display).collect::<Vec<_>>().join(","));
-    }
-    out.join("|")
-}
+use super::run;
+use super::tests::{db, q};
 
 #[test]
 fn time_zones_follow_the_iana_database() {

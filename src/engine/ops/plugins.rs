@@ -198,44 +198,22 @@ pub fn geo_line_lookup(t: &Table, args: &[Expr], cx: &Ctx) -> Result<Table> {
     }
     let unmatched = flags.get("return_unmatched").copied().unwrap_or(false);
     let with_key = flags.get("return_lookup_key").copied().unwrap_or(false);
-    let lt = exec::tabular(lookup, cx)?;
-    let kname = expr_name(key).unwrap_or_default();
-    let kc = lt
-        .col(&kname)
-        .ok_or_else(|| Error::at(key.span(), format!("unknown lookup column `{kname}`")))?;
     let radius = crate::engine::eval::eval_scalar(radius, cx)?;
-    let keep: Vec<usize> = (0..lt.cols.len())
-        .filter(|&c| with_key || c != kc)
-        .collect();
-    let mut cols = t.cols.clone();
-    for &c in &keep {
-        let n = fresh_name(&cols, &lt.cols[c].name);
-        cols.push(Col::new(n, lt.cols[c].ty));
-    }
-    let mut out = Table::new(cols);
-    for i in 0..t.rows.len() {
-        let row = Row::new(t, i);
-        let (x, y) = (eval(lng, &row, cx)?, eval(lat, &row, cx)?);
-        let mut hit = false;
-        for lr in &lt.rows {
-            let d = crate::engine::funcs::geo::call(
-                "geo_distance_point_to_line",
-                &[x.clone(), y.clone(), lr[kc].clone()],
-            )
-            .transpose()?
-            .and_then(|v| v.as_f64());
-            if d.is_some_and(|d| radius.as_f64().is_some_and(|r| d <= r)) {
-                hit = true;
-                let mut r = t.rows[i].clone();
-                r.extend(keep.iter().map(|&c| lr[c].clone()));
-                out.rows.push(r);
-            }
-        }
-        if !hit && unmatched {
-            let mut r = t.rows[i].clone();
-            r.extend(keep.iter().map(|_| Value::Null));
-            out.rows.push(r);
-        }
-    }
-    Ok(out)
+    let lookup = super::geo_plugins::GeoLookup {
+        lookup,
+        key,
+        lng,
+        lat,
+        unmatched,
+        with_key,
+    };
+    lookup.run(t, cx, |x, y, line| {
+        let d = crate::engine::funcs::geo::call(
+            "geo_distance_point_to_line",
+            &[x.clone(), y.clone(), line.clone()],
+        )
+        .transpose()?
+        .and_then(|v| v.as_f64());
+        Ok(d.is_some_and(|d| radius.as_f64().is_some_and(|r| d <= r)))
+    })
 }
