@@ -191,18 +191,14 @@ pub(super) fn run(
         .rules
         .iter()
         .filter(|r| !r.unsupported.is_empty())
-        .map(|r| RuleResult {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            table: r.tables.join(", "),
-            columns: Vec::new(),
-            rows: Vec::new(),
-            rows_scanned: 0,
-            rows_outside_window: 0,
-            note: Some(format!(
-                "not run: compiled with --allow-partial, and rulecat's KQL engine cannot run {}",
-                r.unsupported.join(", ")
-            )),
+        .map(|r| {
+            not_run(
+                r,
+                format!(
+                    "not run: compiled with --allow-partial, and rulecat's KQL engine cannot run {}",
+                    r.unsupported.join(", ")
+                ),
+            )
         })
         .collect();
     let rules = engine_rules(bundle);
@@ -287,23 +283,17 @@ pub(super) fn run(
         // A rule whose `externaldata` has no local file is not run, and says so.
         let unbound = crate::compile::bundle::unbound_external(&r.external, &opts.external);
         if !unbound.is_empty() {
-            results.push(RuleResult {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                table: r.tables.join(", "),
-                columns: Vec::new(),
-                rows: Vec::new(),
-                rows_scanned: 0,
-                rows_outside_window: 0,
-                note: Some(format!(
+            results.push(not_run(
+                r,
+                format!(
                     "{NOT_BOUND}: its `externaldata` reads {} (give `--external URL=PATH` or `[external]` in rulecat.toml)",
                     unbound
                         .iter()
                         .map(|u| format!("`{u}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
-                )),
-            });
+                ),
+            ));
             continue;
         }
         let parsed = crate::kql::parse(&r.query);
@@ -343,6 +333,20 @@ pub(super) fn run(
         });
     }
     Ok(results)
+}
+
+/// The result of a rule that did not run, with why.
+fn not_run(r: &crate::compile::bundle::CompiledRule, note: String) -> RuleResult {
+    RuleResult {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        table: r.tables.join(", "),
+        columns: Vec::new(),
+        rows: Vec::new(),
+        rows_scanned: 0,
+        rows_outside_window: 0,
+        note: Some(note),
+    }
 }
 
 /// A raw table as an engine table: the catalog's columns first (typed by the catalog),
