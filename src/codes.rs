@@ -2,33 +2,10 @@
 
 use crate::diagnostics::CodeInfo;
 
-/// Every code, sorted by code.
+/// Every code, sorted by code: each `declare_code!` registers itself in
+/// [`crate::diagnostics::CODES`] (so layers below the lints can look codes up too).
 pub fn all() -> Vec<&'static CodeInfo> {
-    let mut v: Vec<&'static CodeInfo> = vec![
-        &crate::loading::discover::UNREADABLE,
-        &crate::loading::discover::HIDDEN_RULE_FILE,
-        &crate::loading::load::YAML_SYNTAX,
-        &crate::loading::load::DUPLICATE_KEY,
-        &crate::loading::load::YAML_LIMIT,
-        &crate::loading::load::INVALID_UTF8,
-        &crate::loading::load::NOT_A_RULE,
-        &crate::loading::schema::UNKNOWN_KEY,
-        &crate::loading::schema::MISSING_KEY,
-        &crate::loading::schema::WRONG_TYPE,
-        &crate::loading::schema::INVALID_VALUE,
-        &crate::loading::schema::NEAR_MISS_KEY,
-        &crate::loading::schema::VALUE_CASE,
-        &crate::loading::load::UNKNOWN_KIND,
-        &crate::loading::load::KIND_MISMATCH,
-        &crate::loading::contract::ENTITY_MAPPING,
-        &crate::suppress::INVALID_SUPPRESSION,
-        &crate::suppress::UNUSED_SUPPRESSION,
-        &crate::compile::UNCOMPILABLE,
-        &crate::loading::workspace::WORKSPACE_FILE,
-    ];
-    v.extend(crate::lint::registry());
-    v.sort_by_key(|c| c.code);
-    v
+    crate::diagnostics::all_codes()
 }
 
 /// Every code's documentation as one Markdown page (committed as `docs/lints.md`).
@@ -75,14 +52,49 @@ pub fn markdown() -> String {
 
 /// Finds a code by its code (`S0001`, case-insensitive) or its name (`unknown-key`).
 pub fn find(query: &str) -> Option<&'static CodeInfo> {
-    all()
-        .into_iter()
-        .find(|c| c.code.eq_ignore_ascii_case(query) || c.name.eq_ignore_ascii_case(query))
+    crate::diagnostics::find_code(query)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `declare_code!` in `src/` reaches the registry (none is dropped at link
+    /// time), and so does every lint the linter runs.
+    #[test]
+    fn every_declared_code_is_registered() {
+        fn count(dir: &std::path::Path) -> usize {
+            let mut n = 0;
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    n += count(&p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    n += text
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with("declare_code! {"))
+                        .count();
+                }
+            }
+            n
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let all = all();
+        assert!(all.len() > 40, "only {} codes registered", all.len());
+        assert_eq!(all.len(), count(&src));
+        for lint in crate::lint::registry() {
+            assert!(all.iter().any(|c| std::ptr::eq(*c, lint)), "{}", lint.code);
+        }
+        for c in [
+            &crate::loading::load::YAML_SYNTAX,
+            &crate::suppress::INVALID_SUPPRESSION,
+            &crate::compile::UNCOMPILABLE,
+            &crate::loading::workspace::WORKSPACE_FILE,
+        ] {
+            assert!(all.iter().any(|x| std::ptr::eq(*x, c)), "{}", c.code);
+        }
+    }
 
     #[test]
     fn codes_and_names_are_unique_and_documented() {

@@ -205,8 +205,11 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         self.kind_overrides()?;
         for key in self.lints.keys() {
-            if crate::codes::find(key).is_none() {
-                let names: Vec<&str> = crate::codes::all().iter().map(|c| c.name).collect();
+            if crate::diagnostics::find_code(key).is_none() {
+                let names: Vec<&str> = crate::diagnostics::all_codes()
+                    .iter()
+                    .map(|c| c.name)
+                    .collect();
                 let hint = crate::suggest::closest(key, names)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();

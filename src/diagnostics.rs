@@ -70,7 +70,36 @@ macro_rules! declare_code {
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
         };
+        const _: () = {
+            #[$crate::diagnostics::linkme::distributed_slice($crate::diagnostics::CODES)]
+            #[linkme(crate = $crate::diagnostics::linkme)]
+            static REGISTERED: &$crate::diagnostics::CodeInfo = &$ident;
+        };
     };
+}
+
+#[doc(hidden)]
+pub use linkme;
+
+/// Every code declared with [`declare_code!`], gathered at link time in no particular
+/// order: the registry that layers below the lints (`config`, `suppress`) look names up
+/// in without importing them. `codes::all()` is the sorted view.
+#[linkme::distributed_slice]
+pub static CODES: [&'static CodeInfo];
+
+/// Every declared code, sorted by code.
+pub fn all_codes() -> Vec<&'static CodeInfo> {
+    let mut v: Vec<&'static CodeInfo> = CODES.iter().copied().collect();
+    v.sort_by_key(|c| c.code);
+    v
+}
+
+/// Finds a declared code by its code (`S0001`, case-insensitive) or its name
+/// (`unknown-key`).
+pub fn find_code(query: &str) -> Option<&'static CodeInfo> {
+    all_codes()
+        .into_iter()
+        .find(|c| c.code.eq_ignore_ascii_case(query) || c.name.eq_ignore_ascii_case(query))
 }
 
 /// Index of a file in a [`crate::source::SourceMap`].

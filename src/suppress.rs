@@ -167,13 +167,13 @@ fn scan(
             let mut codes = Vec::new();
             let mut ok = true;
             for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                match crate::codes::find(name) {
+                match crate::diagnostics::find_code(name) {
                     Some(c) => codes.push(c.code),
                     None => {
                         ok = false;
                         let hint = crate::suggest::closest(
                             name,
-                            crate::codes::all().iter().map(|c| c.name),
+                            crate::diagnostics::all_codes().iter().map(|c| c.name),
                         )
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| "`rulecat explain --list` shows every lint".into());
