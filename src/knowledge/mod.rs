@@ -92,8 +92,8 @@ pub struct Knowledge {
     names: BTreeMap<String, Vec<usize>>,
     /// Every signer and company, once, with the tools that list it.
     subjects: Vec<(String, Vec<usize>)>,
-    /// Normalised domain (without `*.`) → tools.
-    domains: BTreeMap<String, Vec<usize>>,
+    /// Normalised domain (without `*.`) → tools (only looked up, never iterated).
+    domains: std::collections::HashMap<String, Vec<usize>, foldhash::fast::FixedState>,
     /// Each tool's [`name_variants`], normalised with [`norm`], index-aligned with `tools`.
     variant_norms: Vec<Vec<String>>,
     /// [`Knowledge::tool_named`]'s answers: every rule's title is looked up by several lints.
@@ -161,7 +161,8 @@ impl Knowledge {
     fn index(&mut self) {
         let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut subjects: BTreeMap<String, (String, BTreeSet<usize>)> = BTreeMap::new();
-        let mut domains: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut domains: std::collections::HashMap<String, Vec<usize>, _> =
+            std::collections::HashMap::with_hasher(foldhash::fast::FixedState::default());
         // Exact names first, then the part before a parenthesis, then aliases and the
         // rest, so a name maps to its own tool before tools that merely mention it
         // (`Kaseya` → `Kaseya (VSA)`, not `Electric AI (Kaseya)`).
@@ -341,8 +342,8 @@ pub fn norm(s: &str) -> String {
 
 /// A domain as a lookup key: lowercased, without `*.`, a trailing dot or spaces.
 pub fn domain_key(d: &str) -> String {
-    let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
-    d.strip_prefix("*.").unwrap_or(&d).to_string()
+    let d = d.trim().trim_end_matches('.');
+    d.strip_prefix("*.").unwrap_or(d).to_ascii_lowercase()
 }
 
 /// The names a tool goes by: its name, the part before a parenthesis and the parenthesised

@@ -86,20 +86,34 @@ const FILE_EXTENSIONS: &[&str] = &[
 /// `/`); checked on bytes, as it runs on every list entry of every rule.
 fn looks_like_domain(v: &str) -> bool {
     let v = v.trim().trim_end_matches('.');
-    if !v.contains('.') {
+    // One pass: every dot-separated label non-empty and made of ASCII letters, digits,
+    // `-` or `*`; at least one dot; the last label (the TLD) checked below.
+    let mut dots = 0usize;
+    let mut label_len = 0usize;
+    let mut tld_start = 0usize;
+    for (i, &c) in v.as_bytes().iter().enumerate() {
+        if c == b'.' {
+            if label_len == 0 {
+                return false;
+            }
+            dots += 1;
+            label_len = 0;
+            tld_start = i + 1;
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'*' {
+            label_len += 1;
+        } else {
+            return false;
+        }
+    }
+    if dots == 0 || label_len == 0 {
         return false;
     }
-    let tld = v.rsplit('.').next().unwrap_or("");
-    v.split('.').all(|l| {
-        !l.is_empty()
-            && l.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'*')
-    }) && tld.len() >= 2
+    let tld = &v[tld_start..];
+    tld.len() >= 2
         && tld.bytes().all(|c| c.is_ascii_alphabetic())
         && !FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(tld))
 }
 
-/// A URL (`https://x.com/a`) or a domain with a path (`x.com/download`): the host part.
 fn url_host(v: &str) -> Option<&str> {
     let t = v.trim();
     let rest = match t.find("://") {
@@ -198,6 +212,8 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
         }
         _ => true,
     };
+    let parents =
+        (op == ListOp::HasAny && domains > 0).then(|| Parents::new(&lowered, |j| is_domain[j]));
     for (i, &(value, span)) in elems.iter().enumerate() {
         if let Some(d) = whitespace(ctx, value, span, &context) {
             out.push(d);
@@ -232,15 +248,21 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
         }
         if op == ListOp::HasAny && is_domain[i] {
             // `has_any` entry `value` is redundant when a different entry `p` matches every
-            // value `value` matches: `value` itself, with its term boundaries, has `p`.
-            let parent = elems.iter().enumerate().find(|&(j, &(p, _))| {
+            // value `value` matches: `value` itself, with its term boundaries, has `p`. The
+            // first such entry in list order is named.
+            let is_parent = |j: usize| {
+                let p = elems[j].0;
                 j != i
                     && is_domain[j]
                     && !p.eq_ignore_ascii_case(value)
                     && may_have(i, j)
                     && ops::eval(MatchOp::Has, value, p)
-            });
-            if let Some((_, &(p, pspan))) = parent {
+            };
+            let parent = match (&parents, &lowered[i]) {
+                (Some(index), Some(lower)) => index.first(lower, is_parent),
+                _ => (0..elems.len()).find(|&j| is_parent(j)),
+            };
+            if let Some((p, pspan)) = parent.map(|j| elems[j]) {
                 out.push(
                     Diagnostic::new(
                         &CODE,
@@ -255,6 +277,90 @@ fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mu
                 );
             }
         }
+    }
+}
+
+/// The candidate broader entries of a `has_any` list, indexed so that finding an entry's
+/// parent does not test every other entry (lists of hundreds of domains are common).
+///
+/// An entry `p` that is ASCII and starts and ends with a letter or digit can only be had
+/// by an ASCII `value` at an occurrence that starts where a term of `value` starts and
+/// ends where a term ends (the `has` boundary rule), with equal text ignoring ASCII case.
+/// So its parents are found by looking up each such stretch of the lowercased `value`;
+/// every other domain entry (non-ASCII, or starting or ending with punctuation) is tested
+/// directly. Every candidate still passes the full test, so the result is the same as
+/// testing every entry in order.
+struct Parents<'a> {
+    by_text: std::collections::HashMap<&'a str, Vec<usize>, foldhash::fast::FixedState>,
+    other: Vec<usize>,
+}
+
+impl<'a> Parents<'a> {
+    fn new(lowered: &'a [Option<String>], candidate: impl Fn(usize) -> bool) -> Parents<'a> {
+        let mut by_text: std::collections::HashMap<&str, Vec<usize>, _> =
+            std::collections::HashMap::with_hasher(foldhash::fast::FixedState::default());
+        let mut other = Vec::new();
+        for (j, l) in lowered.iter().enumerate() {
+            if !candidate(j) {
+                continue;
+            }
+            match l {
+                Some(p)
+                    if p.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+                        && p.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric) =>
+                {
+                    by_text.entry(p.as_str()).or_default().push(j)
+                }
+                _ => other.push(j),
+            }
+        }
+        Parents { by_text, other }
+    }
+
+    /// The first entry (in list order) that passes `is_parent`, among the candidates for a
+    /// value whose ASCII-lowercased text is `lower`.
+    fn first(&self, lower: &str, is_parent: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut consider = |j: usize| {
+            if best.is_none_or(|b| j < b) && is_parent(j) {
+                best = Some(j);
+            }
+        };
+        for &j in &self.other {
+            consider(j);
+        }
+        let b = lower.as_bytes();
+        let n = b.len();
+        let is_term = |k: usize| b[k].is_ascii_alphanumeric();
+        // Every stretch from the start of a term to the end of the same or a later term.
+        let mut s = 0;
+        while s < n {
+            if !is_term(s) {
+                s += 1;
+                continue;
+            }
+            let mut e = s;
+            loop {
+                while e < n && is_term(e) {
+                    e += 1;
+                }
+                if let Some(js) = self.by_text.get(&lower[s..e]) {
+                    for &j in js {
+                        consider(j);
+                    }
+                }
+                while e < n && !is_term(e) {
+                    e += 1;
+                }
+                if e >= n {
+                    break;
+                }
+            }
+            while s < n && is_term(s) {
+                s += 1;
+            }
+        }
+        best
     }
 }
 
@@ -314,6 +420,65 @@ fn url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The indexed parent search names the same entry as testing every entry in order.
+    #[test]
+    fn parents_agree_with_testing_every_entry() {
+        let pieces = [
+            "zoho", "Zoho", "com", "au", "assist", "a-b", "x1", "*", "", " ", "é", ".", "-",
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut found = 0;
+        for _ in 0..2000 {
+            let len = 1 + next(12);
+            let elems: Vec<String> = (0..len)
+                .map(|_| {
+                    let labels = 1 + next(4);
+                    let mut v: Vec<&str> =
+                        (0..labels).map(|_| pieces[next(pieces.len())]).collect();
+                    if next(3) == 0 {
+                        v.push("com");
+                    }
+                    v.join(".")
+                })
+                .collect();
+            let is_domain: Vec<bool> = elems.iter().map(|v| looks_like_domain(v)).collect();
+            let lowered: Vec<Option<String>> = elems
+                .iter()
+                .map(|v| v.is_ascii().then(|| v.to_ascii_lowercase()))
+                .collect();
+            let index = Parents::new(&lowered, |j| is_domain[j]);
+            for (i, value) in elems.iter().enumerate() {
+                let is_parent = |j: usize| {
+                    let p = &elems[j];
+                    let may = match (&lowered[i], &lowered[j]) {
+                        (Some(v), Some(p)) => p.len() < v.len() && v.contains(p.as_str()),
+                        _ => true,
+                    };
+                    j != i
+                        && is_domain[j]
+                        && !p.eq_ignore_ascii_case(value)
+                        && may
+                        && ops::eval(MatchOp::Has, value, p)
+                };
+                let naive = (0..elems.len()).find(|&j| is_parent(j));
+                found += usize::from(naive.is_some());
+                if let Some(lower) = &lowered[i] {
+                    assert_eq!(index.first(lower, is_parent), naive, "{elems:?} at {i}");
+                }
+            }
+        }
+        assert!(
+            found > 100,
+            "the generated lists hold too few redundant entries: {found}"
+        );
+    }
 
     #[test]
     fn shapes() {

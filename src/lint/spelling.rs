@@ -359,11 +359,48 @@ struct Hit {
     range: Range<usize>,
 }
 
+/// Whether some token of `raw` that [`words`] could yield is a dictionary misspelling: a
+/// maximal run of ASCII letters, digits and `_`, at least three long, without digits or
+/// `_`. [`words`] only ever drops such tokens, so when this is false no word of the text
+/// is reported, and the costlier analysis (exclusions, quotes, case shapes) is skipped.
+fn may_have_misspelling(raw: &str, lower: &mut String) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut plain = true;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            plain &= b[i].is_ascii_alphabetic();
+            i += 1;
+        }
+        if plain && i - start >= 3 {
+            lower.clear();
+            lower.push_str(&raw[start..i]);
+            lower.make_ascii_lowercase();
+            if is_misspelling(lower) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn check_rule(r: &RuleCtx<'_>, configured: &HashSet<String>) -> Vec<Diagnostic> {
+    let mut lower = String::new();
+    let texts = texts(r);
+    if !texts
+        .iter()
+        .any(|t| may_have_misspelling(t.raw, &mut lower))
+    {
+        return Vec::new();
+    }
     // Lowercase word -> its occurrences in this file, in file order.
     let mut hits: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
-    let mut lower = String::new();
-    for t in texts(r) {
+    for t in texts {
         for range in words(t.raw) {
             let word = &t.raw[range.clone()];
             lower.clear();
