@@ -672,6 +672,13 @@ pub fn tabular(e: &Expr, cx: &Ctx) -> Result<Rc<Table>> {
                     i += used;
                     continue;
                 }
+                if let Some(next) = p.ops.get(i + 1)
+                    && let Some(r) = ops::apply_pair(&t, &p.ops[i], next, &cx)
+                {
+                    t = r?;
+                    i += 2;
+                    continue;
+                }
                 t = ops::apply(t, &p.ops[i], &mut cx)?;
                 i += 1;
             }

@@ -249,6 +249,61 @@ fn join_keys_match_by_value_across_types_and_duplicates() {
 }
 
 #[test]
+fn summarize_and_count_right_after_a_join() {
+    // Hand-computed: the inner join pairs are (y,2,10) (x,1,30) (x,1,40) (y,3,10),
+    // in left order then right order; leftouter adds (w,4,null); rightouter adds
+    // (null,z 50); fullouter both. A summarize reading one side runs over that side's
+    // rows as the join pairs them: a right row matched twice counts twice.
+    let l = "datatable(k:string, a:long)['y',2, 'x',1, 'y',3, 'w',4]";
+    let r = "datatable(k:string, b:long, s:string)['y',10,'p', 'z',50,'q', 'x',30,'p', 'x',40,'q']";
+    let j = |kind: &str, tail: &str| q(&format!("{l} | join kind={kind} ({r}) on k | {tail}"));
+    assert_eq!(j("inner", "count"), "Count|4");
+    assert_eq!(j("leftouter", "count"), "Count|5");
+    assert_eq!(j("rightouter", "count"), "Count|5");
+    assert_eq!(j("fullouter", "count"), "Count|6");
+    assert_eq!(j("innerunique", "count"), "Count|3");
+    assert_eq!(j("leftsemi", "count"), "Count|3");
+    assert_eq!(
+        j(
+            "inner",
+            "summarize n = count(), total = sum(b), mx = max(b), l = make_list(b) by s"
+        ),
+        "s,n,total,mx,l|p,3,50,30,[10,30,10]|q,1,40,40,[40]"
+    );
+    // Left columns only; a left row matched twice counts twice.
+    assert_eq!(
+        j(
+            "inner",
+            "summarize n = count(), l = make_list(a), m = min(a) by k"
+        ),
+        "k,n,l,m|y,2,[2,3],2|x,2,[1,1],1"
+    );
+    assert_eq!(
+        j("leftouter", "summarize n = count(), l = make_list(a) by k"),
+        "k,n,l|y,2,[2,3]|x,2,[1,1]|w,1,[4]"
+    );
+    // Right columns of a right outer join: the unmatched right row comes last.
+    assert_eq!(j("rightouter", "summarize n = count() by s"), "s,n|p,3|q,2");
+    // Both sides, a renamed right column (`k1`), `*`: the joined rows are built.
+    assert_eq!(
+        j("inner", "summarize n = count() by s, a"),
+        "s,a,n|p,2,1|p,1,1|q,1,1|p,3,1"
+    );
+    assert_eq!(
+        j("fullouter", "summarize n = count() by k1"),
+        "k1,n|y,2|x,2|,1|z,1"
+    );
+    assert_eq!(
+        j("inner", "summarize arg_max(b, *)"),
+        "b,k,a,k1,s|40,x,1,x,q"
+    );
+    assert_eq!(
+        j("inner", "summarize n = count() by bin(b, 20)"),
+        "b,n|0,2|20,1|40,1"
+    );
+}
+
+#[test]
 fn union_and_mv_expand() {
     assert_eq!(
         q("union withsource=S (datatable(a:long)[1]), (datatable(b:string)['x'])"),

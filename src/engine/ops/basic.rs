@@ -346,12 +346,17 @@ pub fn take(t: &Table, count: &Expr, cx: &Ctx) -> Result<Table> {
 
 /// `count [as Name]`.
 pub fn count(t: &Table, name: Option<&Ident>) -> Table {
+    count_rows(t.rows.len(), name)
+}
+
+/// `count` of an input of `n` rows.
+pub fn count_rows(n: usize, name: Option<&Ident>) -> Table {
     Table {
         cols: vec![Col::new(
             name.map_or("Count", |n| n.name.as_str()),
             Ty::Long,
         )],
-        rows: vec![vec![Value::Long(t.rows.len() as i64)]],
+        rows: vec![vec![Value::Long(n as i64)]],
     }
 }
 

@@ -304,7 +304,19 @@ impl Distinct {
     }
 }
 
-pub fn join(l: &Table, params: &[OpParam], right: &Expr, on: &[Expr], cx: &Ctx) -> Result<Table> {
+/// The right side of a join evaluated, its kind checked and its conditions parsed.
+struct Prepared<'a> {
+    r: std::rc::Rc<Table>,
+    kind: &'a str,
+    conds: Vec<Cond<'a>>,
+}
+
+fn prepare<'a>(
+    params: &'a [OpParam],
+    right: &Expr,
+    on: &'a [Expr],
+    cx: &Ctx,
+) -> Result<Prepared<'a>> {
     let r = exec::tabular(right, cx)?;
     let kind = param(params, "kind").unwrap_or("innerunique");
     if !matches!(
@@ -326,101 +338,264 @@ pub fn join(l: &Table, params: &[OpParam], right: &Expr, on: &[Expr], cx: &Ctx) 
     }
     let mut conds = Vec::new();
     conditions(on, &mut conds)?;
-    // One plain key column on each side (the common case): keys read from the cells.
-    if conds.len() == 1
-        && let (Some(lc), Some(rc)) = (
-            plain_columns(l, &conds, true),
-            plain_columns(&r, &conds, false),
-        )
-    {
-        let keys = column_hash_keys(l, lc[0], &r, rc[0]);
-        return Ok(join_keys(l, &r, &keys, kind));
-    }
-    let lk = keys(l, &conds, true, cx)?;
-    let rk = keys(&r, &conds, false, cx)?;
-    Ok(join_keys(l, &r, &general_keys(lk, rk), kind))
+    Ok(Prepared { r, kind, conds })
 }
 
-/// The join of `l` and `r` on precomputed keys. Left rows are probed in parallel chunks
-/// whose output is concatenated in left order.
-fn join_keys(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Table {
-    let (lh, rh) = (&keys.lh, &keys.rh);
-    let both_cols = || {
-        let mut cols = l.cols.clone();
-        for c in &r.cols {
-            let n = fresh_name(&cols, &c.name);
-            cols.push(Col::new(n, c.ty));
-        }
-        cols
+/// The keys of both sides: one plain key column on each side (the common case) read
+/// from the cells, else computed per row.
+fn prepared_keys<'a>(l: &'a Table, p: &'a Prepared, cx: &Ctx) -> Result<Keys<'a>> {
+    let r = &*p.r;
+    if p.conds.len() == 1
+        && let (Some(lc), Some(rc)) = (
+            plain_columns(l, &p.conds, true),
+            plain_columns(r, &p.conds, false),
+        )
+    {
+        return Ok(column_hash_keys(l, lc[0], r, rc[0]));
+    }
+    let lk = keys(l, &p.conds, true, cx)?;
+    let rk = keys(r, &p.conds, false, cx)?;
+    Ok(general_keys(lk, rk))
+}
+
+pub fn join(l: &Table, params: &[OpParam], right: &Expr, on: &[Expr], cx: &Ctx) -> Result<Table> {
+    let p = prepare(params, right, on, cx)?;
+    let keys = prepared_keys(l, &p, cx)?;
+    Ok(join_keys(l, &p.r, &keys, p.kind))
+}
+
+/// A `join` and the operator after it, `summarize` or `count` (`next`): the same result
+/// as running one after the other, but when the next operator reads columns of one side
+/// only, it runs over that side's rows in the order the join pairs them (no joined rows
+/// built). `Err` carries each operator's own span, as [`super::apply`] gives them.
+pub fn join_then(l: &Table, op: &PipeOp, next: &PipeOp, cx: &Ctx) -> Result<Table> {
+    let Operator::Join { params, right, on } = &op.op else {
+        return Err(Error::at(op.span, "join expected"));
     };
+    let at = |span| move |e: Error| e.or_at(span);
+    let p = prepare(params, right, on, cx).map_err(at(op.span))?;
+    let r = &*p.r;
+    let side = match &next.op {
+        Operator::Summarize { aggs, by, .. } => one_side(l, r, aggs.iter().chain(by), cx),
+        _ => None,
+    };
+    let pairs_kind = matches!(
+        p.kind,
+        "inner" | "innerunique" | "leftouter" | "fullouter" | "rightouter"
+    );
+    let keys = prepared_keys(l, &p, cx).map_err(at(op.span))?;
+    if let Operator::Count { name } = &next.op
+        && pairs_kind
+    {
+        let n = join_pairs(l, r, &keys, p.kind).len();
+        return Ok(super::basic::count_rows(n, name.as_ref()));
+    }
+    let joined = match side {
+        Some(side) if pairs_kind => {
+            let pairs = join_pairs(l, r, &keys, p.kind);
+            let (t, right_side) = match side {
+                Side::Left => (l, false),
+                Side::Right => (r, true),
+            };
+            let pick = |p: &(usize, usize)| if right_side { p.1 } else { p.0 };
+            // The side must be present in every pair (a right row without a match in
+            // a right outer join has no left row).
+            if pairs.iter().all(|p| pick(p) != NONE) {
+                let gather: Vec<usize> = pairs.iter().map(pick).collect();
+                drop(pairs);
+                let inp = super::summarize::Input {
+                    t,
+                    gather: Some(&gather),
+                };
+                let Operator::Summarize { aggs, by, .. } = &next.op else {
+                    return Err(Error::at(next.span, "summarize expected"));
+                };
+                return super::summarize::summarize_input(inp, aggs, by, cx).map_err(at(next.span));
+            }
+            materialise(l, r, &pairs)
+        }
+        _ => join_keys(l, r, &keys, p.kind),
+    };
+    drop(keys);
+    let mut cx = cx.clone();
+    super::apply(std::rc::Rc::new(joined), next, &mut cx)
+        .map(|t| std::rc::Rc::try_unwrap(t).unwrap_or_else(|t| (*t).clone()))
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// The side of the join output whose columns the expressions read, when every column
+/// they can read is a column of that side under its own name. `None` when they read
+/// both sides, a right column renamed in the output (`SHA11`), or columns the text does
+/// not name (`*`, `pack_all()`, `column_ifexists()`, `ingestion_time()`, user functions)
+/// or rows by position (`prev()`, `row_number()`, ...).
+fn one_side<'e>(
+    l: &Table,
+    r: &Table,
+    exprs: impl Iterator<Item = &'e NamedExpr>,
+    cx: &Ctx,
+) -> Option<Side> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut ok = true;
+    for ne in exprs {
+        crate::kql::visit::for_each_expr_in(&ne.expr, |e| match e {
+            Expr::Name(i) => names.push(&i.name),
+            Expr::Star(_) => ok = false,
+            Expr::Call { func, .. } => {
+                let f = func.name.as_str();
+                if cx.env.get(f).is_some()
+                    || f.starts_with("row_")
+                    || matches!(
+                        f,
+                        "prev"
+                            | "next"
+                            | "pack_all"
+                            | "column_ifexists"
+                            | "columnifexists"
+                            | "ingestion_time"
+                    )
+                {
+                    ok = false;
+                }
+            }
+            _ => {}
+        });
+    }
+    if !ok {
+        return None;
+    }
+    // The output's names: the left's, then the right's made fresh.
+    let mut cols = l.cols.clone();
+    let mut left = false;
+    let mut right = false;
+    let right_names: Vec<(String, bool)> = r
+        .cols
+        .iter()
+        .map(|c| {
+            let n = fresh_name(&cols, &c.name);
+            let same = n == c.name;
+            cols.push(Col::new(n.clone(), c.ty));
+            (n, same)
+        })
+        .collect();
+    for n in names {
+        if l.col(n).is_some() {
+            left = true;
+        } else if let Some((_, same)) = right_names.iter().find(|(x, _)| x == n) {
+            if !same {
+                return None;
+            }
+            right = true;
+        }
+    }
+    match (left, right) {
+        (true, true) => None,
+        (_, true) => Some(Side::Right),
+        _ => Some(Side::Left),
+    }
+}
+
+/// The output columns of a join producing rows of both sides.
+fn both_cols(l: &Table, r: &Table) -> Vec<Col> {
+    let mut cols = l.cols.clone();
+    for c in &r.cols {
+        let n = fresh_name(&cols, &c.name);
+        cols.push(Col::new(n, c.ty));
+    }
+    cols
+}
+
+/// The rows of a join of both sides from its pairs (`NONE`: that side's nulls).
+fn materialise(l: &Table, r: &Table, pairs: &[(usize, usize)]) -> Table {
     let null_right = vec![Value::Null; r.cols.len()];
     let null_left = vec![Value::Null; l.cols.len()];
-    let joined = |a: &[Value], b: &[Value]| -> Vec<Value> {
+    let mut out = Table::new(both_cols(l, r));
+    let row = |&(i, j): &(usize, usize)| -> Vec<Value> {
+        let a = if i == NONE { &null_left } else { &l.rows[i] };
+        let b = if j == NONE { &null_right } else { &r.rows[j] };
         let mut row = Vec::with_capacity(a.len() + b.len());
         row.extend_from_slice(a);
         row.extend_from_slice(b);
         row
     };
+    out.rows = pairs.par_iter().with_min_len(4096).map(row).collect();
+    out
+}
+
+/// The (left row, right row) pairs of an `inner`, `innerunique`, `leftouter`,
+/// `rightouter` or `fullouter` join, in output order (`NONE` for the side an unmatched
+/// row lacks). Left rows are probed in parallel chunks whose pairs are concatenated in
+/// left order.
+fn join_pairs(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Vec<(usize, usize)> {
+    let (lh, rh) = (&keys.lh, &keys.rh);
+    let index = Index::new(rh);
+    // innerunique: only the first left row of each key takes part.
+    let skip: Vec<bool> = if kind == "innerunique" {
+        let mut seen = Distinct::default();
+        (0..lh.len())
+            .map(|i| lh[i].is_some_and(|h| !seen.insert(h, i, &keys.left_eq)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let outer_left = matches!(kind, "leftouter" | "fullouter");
+    let want_hits = matches!(kind, "rightouter" | "fullouter");
+    let probe = |range: std::ops::Range<usize>| {
+        let mut pairs = Vec::new();
+        for i in range {
+            if skip.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let mut j = index.first(lh[i]);
+            let mut matched = false;
+            while j != NONE {
+                if (keys.eq)(i, j) {
+                    matched = true;
+                    pairs.push((i, j));
+                }
+                j = index.next[j];
+            }
+            if !matched && outer_left {
+                pairs.push((i, NONE));
+            }
+        }
+        pairs
+    };
+    let parts: Vec<_> = chunk_ranges(l.rows.len())
+        .into_par_iter()
+        .map(probe)
+        .collect();
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        out.extend(p);
+    }
+    if want_hits {
+        let mut right_hit = vec![false; r.rows.len()];
+        for &(_, j) in &out {
+            if j != NONE {
+                right_hit[j] = true;
+            }
+        }
+        for (j, hit) in right_hit.iter().enumerate() {
+            if !hit {
+                out.push((NONE, j));
+            }
+        }
+    }
+    out
+}
+
+/// The join of `l` and `r` on precomputed keys.
+fn join_keys(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Table {
+    let (lh, rh) = (&keys.lh, &keys.rh);
     let mut out;
     match kind {
         "inner" | "innerunique" | "leftouter" | "fullouter" | "rightouter" => {
-            let index = Index::new(rh);
-            out = Table::new(both_cols());
-            // innerunique: only the first left row of each key takes part.
-            let skip: Vec<bool> = if kind == "innerunique" {
-                let mut seen = Distinct::default();
-                (0..lh.len())
-                    .map(|i| lh[i].is_some_and(|h| !seen.insert(h, i, &keys.left_eq)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let outer_left = matches!(kind, "leftouter" | "fullouter");
-            let want_hits = matches!(kind, "rightouter" | "fullouter");
-            let probe = |range: std::ops::Range<usize>| {
-                let mut rows = Vec::new();
-                let mut hits = Vec::new();
-                for i in range {
-                    if skip.get(i).copied().unwrap_or(false) {
-                        continue;
-                    }
-                    let mut j = index.first(lh[i]);
-                    let mut matched = false;
-                    while j != NONE {
-                        if (keys.eq)(i, j) {
-                            matched = true;
-                            if want_hits {
-                                hits.push(j);
-                            }
-                            rows.push(joined(&l.rows[i], &r.rows[j]));
-                        }
-                        j = index.next[j];
-                    }
-                    if !matched && outer_left {
-                        rows.push(joined(&l.rows[i], &null_right));
-                    }
-                }
-                (rows, hits)
-            };
-            let parts: Vec<_> = chunk_ranges(l.rows.len())
-                .into_par_iter()
-                .map(probe)
-                .collect();
-            let mut right_hit = vec![false; if want_hits { r.rows.len() } else { 0 }];
-            out.rows.reserve(parts.iter().map(|p| p.0.len()).sum());
-            for (rows, hits) in parts {
-                out.rows.extend(rows);
-                for j in hits {
-                    right_hit[j] = true;
-                }
-            }
-            if want_hits {
-                for (j, hit) in right_hit.iter().enumerate() {
-                    if !hit {
-                        out.rows.push(joined(&null_left, &r.rows[j]));
-                    }
-                }
-            }
+            out = materialise(l, r, &join_pairs(l, r, keys, kind));
         }
         "leftsemi" | "leftanti" | "anti" | "leftantisemi" => {
             let semi = kind == "leftsemi";

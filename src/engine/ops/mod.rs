@@ -150,6 +150,23 @@ pub fn apply(input: Rc<Table>, op: &PipeOp, cx: &mut Ctx) -> Result<Rc<Table>> {
     r.map(Rc::new).map_err(|e| e.or_at(span))
 }
 
+/// Applies a `join` (`op`) and the operator after it (`next`) when they run together
+/// ([`join::join_then`]: a `summarize` or `count` reading one side only runs over that
+/// side's rows as the join pairs them); `None` when `op` and `next` are not such a pair.
+pub fn apply_pair(
+    input: &Rc<Table>,
+    op: &PipeOp,
+    next: &PipeOp,
+    cx: &Ctx,
+) -> Option<Result<Rc<Table>>> {
+    match (&op.op, &next.op) {
+        (Operator::Join { .. }, Operator::Summarize { .. } | Operator::Count { .. }) => {
+            Some(join::join_then(input, op, next, cx).map(Rc::new))
+        }
+        _ => None,
+    }
+}
+
 /// Whether [`apply`] runs this operator (`name` is the keyword as written: `scan` is
 /// parsed as [`Operator::Error`]). Keep in step with the dispatch above; the
 /// `engine-unsupported` lint reports the others.

@@ -67,27 +67,89 @@ fn lit_text(e: &Expr) -> String {
     }
 }
 
-struct ByCols {
-    cols: Vec<Col>,
-    /// Per by column, its value in each input row.
-    vals: Vec<Vec<Value>>,
+/// The rows a `summarize` reads: every row of `t` in order, or (after a `join`, see
+/// `join::join_then`) the rows `gather` lists, `gather[k]` being the table row of input
+/// row `k` (a table row may come several times).
+#[derive(Clone, Copy)]
+pub struct Input<'t> {
+    pub t: &'t Table,
+    pub gather: Option<&'t [usize]>,
 }
 
-impl ByCols {
-    /// The by values of input row `i` (none when `i` is past the end).
-    fn row(&self, i: usize) -> Vec<Value> {
-        self.vals.iter().filter_map(|c| c.get(i).cloned()).collect()
+impl<'t> Input<'t> {
+    pub fn all(t: &'t Table) -> Input<'t> {
+        Input { t, gather: None }
+    }
+
+    fn len(&self) -> usize {
+        self.gather.map_or(self.t.rows.len(), <[usize]>::len)
+    }
+
+    /// The table row of input row `k`.
+    fn src(&self, k: usize) -> usize {
+        self.gather.map_or(k, |g| g[k])
     }
 }
 
-fn by_columns(t: &Table, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols> {
+/// The values of one by column: computed per input row, or a column of the table read
+/// in place (no copy).
+enum ByVals {
+    Owned(Vec<Value>),
+    Col(usize),
+}
+
+struct ByCols<'t> {
+    cols: Vec<Col>,
+    vals: Vec<ByVals>,
+    input: Input<'t>,
+}
+
+impl ByCols<'_> {
+    /// By column `c`'s value in input row `k`.
+    fn value(&self, c: usize, k: usize) -> &Value {
+        match &self.vals[c] {
+            ByVals::Owned(v) => &v[k],
+            ByVals::Col(col) => &self.input.t.rows[self.input.src(k)][*col],
+        }
+    }
+
+    /// The by values of input row `k` (none when `k` is past the end).
+    fn row(&self, k: usize) -> Vec<Value> {
+        if k >= self.input.len() {
+            return Vec::new();
+        }
+        (0..self.vals.len())
+            .map(|c| self.value(c, k).clone())
+            .collect()
+    }
+}
+
+fn by_columns<'t>(inp: Input<'t>, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols<'t>> {
+    let t = inp.t;
     let mut cols = Vec::new();
     let mut per_col = Vec::new();
     let mut counter = 0;
     for ne in by {
-        let (vals, ty) = match binned_column(t, &ne.expr, cx) {
-            Some(r) => r?,
-            None => column_values(t, &ne.expr, cx)?,
+        let (vals, ty) = match binned_column(inp, &ne.expr, cx) {
+            Some(r) => {
+                let (v, ty) = r?;
+                (ByVals::Owned(v), ty)
+            }
+            None => match ne.expr.unparen() {
+                Expr::Name(i) if let Some(c) = t.col(&i.name) => (ByVals::Col(c), t.cols[c].ty),
+                _ if inp.gather.is_none() => {
+                    let (v, ty) = column_values(t, &ne.expr, cx)?;
+                    (ByVals::Owned(v), ty)
+                }
+                e => {
+                    let mut vals = Vec::with_capacity(inp.len());
+                    for k in 0..inp.len() {
+                        vals.push(eval(e, &Row::new(t, inp.src(k)), cx)?);
+                    }
+                    let ty = column_type(vals.iter(), static_type(e, t));
+                    (ByVals::Owned(vals), ty)
+                }
+            },
         };
         let name = match ne.names.first() {
             Some(n) => n.name.clone(),
@@ -106,13 +168,15 @@ fn by_columns(t: &Table, by: &[NamedExpr], cx: &Ctx) -> Result<ByCols> {
     Ok(ByCols {
         cols,
         vals: per_col,
+        input: inp,
     })
 }
 
 /// `bin(Col, step)` (or `floor`) of a column with a literal step, the usual time key:
 /// the same values as evaluating the call on each row, computed with the step evaluated
 /// once and the rows binned in parallel (in row order). `None` when `e` is not that.
-fn binned_column(t: &Table, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, Ty)>> {
+fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, Ty)>> {
+    let t = inp.t;
     let Expr::Call { func, args, span } = e.unparen() else {
         return None;
     };
@@ -129,11 +193,10 @@ fn binned_column(t: &Table, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, Ty
     let c = t.col(&col.name)?;
     Some((|| {
         let step = eval_scalar(&args[1], cx)?;
-        let vals: Vec<Value> = t
-            .rows
-            .par_iter()
+        let vals: Vec<Value> = (0..inp.len())
+            .into_par_iter()
             .with_min_len(4096)
-            .map(|r| funcs::math::bin(&r[c], &step))
+            .map(|k| funcs::math::bin(&t.rows[inp.src(k)][c], &step))
             .collect::<Result<_>>()
             .map_err(|e| e.or_at(*span))?;
         let ty = column_type(vals.iter(), static_type(e, t));
@@ -141,9 +204,10 @@ fn binned_column(t: &Table, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, Ty
     })())
 }
 
-/// Groups the rows of `byc` by key, in first-appearance order: (first row, rows).
-/// Keys are hashed with foldhash; one by column is hashed without a key vector.
-fn group_rows(byc: &ByCols, n: usize) -> Vec<(usize, Vec<usize>)> {
+/// Groups the input rows by key, in first-appearance order: (first input row, the
+/// group's table rows). Keys are hashed with foldhash; one by column is hashed without a
+/// key vector.
+fn group_rows(byc: &ByCols) -> Vec<(usize, Vec<usize>)> {
     fn group<K: std::hash::Hash + Eq>(
         n: usize,
         key: impl Fn(usize) -> K,
@@ -161,11 +225,22 @@ fn group_rows(byc: &ByCols, n: usize) -> Vec<(usize, Vec<usize>)> {
         }
         groups
     }
-    match byc.vals.as_slice() {
-        [] => group(n, |_| ()),
-        [c] => group(n, |i| KeyRef(&c[i])),
-        cs => group(n, |i| cs.iter().map(|c| c[i].key()).collect::<Vec<Key>>()),
+    let n = byc.input.len();
+    let mut groups = match byc.vals.len() {
+        0 => group(n, |_| ()),
+        1 => group(n, |i| KeyRef(byc.value(0, i))),
+        m => group(n, |i| {
+            (0..m).map(|c| byc.value(c, i).key()).collect::<Vec<Key>>()
+        }),
+    };
+    if let Some(g) = byc.input.gather {
+        for (_, rows) in &mut groups {
+            for r in rows.iter_mut() {
+                *r = g[*r];
+            }
+        }
     }
+    groups
 }
 
 /// A value as its group key ([`Value::key`]) without building the key for a string (no
@@ -215,8 +290,19 @@ enum ArgColSrc<'a> {
 }
 
 pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx) -> Result<Table> {
-    let byc = by_columns(t, by, cx)?;
-    let mut groups = group_rows(&byc, t.rows.len());
+    summarize_input(Input::all(t), aggs_list, by, cx)
+}
+
+/// `summarize` over the rows `inp` lists.
+pub fn summarize_input(
+    inp: Input,
+    aggs_list: &[NamedExpr],
+    by: &[NamedExpr],
+    cx: &Ctx,
+) -> Result<Table> {
+    let t = inp.t;
+    let byc = by_columns(inp, by, cx)?;
+    let mut groups = group_rows(&byc);
     if by.is_empty() && groups.is_empty() {
         groups.push((usize::MAX, Vec::new()));
     }
@@ -311,7 +397,7 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
     let extremes: Vec<Option<Vec<Option<&Value>>>> = outs
         .iter()
         .map(|o| match o {
-            AggOut::Expr(e) => column_extremes(e, t, &groups),
+            AggOut::Expr(e) => column_extremes(e, inp, &groups),
             _ => None,
         })
         .collect();
@@ -370,14 +456,15 @@ pub fn summarize(t: &Table, aggs_list: &[NamedExpr], by: &[NamedExpr], cx: &Ctx)
     Ok(out)
 }
 
-/// For `min(Col)` or `max(Col)` of a column of `t`: each group's result (`None`: no
-/// non-null value), from one pass over the rows in order. Ties keep the first row, as
-/// [`aggs::compute`] does. `None` when `e` is not that call.
+/// For `min(Col)` or `max(Col)` of a column of the input: each group's result (`None`:
+/// no non-null value), from one pass over the input rows in order. Ties keep the first
+/// row, as [`aggs::compute`] does. `None` when `e` is not that call.
 fn column_extremes<'t>(
     e: &Expr,
-    t: &'t Table,
+    inp: Input<'t>,
     groups: &[(usize, Vec<usize>)],
 ) -> Option<Vec<Option<&'t Value>>> {
+    let t = inp.t;
     let Expr::Call { func, args, .. } = e.unparen() else {
         return None;
     };
@@ -393,6 +480,10 @@ fn column_extremes<'t>(
         return None;
     };
     let c = t.col(&n.name)?;
+    if inp.gather.is_some() {
+        // A table row may come in several input rows: each group's rows in turn.
+        return Some(column_extremes_gathered(max, c, t, groups));
+    }
     let mut group_of = vec![u32::MAX; t.rows.len()];
     for (g, (_, rows)) in groups.iter().enumerate() {
         let g = u32::try_from(g).ok()?;
@@ -419,6 +510,38 @@ fn column_extremes<'t>(
         }
     }
     Some(best)
+}
+
+/// [`column_extremes`] over a gathered input: each group's rows in order.
+fn column_extremes_gathered<'t>(
+    max: bool,
+    c: usize,
+    t: &'t Table,
+    groups: &[(usize, Vec<usize>)],
+) -> Vec<Option<&'t Value>> {
+    groups
+        .iter()
+        .map(|(_, rows)| {
+            let mut best: Option<&Value> = None;
+            for &i in rows {
+                let v = &t.rows[i][c];
+                if v.is_null() {
+                    continue;
+                }
+                let better = match best {
+                    None => true,
+                    Some(cur) => {
+                        let o = compare(v, cur);
+                        if max { o.is_gt() } else { o.is_lt() }
+                    }
+                };
+                if better {
+                    best = Some(v);
+                }
+            }
+            best
+        })
+        .collect()
 }
 
 fn percentile_call(x: &Expr, w: Option<&Expr>, p: &Expr) -> Expr {
@@ -500,8 +623,8 @@ pub fn make_series(
         };
         (r >= 0.0 && (r.floor() as usize) < nbins).then_some(r.floor() as usize)
     };
-    let byc = by_columns(t, by, cx)?;
-    let groups = group_rows(&byc, t.rows.len());
+    let byc = by_columns(Input::all(t), by, cx)?;
+    let groups = group_rows(&byc);
     let mut cols = byc.cols.clone();
     let mut counter = 0;
     for a in aggs_list {
