@@ -470,6 +470,8 @@ fn lint(args: LintArgs) -> u8 {
     };
     opts.baseline = args.baseline;
     opts.stdin_filename = args.stdin_filename;
+    // The report needs the diagnostics, not the queries' syntax trees.
+    opts.keep_trees = false;
     if args.fix && opts.reads_stdin() {
         return fail("--fix cannot write to standard input; use --diff to see the fixes");
     }
@@ -517,24 +519,33 @@ fn lint(args: LintArgs) -> u8 {
     if args.deny.is_some() {
         checked.summary.deny(matches!(args.deny, Some(Deny::Notes)));
     }
-    let out = report::render(
-        args.format,
-        &checked.diagnostics,
-        &checked.sources,
-        &checked.summary,
-        if args.output.is_some() {
-            ColorChoice::Never
-        } else {
-            args.color
-        },
-    );
     if let Some(path) = &args.output {
+        let out = report::render(
+            args.format,
+            &checked.diagnostics,
+            &checked.sources,
+            &checked.summary,
+            ColorChoice::Never,
+        );
         if let Err(e) = rulecat::fsutil::write_atomic(path, out.as_bytes()) {
             return fail(format!("cannot write `{}`: {e}", path.display()));
         }
         eprintln!("rulecat: {}", checked.summary.line());
     } else {
-        print!("{out}");
+        // Written as rendered: a large JSON report is never held whole in memory.
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = report::write(
+            args.format,
+            &checked.diagnostics,
+            &checked.sources,
+            &checked.summary,
+            args.color,
+            &mut stdout,
+        )
+        .and_then(|()| std::io::Write::flush(&mut stdout))
+        {
+            return fail(format!("cannot write the report: {e}"));
+        }
     }
     let code = match checked.worst() {
         Some(s) if s >= threshold => EXIT_FINDINGS,
@@ -543,7 +554,6 @@ fn lint(args: LintArgs) -> u8 {
     // The process ends right after: freeing every rule, tree and diagnostic one by one
     // would only cost time (the OS reclaims the memory at exit).
     std::mem::forget(checked);
-    std::mem::forget(out);
     code
 }
 

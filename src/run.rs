@@ -34,6 +34,12 @@ pub struct CheckOptions {
     /// With the path `-` (one rule read from standard input): the path it stands for, used
     /// in messages, for finding `rulecat.toml` and for excludes (`--stdin-filename`).
     pub stdin_filename: Option<PathBuf>,
+    /// Keep every rule's syntax trees: its parsed and analyzed query in
+    /// [`Checked::analyzed`] and its whole YAML tree and query text (compile, coverage and
+    /// rule tests read them). Without it, `analyzed` is empty and each rule is trimmed
+    /// ([`crate::lint::trim`]: top-level YAML keys and spans only, no query text) once
+    /// linted: a lint of many rules holds far less memory.
+    pub keep_trees: bool,
 }
 
 impl CheckOptions {
@@ -48,6 +54,7 @@ impl CheckOptions {
             force_exclude: false,
             progress: false,
             stdin_filename: None,
+            keep_trees: true,
         }
     }
 
@@ -268,13 +275,41 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
             .at(id, at..at, "declared in rulecat.toml [workspace]"),
         );
     }
-    let analyzed = crate::lint::analyze_all(&rules, &workspace);
     let env = crate::lint::LintEnv {
         config: &config,
         baseline: baseline.as_ref(),
         roots: &opts.paths,
     };
-    diagnostics.extend(crate::lint::run(&rules, &analyzed, &sources, &env));
+    // Each rule's query is parsed, analyzed and linted in one go, on the same thread; only
+    // what the catalog-wide checks need stays (and the analyses when asked to keep them).
+    let shared = crate::lint::Shared::new(&config);
+    let keep = opts.keep_trees;
+    let outcomes: Vec<crate::lint::RuleOutcome> = rules
+        .par_iter_mut()
+        .map(|r| {
+            let outcome = crate::lint::check_rule(
+                r,
+                &sources.get(r.file).text,
+                &workspace,
+                &config,
+                &shared,
+                keep,
+            );
+            if !keep {
+                crate::lint::trim(r);
+            }
+            outcome
+        })
+        .collect();
+    let mut facts = Vec::with_capacity(outcomes.len());
+    let mut analyzed = Vec::with_capacity(if keep { outcomes.len() } else { 0 });
+    for o in outcomes {
+        diagnostics.extend(o.diagnostics);
+        facts.push(o.facts);
+        analyzed.extend(o.analyzed);
+    }
+    diagnostics.extend(crate::lint::check_catalog(&rules, &facts, &sources, &env));
+    drop(facts);
     summary.suppressed = crate::suppress::apply(&mut diagnostics, &sources, &config);
 
     report::sort(&mut diagnostics, &sources);

@@ -277,3 +277,39 @@ fn explain_a_lint() {
     assert_eq!(code, 0);
     snap!("explain_overbroad_signer", text);
 }
+
+/// A lint that does not keep syntax trees (the CLI's `lint`: each rule's query tree is
+/// dropped and its YAML tree trimmed once its per-rule checks have run) finds exactly what
+/// a check that keeps them finds, catalog-wide lints included, in the same order.
+#[test]
+fn lint_without_trees_finds_the_same() {
+    use rulecat::run::{CheckOptions, check};
+    let paths = ["catalog", "tests/precision/catalog", "tests/fixtures/lints"];
+    let mut codes = std::collections::BTreeSet::new();
+    for path in paths {
+        let full = check(&CheckOptions::new(vec![path.into()])).unwrap();
+        let mut opts = CheckOptions::new(vec![path.into()]);
+        opts.keep_trees = false;
+        let lean = check(&opts).unwrap();
+        assert_eq!(full.analyzed.len(), full.rules.len());
+        assert!(lean.analyzed.is_empty());
+        assert!(!full.diagnostics.is_empty(), "{path}: no findings");
+        assert_eq!(
+            format!("{:?}", full.diagnostics),
+            format!("{:?}", lean.diagnostics),
+            "{path}"
+        );
+        codes.extend(full.diagnostics.iter().map(|d| d.code.name));
+    }
+    // The lints whose catalog-wide part reads what the per-rule pass kept all fired.
+    for name in [
+        "spelling",
+        "overbroad-signer",
+        "copied-signer",
+        "duplicate-id",
+        "duplicate-rule",
+        "duplicate-name",
+    ] {
+        assert!(codes.contains(name), "{name} never fired");
+    }
+}

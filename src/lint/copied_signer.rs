@@ -9,7 +9,6 @@ use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, StrOpKind as AstStrOp};
 use crate::kql::strops::StrOpKind;
 use crate::kql::visit;
-use rayon::prelude::*;
 
 declare_code! {
     /// A signer or company filter that belongs to another tool than the one the rule is
@@ -162,35 +161,83 @@ fn is_vendor_field(name: &str) -> bool {
     matches!(name, "Signer" | "Issuer") || name.ends_with("VersionInfoCompanyName")
 }
 
+/// What the catalog-wide check keeps of one rule (worked out in the per-rule pass, while
+/// the query's syntax tree is at hand).
+#[derive(Debug, Default)]
+pub(super) struct Facts {
+    /// For a rule whose title names one known tool: the query's string literals,
+    /// normalized ([`rmm::norm`], so only letters and digits), one per line (to find the
+    /// rule a value was copied from; one allocation per rule).
+    strings: String,
+    /// The vendor filters to judge, when the rule names its own tool.
+    values: Vec<Owned>,
+}
+
+/// A positive vendor filter value, with its span in the file.
+#[derive(Debug)]
+struct Owned {
+    field: String,
+    shown_op: &'static str,
+    op: StrOpKind,
+    value: String,
+    span: std::ops::Range<usize>,
+}
+
+pub(super) fn facts(r: &RuleCtx<'_>) -> Facts {
+    let k = r.config.knowledge();
+    let subject = r.title_subject();
+    let Some(own) = subject.tool() else {
+        return Facts::default();
+    };
+    let strings = rmm::all_strings(&r.parsed.query);
+    let mut facts = Facts::default();
+    for (s, _) in &strings {
+        rmm::norm_into(s, &mut facts.strings);
+        facts.strings.push('\n');
+    }
+    let Some(shown) = subject.shown() else {
+        return facts;
+    };
+    let tool = &k.tools[own];
+    // Without the tool's own publisher in the knowledge file, a vendor value is judged
+    // only beside a product filter that names the tool (`CompanyName has 'RealVNC' and
+    // ProductName has 'rport'`): that pair can never match.
+    if tool.signers.is_empty()
+        && tool.companies.is_empty()
+        && !field_values(r, is_product_field)
+            .iter()
+            .any(|v| rmm::names_tool(k, v.value, Some(own), shown))
+    {
+        return facts;
+    }
+    if !strings
+        .iter()
+        .any(|(s, _)| rmm::names_tool(k, s, Some(own), shown))
+    {
+        return facts; // title-filter-mismatch's case
+    }
+    facts.values = vendor_values(r)
+        .into_iter()
+        .map(|v| Owned {
+            field: v.field.to_string(),
+            shown_op: v.shown_op,
+            op: v.op,
+            value: v.value.to_string(),
+            span: r.query_span(v.span),
+        })
+        .collect();
+    facts
+}
+
 fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
     let k = cat.config.knowledge();
-    let subjects: Vec<&rmm::TitleSubject> =
-        cat.rules.par_iter().map(|r| r.title_subject()).collect();
-    for (r, &subject) in cat.rules.iter().zip(&subjects) {
+    for (i, r) in cat.rules.iter().enumerate() {
+        let subject = r.facts.subject();
         let (Some(own), Some(shown)) = (subject.tool(), subject.shown()) else {
             continue;
         };
-        let tool = &k.tools[own];
-        // Without the tool's own publisher in the knowledge file, a vendor value is judged
-        // only beside a product filter that names the tool (`CompanyName has 'RealVNC' and
-        // ProductName has 'rport'`): that pair can never match.
-        if tool.signers.is_empty()
-            && tool.companies.is_empty()
-            && !field_values(r, is_product_field)
-                .iter()
-                .any(|v| rmm::names_tool(k, v.value, Some(own), shown))
-        {
-            continue;
-        }
-        let strings = rmm::all_strings(&r.parsed.query);
-        if !strings
-            .iter()
-            .any(|(s, _)| rmm::names_tool(k, s, Some(own), shown))
-        {
-            continue; // title-filter-mismatch's case
-        }
-        for v in vendor_values(r) {
-            if let Some(d) = diagnose(k, cat, &subjects, r, own, shown, &v) {
+        for v in &r.facts.copied_signer.values {
+            if let Some(d) = diagnose(k, cat, i, own, shown, v) {
                 out.push(d);
             }
         }
@@ -200,20 +247,20 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
 fn diagnose(
     k: &Knowledge,
     cat: &CatalogCtx<'_>,
-    subjects: &[&rmm::TitleSubject],
-    r: &RuleCtx<'_>,
+    at: usize,
     own: usize,
     shown: &str,
-    v: &Value<'_>,
+    v: &Owned,
 ) -> Option<Diagnostic> {
-    if rmm::names_tool(k, v.value, Some(own), shown) {
+    let r = &cat.rules[at];
+    if rmm::names_tool(k, &v.value, Some(own), shown) {
         return None;
     }
-    let hits = rmm::subject_owners(k, v.op, v.value);
+    let hits = rmm::subject_owners(k, v.op, &v.value);
     let mut owners: BTreeSet<usize> = hits.iter().flat_map(|h| h.tools.iter().copied()).collect();
     // A value that is another tool's exact name belongs to that tool.
     if owners.is_empty()
-        && let Some(t) = k.tool_exact(v.value)
+        && let Some(t) = k.tool_exact(&v.value)
     {
         owners.insert(t);
     }
@@ -229,15 +276,11 @@ fn diagnose(
         return None;
     }
     // The rule it was probably copied from: a rule about an owner using the same value.
-    let nv = rmm::norm(v.value);
-    let source = cat.rules.iter().zip(subjects).find_map(|(o, s)| {
-        let t = s.tool()?;
-        (owners.contains(&t)
-            && !std::ptr::eq(o, r)
-            && rmm::all_strings(&o.parsed.query)
-                .iter()
-                .any(|(x, _)| rmm::norm(x) == nv))
-        .then_some((t, o))
+    let nv = rmm::norm(&v.value);
+    let source = cat.rules.iter().enumerate().find_map(|(j, o)| {
+        let t = o.facts.subject().tool()?;
+        (owners.contains(&t) && j != at && o.facts.copied_signer.strings.lines().any(|x| x == nv))
+            .then_some((t, o))
     });
     let owner = source
         .map(|(t, _)| t)
@@ -246,7 +289,7 @@ fn diagnose(
     let subject = hits
         .iter()
         .find(|h| h.tools.contains(&owner))
-        .map_or(v.value, |h| h.subject);
+        .map_or(v.value.as_str(), |h| h.subject);
     let mut d = Diagnostic::new(
         &CODE,
         format!(
@@ -256,7 +299,7 @@ fn diagnose(
     )
     .at(
         r.rule.file,
-        r.query_span(v.span),
+        v.span.clone(),
         format!("belongs to {owner_name}"),
     )
     .note(if hits.is_empty() {
@@ -279,7 +322,7 @@ fn diagnose(
         ));
     }
     let tool = &k.tools[own];
-    let own_subject = if matches!(v.field, "Signer" | "Issuer") {
+    let own_subject = if matches!(v.field.as_str(), "Signer" | "Issuer") {
         tool.signers.first().or(tool.companies.first())
     } else {
         tool.companies.first().or(tool.signers.first())

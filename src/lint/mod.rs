@@ -65,8 +65,53 @@ pub struct RuleCtx<'a> {
     pub text: &'a str,
     pub parsed: &'a kql::Parsed,
     pub analysis: &'a Analysis,
+    /// What the run's per-rule checks share (worked out once from the configuration).
+    pub shared: &'a Shared,
     /// What the title says the rule is about, worked out on first use (several lints ask).
     subject: std::sync::OnceLock<rmm::TitleSubject>,
+}
+
+/// What every rule's checks share, worked out once per run from the configuration.
+#[derive(Debug)]
+pub struct Shared {
+    /// The spelling lint's accepted words (`[vocabulary]`, knowledge file words).
+    spelling_words: std::collections::HashSet<String>,
+    /// overbroad-signer's accepted values (`[overbroad-signer] accepted`), lowercased.
+    overbroad_accepted: std::collections::BTreeSet<String>,
+}
+
+impl Shared {
+    pub fn new(config: &Config) -> Shared {
+        Shared {
+            spelling_words: spelling::configured(config),
+            overbroad_accepted: overbroad_signer::accepted(config),
+        }
+    }
+}
+
+/// What the catalog-wide checks keep of one rule once its per-rule checks have run and its
+/// query's syntax tree and analysis are dropped.
+#[derive(Debug, Default)]
+pub struct RuleFacts {
+    /// What the title says the rule is about.
+    subject: Option<rmm::TitleSubject>,
+    copied_signer: copied_signer::Facts,
+    overbroad_signer: overbroad_signer::Facts,
+}
+
+impl RuleFacts {
+    fn of(ctx: &RuleCtx<'_>) -> RuleFacts {
+        RuleFacts {
+            subject: Some(ctx.title_subject().clone()),
+            copied_signer: copied_signer::facts(ctx),
+            overbroad_signer: overbroad_signer::facts(ctx),
+        }
+    }
+
+    /// What the rule's title says it is about.
+    fn subject(&self) -> &rmm::TitleSubject {
+        self.subject.as_ref().unwrap_or(&rmm::TitleSubject::None)
+    }
 }
 
 impl RuleCtx<'_> {
@@ -147,10 +192,17 @@ impl RuleCtx<'_> {
     }
 }
 
+/// One rule as catalog-wide lints see it: the loaded rule and what its per-rule pass kept.
+#[derive(Debug)]
+pub struct CatalogRule<'a> {
+    pub rule: &'a LoadedRule,
+    pub facts: &'a RuleFacts,
+}
+
 /// Every rule of the catalog: what catalog-wide lints see.
 #[derive(Debug)]
 pub struct CatalogCtx<'a> {
-    pub rules: &'a [RuleCtx<'a>],
+    pub rules: &'a [CatalogRule<'a>],
     pub sources: &'a SourceMap,
     pub config: &'a Config,
     /// The previous release's bundle (`--baseline`), for id-changed.
@@ -249,33 +301,28 @@ pub struct Analyzed {
     pub analysis: Analysis,
 }
 
-/// Parses and analyzes every rule's query (in parallel).
-pub fn analyze_all(
-    rules: &[LoadedRule],
-    workspace: &crate::loading::workspace::Workspace,
-) -> Vec<Analyzed> {
-    let catalog = crate::knowledge::tables::builtin();
-    rules
-        .par_iter()
-        .map(|r| {
-            if !r.has_query {
-                return Analyzed {
-                    parsed: kql::Parsed::default(),
-                    analysis: Analysis::default(),
-                };
-            }
-            let parsed = kql::parse(&r.query.text);
-            let params: Vec<(String, String)> = r
-                .rule
-                .params
-                .iter()
-                .map(|p| (p.name.clone(), p.ty.clone()))
-                .collect();
-            let analysis =
-                crate::kql::analyze::analyze_in(&parsed.query, catalog, workspace, &params);
-            Analyzed { parsed, analysis }
-        })
-        .collect()
+/// Parses and analyzes one rule's query (an empty parse for a rule without one).
+pub fn analyze(rule: &LoadedRule, workspace: &crate::loading::workspace::Workspace) -> Analyzed {
+    if !rule.has_query {
+        return Analyzed {
+            parsed: kql::Parsed::default(),
+            analysis: Analysis::default(),
+        };
+    }
+    let parsed = kql::parse(&rule.query.text);
+    let params: Vec<(String, String)> = rule
+        .rule
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), p.ty.clone()))
+        .collect();
+    let analysis = crate::kql::analyze::analyze_in(
+        &parsed.query,
+        crate::knowledge::tables::builtin(),
+        workspace,
+        &params,
+    );
+    Analyzed { parsed, analysis }
 }
 
 /// Whether a per-rule lint of the given [`Scope`] applies to a file.
@@ -292,63 +339,122 @@ pub fn applies(scope: Scope, rule: &LoadedRule) -> bool {
     }
 }
 
-/// Runs every lint over the loaded rules.
-pub fn run(
+/// What the per-rule pass produces for one rule.
+#[derive(Debug)]
+pub struct RuleOutcome {
+    /// The per-rule checks' findings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// What the catalog-wide checks need of the rule.
+    pub facts: RuleFacts,
+    /// The parsed and analyzed query, when asked to keep it.
+    pub analyzed: Option<Analyzed>,
+}
+
+/// The per-rule pass over one rule: parses and analyzes its query, runs every per-rule
+/// check, and keeps what the catalog-wide checks need. The syntax tree and analysis are
+/// dropped unless `keep` asks for them, so a run over many rules holds one tree per thread.
+pub fn check_rule(
+    rule: &LoadedRule,
+    text: &str,
+    workspace: &crate::loading::workspace::Workspace,
+    config: &Config,
+    shared: &Shared,
+    keep: bool,
+) -> RuleOutcome {
+    let a = analyze(rule, workspace);
+    let ctx = RuleCtx {
+        rule,
+        config,
+        text,
+        parsed: &a.parsed,
+        analysis: &a.analysis,
+        shared,
+        subject: std::sync::OnceLock::new(),
+    };
+    let mut diagnostics = Vec::new();
+    for lint in LINTS {
+        if let Some(check) = lint.check_rule
+            && applies(lint.scope, rule)
+        {
+            check(&ctx, &mut diagnostics);
+        }
+    }
+    let facts = RuleFacts::of(&ctx);
+    RuleOutcome {
+        diagnostics,
+        facts,
+        analyzed: keep.then_some(a),
+    }
+}
+
+/// Drops what the catalog-wide checks never read of a rule whose per-rule checks have run:
+/// the YAML tree below the top-level keys (the keys and every value's span stay) and the
+/// query text with its map into the file.
+pub fn trim(rule: &mut LoadedRule) {
+    use crate::loading::yaml::Value;
+    if let Value::Map(entries) = &mut rule.root.value {
+        for e in entries {
+            e.value.value = Value::Null;
+        }
+    }
+    rule.query = crate::loading::load::QueryText::default();
+}
+
+/// The catalog-wide checks, over every rule and what its per-rule pass kept (`facts`,
+/// index-aligned with `rules`), in lint order.
+pub fn check_catalog(
     rules: &[LoadedRule],
-    analyzed: &[Analyzed],
+    facts: &[RuleFacts],
     sources: &SourceMap,
     env: &LintEnv<'_>,
 ) -> Vec<Diagnostic> {
-    let config = env.config;
-    let ctxs: Vec<RuleCtx<'_>> = rules
+    let ctxs: Vec<CatalogRule<'_>> = rules
         .iter()
-        .zip(analyzed)
-        .map(|(rule, a)| RuleCtx {
-            rule,
-            config,
-            text: &sources.get(rule.file).text,
-            parsed: &a.parsed,
-            analysis: &a.analysis,
-            subject: std::sync::OnceLock::new(),
-        })
+        .zip(facts)
+        .map(|(rule, facts)| CatalogRule { rule, facts })
         .collect();
     let catalog = CatalogCtx {
         rules: &ctxs,
         sources,
-        config,
+        config: env.config,
         baseline: env.baseline,
         roots: env.roots,
     };
-    // The per-rule checks and the catalog-wide ones run side by side (each catalog lint
-    // on its own); the findings are concatenated in the same order as run one by one.
-    let (mut out, by_lint): (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) = rayon::join(
-        || {
-            ctxs.par_iter()
-                .flat_map_iter(|ctx| {
-                    let mut d = Vec::new();
-                    for lint in LINTS {
-                        if let Some(check) = lint.check_rule
-                            && applies(lint.scope, ctx.rule)
-                        {
-                            check(ctx, &mut d);
-                        }
-                    }
-                    d
-                })
-                .collect()
-        },
-        || {
-            LINTS
-                .par_iter()
-                .filter_map(|lint| {
-                    let check = lint.check_catalog?;
-                    let mut d = Vec::new();
-                    check(&catalog, &mut d);
-                    Some(d)
-                })
-                .collect()
-        },
-    );
-    out.extend(by_lint.into_iter().flatten());
-    out
+    let by_lint: Vec<Vec<Diagnostic>> = LINTS
+        .par_iter()
+        .filter_map(|lint| {
+            let check = lint.check_catalog?;
+            let mut d = Vec::new();
+            check(&catalog, &mut d);
+            Some(d)
+        })
+        .collect();
+    by_lint.into_iter().flatten().collect()
+}
+
+/// Runs every lint over the loaded rules: the per-rule pass (in parallel), then the
+/// catalog-wide checks.
+pub fn run(
+    rules: &[LoadedRule],
+    sources: &SourceMap,
+    workspace: &crate::loading::workspace::Workspace,
+    env: &LintEnv<'_>,
+) -> Vec<Diagnostic> {
+    let shared = Shared::new(env.config);
+    let (mut out, facts): (Vec<Vec<Diagnostic>>, Vec<RuleFacts>) = rules
+        .par_iter()
+        .map(|r| {
+            let o = check_rule(
+                r,
+                &sources.get(r.file).text,
+                workspace,
+                env.config,
+                &shared,
+                false,
+            );
+            (o.diagnostics, o.facts)
+        })
+        .unzip();
+    out.push(check_catalog(rules, &facts, sources, env));
+    out.into_iter().flatten().collect()
 }

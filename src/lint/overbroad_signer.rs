@@ -9,7 +9,6 @@ use crate::kql::Span;
 use crate::kql::ast::{BinOp, Expr, ListOp, LogicalOp, Operator, Pipeline, StrOpKind as AstStrOp};
 use crate::kql::strops::StrOpKind;
 use crate::kql::visit;
-use rayon::prelude::*;
 
 declare_code! {
     /// A certificate-signer or version-info filter too broad to tell the rule's product
@@ -89,39 +88,100 @@ struct Filter {
     narrowed: bool,
 }
 
-fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
-    let k = cat.config.knowledge();
-    let accepted: BTreeSet<String> = cat
-        .config
+/// A filter as the catalog-wide check keeps it: with its span in the file and what the
+/// rule's own comments say about it.
+#[derive(Debug)]
+struct Kept {
+    field: String,
+    op: &'static str,
+    op_kind: StrOpKind,
+    value: String,
+    span: std::ops::Range<usize>,
+    /// A comment of the rule that says the term is too broad.
+    comment: Option<String>,
+}
+
+/// What the catalog-wide check keeps of one rule: its unnarrowed vendor-term filters, and
+/// the narrowed ones for the catalog's evidence.
+#[derive(Debug, Default)]
+pub(super) struct Facts {
+    filters: Vec<(Kept, bool)>,
+}
+
+/// `[overbroad-signer] accepted`, trimmed and lowercased.
+pub(super) fn accepted(config: &crate::config::Config) -> BTreeSet<String> {
+    config
         .overbroad_signer
         .accepted
         .iter()
         .map(|a| a.trim().to_lowercase())
-        .collect();
-    let per_rule: Vec<(TitleSubject, Vec<Filter>)> = cat
-        .rules
-        .par_iter()
-        .map(|r| {
-            let fs: Vec<Filter> = filters(r)
-                .into_iter()
-                .filter(|f| !accepted.contains(&f.value.trim().to_lowercase()))
-                .collect();
-            let subject = if fs.is_empty() {
-                TitleSubject::None
-            } else {
-                r.title_subject().clone()
+        .collect()
+}
+
+/// The rule's vendor-term filters (worked out in the per-rule pass, while the query's
+/// syntax tree is at hand).
+pub(super) fn facts(r: &RuleCtx<'_>) -> Facts {
+    let accepted = &r.shared.overbroad_accepted;
+    let filters = filters(r)
+        .into_iter()
+        .filter(|f| !accepted.contains(&f.value.trim().to_lowercase()))
+        .map(|f| {
+            let kept = Kept {
+                comment: comment_evidence(r, f.value.trim()),
+                span: r.query_span(f.span),
+                field: f.field,
+                op: f.op,
+                op_kind: f.op_kind,
+                value: f.value,
             };
-            (subject, fs)
+            (kept, f.narrowed)
         })
         .collect();
+    Facts { filters }
+}
 
+/// The rule's own comment, when it says the term `v` is too broad.
+fn comment_evidence(r: &RuleCtx<'_>, v: &str) -> Option<String> {
+    for c in &r.parsed.comments {
+        let text = r
+            .rule
+            .query
+            .text
+            .get(c.start as usize..c.end as usize)
+            .unwrap_or("");
+        let lower = text.to_lowercase();
+        if rmm::mentions(text, v)
+            && [
+                "not just",
+                "all binaries",
+                "every binary",
+                "too broad",
+                "overbroad",
+                "any binary",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            return Some(format!("the rule's own comment says so: `{}`", text.trim()));
+        }
+    }
+    None
+}
+
+fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let k = cat.config.knowledge();
     // Catalog evidence: normalized value -> (title's tool, rule) of every rule using it.
     let mut users: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (r, (subject, fs)) in cat.rules.iter().zip(&per_rule) {
+    for r in cat.rules {
+        let fs = &r.facts.overbroad_signer.filters;
+        if fs.is_empty() {
+            continue;
+        }
+        let subject = r.facts.subject();
         let Some(shown) = subject.shown() else {
             continue;
         };
-        for f in fs {
+        for (f, _) in fs {
             if rmm::names_tool(k, &f.value, subject.tool(), shown) {
                 let key = subject
                     .tool()
@@ -135,12 +195,12 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
         }
     }
 
-    for (r, (subject, fs)) in cat.rules.iter().zip(&per_rule) {
-        for f in fs {
-            if f.narrowed {
+    for r in cat.rules {
+        for (f, narrowed) in &r.facts.overbroad_signer.filters {
+            if *narrowed {
                 continue;
             }
-            if let Some(d) = diagnose(k, r, subject, f, &users) {
+            if let Some(d) = diagnose(k, r.rule.file, r.facts.subject(), f, &users) {
                 out.push(d);
             }
         }
@@ -149,9 +209,9 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
 
 fn diagnose(
     k: &Knowledge,
-    r: &RuleCtx<'_>,
+    file: crate::diagnostics::FileId,
     subject: &TitleSubject,
-    f: &Filter,
+    f: &Kept,
     users: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Option<Diagnostic> {
     let v = f.value.trim();
@@ -205,29 +265,8 @@ fn diagnose(
         ));
     }
     // The rule's own comment.
-    for c in &r.parsed.comments {
-        let text = r
-            .rule
-            .query
-            .text
-            .get(c.start as usize..c.end as usize)
-            .unwrap_or("");
-        let lower = text.to_lowercase();
-        if rmm::mentions(text, v)
-            && [
-                "not just",
-                "all binaries",
-                "every binary",
-                "too broad",
-                "overbroad",
-                "any binary",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
-        {
-            evidence.push(format!("the rule's own comment says so: `{}`", text.trim()));
-            break;
-        }
+    if let Some(c) = &f.comment {
+        evidence.push(c.clone());
     }
     // Catalog-wide: the same value filters rules about different tools.
     if let Some(u) = users.get(&nv)
@@ -304,7 +343,7 @@ fn diagnose(
             f.field
         )
     };
-    let mut d = Diagnostic::new(&CODE, message).at(r.rule.file, r.query_span(f.span), label);
+    let mut d = Diagnostic::new(&CODE, message).at(file, f.span.clone(), label);
     for e in evidence {
         d = d.note(e);
     }

@@ -262,10 +262,27 @@ pub fn terms(s: &str) -> Vec<String> {
 
 /// `s` lowercased with everything but letters and digits removed.
 pub fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    norm_into(s, &mut out);
+    out
+}
+
+/// Appends [`norm`]`(s)` to `out`.
+pub fn norm_into(s: &str, out: &mut String) {
+    if s.is_ascii() {
+        // The common case, byte by byte: the same result as the general path below.
+        out.extend(
+            s.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+    } else {
+        out.extend(
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase),
+        );
+    }
 }
 
 /// Whether `hay` names `name` on term boundaries, spaces ignored: `Zoho Assist`,

@@ -170,18 +170,21 @@ pub(super) mod test_support {
         let mut sources = crate::source::SourceMap::new();
         sources.add(loaded.name, loaded.text);
         let rules = vec![rule];
-        let analyzed =
-            crate::lint::analyze_all(&rules, crate::loading::workspace::Workspace::empty());
         let config = crate::config::Config::default();
         let env = crate::lint::LintEnv {
             config: &config,
             baseline: None,
             roots: &[],
         };
-        crate::lint::run(&rules, &analyzed, &sources, &env)
-            .into_iter()
-            .filter(|d| d.code.name == name)
-            .collect()
+        crate::lint::run(
+            &rules,
+            &sources,
+            crate::loading::workspace::Workspace::empty(),
+            &env,
+        )
+        .into_iter()
+        .filter(|d| d.code.name == name)
+        .collect()
     }
 
     /// Applies every fix of `diags` to `text`.

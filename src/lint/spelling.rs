@@ -3,9 +3,8 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::rmm;
-use rayon::prelude::*;
 
-use super::{CatalogCtx, Lint, RuleCtx, Scope};
+use super::{Lint, RuleCtx, Scope};
 use crate::declare_code;
 use crate::diagnostics::{Diagnostic, Edit};
 
@@ -56,9 +55,9 @@ declare_code! {
 
 pub static LINT: Lint = Lint {
     info: &CODE,
-    scope: Scope::Rule,
-    check_rule: None,
-    check_catalog: Some(check_catalog),
+    scope: Scope::Any,
+    check_rule: Some(check),
+    check_catalog: None,
 };
 
 /// Product, vendor and platform words that are never misspellings.
@@ -328,9 +327,10 @@ fn with_case(word: &str, correction: &str) -> Option<String> {
     }
 }
 
-fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
-    let mut configured: HashSet<String> = cat
-        .config
+/// The words the configuration accepts: `[vocabulary] words` and, with a configured
+/// knowledge file, its tool names (worked out once per run).
+pub(super) fn configured(config: &crate::config::Config) -> HashSet<String> {
+    let mut configured: HashSet<String> = config
         .vocabulary
         .words
         .iter()
@@ -340,16 +340,15 @@ fn check_catalog(cat: &CatalogCtx<'_>, out: &mut Vec<Diagnostic>) {
             v
         })
         .collect();
-    let k = cat.config.knowledge();
+    let k = config.knowledge();
     if !std::ptr::eq(k, crate::knowledge::builtin()) {
         configured.extend(k.words());
     }
-    let found: Vec<Vec<Diagnostic>> = cat
-        .rules
-        .par_iter()
-        .map(|r| check_rule(r, &configured))
-        .collect();
-    out.extend(found.into_iter().flatten());
+    configured
+}
+
+fn check(r: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    out.extend(check_rule(r, &r.shared.spelling_words));
 }
 
 /// One occurrence of a misspelled word.

@@ -97,42 +97,52 @@ const ELEMENT_INDENT: &[u8] = b"    ";
 /// Diagnostics rendered per parallel task.
 const CHUNK: usize = 256;
 
-/// Appends the elements of the `diagnostics` array, exactly as `serde_json::to_string_pretty`
+/// Diagnostics rendered in parallel at a time, a chunk per task: the text held at once
+/// stays bounded however many diagnostics there are.
+const BATCH: usize = 16 * CHUNK;
+
+/// Writes the elements of the `diagnostics` array, exactly as `serde_json::to_string_pretty`
 /// writes them inside the report (each at its indentation, `,\n` between them), rendered
 /// in parallel. JSON strings never hold a raw line break (serde_json escapes it), so
 /// indenting after every `\n` of an element rendered on its own gives the same bytes.
-fn push_diagnostic_elements(diags: &[Diagnostic], sources: &SourceMap, s: &mut String) {
+fn write_diagnostic_elements(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let chunks: Vec<String> = diags
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut out = Vec::new();
-            let mut one = Vec::new();
-            for (i, d) in chunk.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b",\n");
-                }
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, &json_diagnostic(d, sources))
-                    .expect("a diagnostic serializes");
-                out.extend_from_slice(ELEMENT_INDENT);
-                for line in one.split_inclusive(|&b| b == b'\n') {
-                    out.extend_from_slice(line);
-                    if line.ends_with(b"\n") {
-                        out.extend_from_slice(ELEMENT_INDENT);
+    for (b, batch) in diags.chunks(BATCH).enumerate() {
+        let chunks: Vec<Vec<u8>> = batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut out = Vec::new();
+                let mut one = Vec::new();
+                for (i, d) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b",\n");
+                    }
+                    one.clear();
+                    serde_json::to_writer_pretty(&mut one, &json_diagnostic(d, sources))
+                        .expect("a diagnostic serializes");
+                    out.extend_from_slice(ELEMENT_INDENT);
+                    for line in one.split_inclusive(|&b| b == b'\n') {
+                        out.extend_from_slice(line);
+                        if line.ends_with(b"\n") {
+                            out.extend_from_slice(ELEMENT_INDENT);
+                        }
                     }
                 }
+                out
+            })
+            .collect();
+        for (i, c) in chunks.iter().enumerate() {
+            if b > 0 || i > 0 {
+                w.write_all(b",\n")?;
             }
-            String::from_utf8(out).expect("serde_json writes UTF-8")
-        })
-        .collect();
-    s.reserve(chunks.iter().map(|c| c.len() + 2).sum());
-    for (i, c) in chunks.iter().enumerate() {
-        if i > 0 {
-            s.push_str(",\n");
+            w.write_all(c)?;
         }
-        s.push_str(c);
     }
+    Ok(())
 }
 
 fn report<'a>(summary: &'a Summary, diagnostics: Vec<JsonDiagnostic<'a>>) -> Report<'a> {
@@ -151,6 +161,18 @@ fn report<'a>(summary: &'a Summary, diagnostics: Vec<JsonDiagnostic<'a>>) -> Rep
 }
 
 pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summary) -> String {
+    let mut out = Vec::new();
+    write(diags, sources, summary, &mut out).expect("writing to memory succeeds");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes the report to `w` as it is rendered (the whole text is never held at once).
+pub(super) fn write(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    summary: &Summary,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     // The report without its diagnostics ends in `"diagnostics": []` and the closing
     // brace: the elements, rendered in parallel, go between the brackets.
     let mut s =
@@ -160,15 +182,15 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, summary: &Summar
         if s.ends_with(EMPTY_TAIL) {
             s.truncate(s.len() - EMPTY_TAIL.len());
             s.push_str("[\n");
-            push_diagnostic_elements(diags, sources, &mut s);
-            s.push_str("\n  ]\n}");
-        } else {
-            let all = diags.iter().map(|d| json_diagnostic(d, sources)).collect();
-            s = serde_json::to_string_pretty(&report(summary, all)).expect("report serializes");
+            w.write_all(s.as_bytes())?;
+            write_diagnostic_elements(diags, sources, w)?;
+            return w.write_all(b"\n  ]\n}\n");
         }
+        let all = diags.iter().map(|d| json_diagnostic(d, sources)).collect();
+        s = serde_json::to_string_pretty(&report(summary, all)).expect("report serializes");
     }
     s.push('\n');
-    s
+    w.write_all(s.as_bytes())
 }
 
 #[cfg(test)]
@@ -188,7 +210,7 @@ mod tests {
         let b = sources.add("dir/b é.yaml".into(), "id: 1\r\nname: \"ü\"\n".into());
         let code = codes::all()[0];
         let mut diags = Vec::new();
-        for i in 0..(2 * CHUNK + 7) {
+        for i in 0..(BATCH + 2 * CHUNK + 7) {
             let file = if i % 3 == 0 { b } else { a };
             let mut d = Diagnostic::new(code, format!("message {i}: \"quoted\"\nsecond line")).at(
                 file,

@@ -61,6 +61,22 @@ pub fn render(
     }
 }
 
+/// Writes the report in the chosen format to `w`; the JSON report is written as it is
+/// rendered, never held whole in memory.
+pub fn write(
+    format: Format,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    summary: &Summary,
+    color: ColorChoice,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(diags, sources, summary, w),
+        _ => w.write_all(render(format, diags, sources, summary, color).as_bytes()),
+    }
+}
+
 /// Position of a diagnostic: file name and 1-based start/end line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Position {
