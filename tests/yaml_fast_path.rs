@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rulecat::loading::yaml::{Limits, parse_fast, parse_with_serde};
+use rulecat::loading::yaml::{Limits, parse_fast, parse_lines, parse_with_serde};
 
 const CORPUS: &str = "../shared/corpus";
 
@@ -15,12 +15,22 @@ struct Tally {
     fast: usize,
     fallback: usize,
     errors: usize,
+    /// Files the line scanner (in front of the event-stream path) read.
+    lines: usize,
 }
 
 /// Compares both paths on `text`; panics with `what` on a difference.
 fn compare(what: &str, text: &str, tally: &mut Tally) {
     let limits = Limits::default();
     let fast = parse_fast(text, limits);
+    // The line scanner answers only where the event-stream path does, with the same tree.
+    if let Some(l) = parse_lines(text, limits) {
+        assert!(
+            fast.as_ref() == Some(&l),
+            "{what}: the line scanner's tree differs\nlines: {l:#?}\nevents: {fast:#?}"
+        );
+        tally.lines += 1;
+    }
     let reference = parse_with_serde(text, limits);
     match (fast, reference) {
         (Some(f), Ok(r)) => {
@@ -108,6 +118,14 @@ fn corpus_trees_are_equal() {
         t.fast,
         t.fast + t.fallback
     );
+    // Most take the line scanner in front of it (the rest use comments, folded scalars,
+    // flow mappings, ...).
+    assert!(
+        t.lines * 100 >= t.fast * 70,
+        "only {} of {} fast-path files took the line scanner",
+        t.lines,
+        t.fast
+    );
 }
 
 #[test]
@@ -165,14 +183,32 @@ fn edge_cases_are_equal_or_deferred() {
         "k1: v\nk2: v\nk3: v\nk4: v\nk5: v\nk6: v\nk7: v\nk8: v\nk9: v\nk10: v\nk11: v\nk12: v\nk13: v\nk14: v\nk15: v\nk16: v\nk17: v\nk18: v\nk2: dup\n",
         "a: \rb: lone carriage return\r",
         "a:    spaced   \nb:\n  - x\n  -   y\n",
+        // Shapes the line scanner reads (or must leave to the event-stream path).
+        "a: |\n  x\n\n  y\n\n\nb: 1\n",
+        "a: |-\n  x\n    y\n\nb: |\n  z\n\n",
+        "a: |\n  x\n  \n   \nb: |\n\tz\n",
+        "a: |\n    deeper\n  less\n",
+        "a:\n  - x\n  - 'y'\n  - \"z\"\nb:\n- k: v\n  l: [ \"p\", 'q', r ]\n  m: []\n",
+        "a: [x, 1, true, ~, 'it''s', \"a,b\"]\nb: [ x ] # c\nc: [a\n  , b]\n",
+        "a: b\n  c\n",
+        "- a\n  b\n",
+        "a: ''\nb: 'x''y'\nc: \"\"\nd: 'é'\n",
+        "a:\n  b:\n    c: d\n  e: f\ng: h\n",
+        "a:\n- b\n- c: d\n  e:\n  - f\n",
+        "a: |\n  x\nb: c\n  d\n",
+        "a: x #c\nb: y#z\nc: y:z\nd: (x)\n",
+        "a: [x, 1, true, 'q', \"a,b\", x y , .5, (p)]\nb:\n- [ 'r' ]\n",
+        "key-with-dash: 1\nkey_with_us: 2\nkey.dot: 3\n",
+        "a: |\n  no newline at the end",
     ];
     let mut tally = Tally::default();
     for (i, text) in cases.iter().enumerate() {
         compare(&format!("case {i} {text:?}"), text, &mut tally);
     }
     eprintln!("edge cases: {tally:?}");
-    // The plain ones above take the fast path.
+    // The plain ones above take the fast path, the plainest the line scanner.
     assert!(tally.fast >= 20, "{tally:?}");
+    assert!(tally.lines >= 8, "{tally:?}");
 }
 
 /// Every plain scalar the fast path types itself, one per document (so one deferred

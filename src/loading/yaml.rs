@@ -10,6 +10,7 @@ use serde_saphyr::Spanned;
 use std::fmt;
 use std::ops::Range;
 
+mod block;
 mod events;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -267,10 +268,17 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
             offset: Some(offset),
         });
     }
-    match events::parse(text, limits) {
+    match block::parse(text, limits).or_else(|| events::parse(text, limits)) {
         Some(node) => Ok(node),
         None => parse_serde(text, limits),
     }
+}
+
+/// The line scanner of [`parse`] alone: the tree of the plainest files, or `None` where
+/// [`parse`] goes on to the event-stream path. For tests that compare the paths.
+#[doc(hidden)]
+pub fn parse_lines(text: &str, limits: Limits) -> Option<Node> {
+    block::parse(text, limits)
 }
 
 /// The fast path of [`parse`] alone: the tree built from the parser's events, or `None`

@@ -143,6 +143,11 @@ fn scalar_value(text: &str, style: ScalarStyle) -> Option<Value> {
     finite_float_or_string(t)
 }
 
+/// [`scalar_value`] of a plain scalar, for the line scanner ([`super::block`]).
+pub(super) fn plain_scalar_value(text: &str) -> Option<Value> {
+    scalar_value(text, ScalarStyle::Plain)
+}
+
 /// A finite float if Rust reads one (as serde-saphyr's fallback does), a string if it reads
 /// none, and `None` (serde-saphyr decides) for an overflow to infinity.
 fn finite_float_or_string(t: &str) -> Option<Value> {
