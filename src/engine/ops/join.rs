@@ -175,33 +175,64 @@ fn param<'a>(params: &'a [OpParam], name: &str) -> Option<&'a str> {
         .and_then(|p| p.value.as_name())
 }
 
-/// Rows by key hash, each hash's rows chained in table order: `head[hash]` is the first
-/// row, `next[j]` the one after row `j` (`NONE` at the end). Rows of different keys with
-/// the same hash share a chain; probes compare the keys themselves.
+/// Rows by key hash, each hash's rows chained in table order: an open-addressing table
+/// of (hash, first row, whether more rows follow) slots, probed linearly from the hash's
+/// high bits, and `next[j]`, the row after row `j` of a chain (`NONE` at the end; read
+/// only when a hash has more than one row). Rows of different keys with the same hash
+/// share a chain; probes compare the keys themselves.
 struct Index {
-    head: HashMap<u64, usize>,
+    /// (hash, first row << 1 | more), `EMPTY` when unused.
+    slots: Vec<(u64, usize)>,
+    shift: u32,
     next: Vec<usize>,
 }
 
 const NONE: usize = usize::MAX;
+const EMPTY: usize = usize::MAX;
 
 impl Index {
     fn new(hashes: &[Option<u64>]) -> Self {
-        let mut head: HashMap<u64, usize> = HashMap::default();
-        head.reserve(hashes.len());
+        let n = hashes.iter().filter(|h| h.is_some()).count();
+        let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
+        let mut slots = vec![(0u64, EMPTY); 1 << bits];
+        let shift = 64 - bits;
+        let mask = slots.len() - 1;
         let mut next = vec![NONE; hashes.len()];
         for j in (0..hashes.len()).rev() {
-            if let Some(h) = hashes[j] {
-                let first = head.entry(h).or_insert(NONE);
-                next[j] = *first;
-                *first = j;
+            let Some(h) = hashes[j] else { continue };
+            let mut s = (h >> shift) as usize;
+            loop {
+                let slot = &mut slots[s];
+                if slot.1 == EMPTY {
+                    *slot = (h, j << 1);
+                    break;
+                }
+                if slot.0 == h {
+                    next[j] = slot.1 >> 1;
+                    *slot = (h, j << 1 | 1);
+                    break;
+                }
+                s = (s + 1) & mask;
             }
         }
-        Index { head, next }
+        Index { slots, shift, next }
     }
 
-    fn first(&self, h: Option<u64>) -> usize {
-        h.and_then(|h| self.head.get(&h)).copied().unwrap_or(NONE)
+    /// The first row of hash `h` and whether more follow (`NONE` when none).
+    fn first(&self, h: Option<u64>) -> (usize, bool) {
+        let Some(h) = h else { return (NONE, false) };
+        let mask = self.slots.len() - 1;
+        let mut s = (h >> self.shift) as usize;
+        loop {
+            let (sh, v) = self.slots[s];
+            if v == EMPTY {
+                return (NONE, false);
+            }
+            if sh == h {
+                return (v >> 1, v & 1 == 1);
+            }
+            s = (s + 1) & mask;
+        }
     }
 }
 
@@ -263,20 +294,53 @@ fn cell_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Keys of one plain column on each side, read from the cells (no key values built).
+/// A join key cell as the probe compares it: a string's bytes directly (no pointer
+/// through the row and the value), any other value by reference.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Str(&'a str),
+    Other(&'a Value),
+}
+
+impl Cell<'_> {
+    /// Whether two non-null cells have the same join key (as [`cell_eq`]).
+    fn eq(self, other: Cell) -> bool {
+        match (self, other) {
+            (Cell::Str(a), Cell::Str(b)) => a == b,
+            (Cell::Str(s), Cell::Other(v)) | (Cell::Other(v), Cell::Str(s)) => {
+                matches!(cell_key(v), Some(Key::Str(k)) if *k == *s)
+            }
+            (Cell::Other(a), Cell::Other(b)) => cell_eq(a, b),
+        }
+    }
+}
+
+/// Keys of one plain column on each side, read from the cells (no key values built):
+/// each row's hash and cell in one pass, in parallel chunks (in row order).
 fn column_hash_keys<'a>(l: &'a Table, lc: usize, r: &'a Table, rc: usize) -> Keys<'a> {
-    let hashes = |t: &Table, c: usize| -> Vec<Option<u64>> {
+    let cells = |t: &'a Table, c: usize| -> (Vec<Option<u64>>, Vec<Cell<'a>>) {
         t.rows
             .par_iter()
             .with_min_len(4096)
-            .map(|row| cell_hash(&row[c]))
-            .collect()
+            .map(|row| {
+                let v = &row[c];
+                let cell = match v {
+                    Value::Str(s) => Cell::Str(s),
+                    other => Cell::Other(other),
+                };
+                (cell_hash(v), cell)
+            })
+            .unzip()
     };
+    let (lh, lcells) = cells(l, lc);
+    let (rh, rcells) = cells(r, rc);
+    let lcells = std::sync::Arc::new(lcells);
+    let lcells2 = lcells.clone();
     Keys {
-        lh: hashes(l, lc),
-        rh: hashes(r, rc),
-        eq: Box::new(move |i, j| cell_eq(&l.rows[i][lc], &r.rows[j][rc])),
-        left_eq: Box::new(move |i, i2| cell_eq(&l.rows[i][lc], &l.rows[i2][lc])),
+        lh,
+        rh,
+        eq: Box::new(move |i, j| lcells[i].eq(rcells[j])),
+        left_eq: Box::new(move |i, i2| lcells2[i].eq(lcells2[i2])),
     }
 }
 
@@ -550,14 +614,14 @@ fn join_pairs(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Vec<(usize, usiz
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
             }
-            let mut j = index.first(lh[i]);
+            let (mut j, more) = index.first(lh[i]);
             let mut matched = false;
             while j != NONE {
                 if (keys.eq)(i, j) {
                     matched = true;
                     pairs.push((i, j));
                 }
-                j = index.next[j];
+                j = if more { index.next[j] } else { NONE };
             }
             if !matched && outer_left {
                 pairs.push((i, NONE));
