@@ -75,6 +75,7 @@ fn is_free_text_field(name: &str) -> bool {
     .any(|k| name.contains(k))
 }
 
+/// File extensions, each at most four letters long (`looks_like_domain` relies on it).
 const FILE_EXTENSIONS: &[&str] = &[
     "exe", "dll", "sys", "ps1", "psm1", "bat", "cmd", "vbs", "js", "jse", "hta", "msi", "txt",
     "log", "zip", "rar", "7z", "lnk", "scr", "cpl", "ocx", "tmp", "dat", "ini", "xml", "json",
@@ -109,9 +110,10 @@ fn looks_like_domain(v: &str) -> bool {
         return false;
     }
     let tld = &v[tld_start..];
+    // (No file extension is longer than four letters.)
     tld.len() >= 2
         && tld.bytes().all(|c| c.is_ascii_alphabetic())
-        && !FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(tld))
+        && (tld.len() > 4 || !FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(tld)))
 }
 
 fn url_host(v: &str) -> Option<&str> {
@@ -482,6 +484,7 @@ mod tests {
 
     #[test]
     fn shapes() {
+        assert!(FILE_EXTENSIONS.iter().all(|e| e.len() <= 4));
         assert!(looks_like_domain("assist.zoho.com.au"));
         assert!(looks_like_domain("n-able.com"));
         assert!(!looks_like_domain("AnyDesk.exe"));

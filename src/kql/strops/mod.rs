@@ -438,9 +438,23 @@ fn shape_holds(shape: Shape, hay: &str, needle: &str, ascii_ci: bool) -> bool {
         _ => {
             let edges = Edges::of(needle);
             // Every occurrence, overlapping ones included: an earlier occurrence that fails
-            // the boundary test must not hide a later one that passes.
-            (0..=h.len() - n.len())
-                .any(|s| eq(&h[s..s + n.len()]) && shape.accepts(hay, s, s + n.len(), edges))
+            // the boundary test must not hide a later one that passes. The first byte is
+            // compared on its own first (most positions fail there).
+            let Some(&first) = n.first() else {
+                return (0..=h.len()).any(|s| shape.accepts(hay, s, s, edges));
+            };
+            let first_eq = |b: u8| {
+                if ascii_ci {
+                    b.eq_ignore_ascii_case(&first)
+                } else {
+                    b == first
+                }
+            };
+            (0..=h.len() - n.len()).any(|s| {
+                first_eq(h[s])
+                    && eq(&h[s..s + n.len()])
+                    && shape.accepts(hay, s, s + n.len(), edges)
+            })
         }
     }
 }

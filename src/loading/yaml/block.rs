@@ -28,17 +28,20 @@ struct Lines<'a> {
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Option<Lines<'a>> {
         let b = text.as_bytes();
-        // `\r` (line breaks the scanner does not model), NUL and other control bytes.
-        if b.iter()
-            .any(|&c| c == b'\r' || c == 0x7f || (c < 0x20 && c != b'\n' && c != b'\t'))
-        {
-            return None;
-        }
         let mut lines = Vec::with_capacity(b.len() / 24 + 1);
         let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', b) {
-            lines.push((start, nl));
-            start = nl + 1;
+        for (i, &c) in b.iter().enumerate() {
+            if c < 0x20 || c == 0x7f {
+                match c {
+                    b'\n' => {
+                        lines.push((start, i));
+                        start = i + 1;
+                    }
+                    b'\t' => {}
+                    // `\r` (line breaks the scanner does not model), NUL, other controls.
+                    _ => return None,
+                }
+            }
         }
         if start < b.len() {
             lines.push((start, b.len()));
