@@ -9,14 +9,14 @@
 //! exponent or longer than 20 bytes, nesting deeper than 100 and duplicate needed keys
 //! all go to the reference path.
 //!
-//! Rows of one export have the same keys in the same order, so the scanner remembers the
-//! last row's keys ([`Shape`]): the bytes from each key's opening quote to its colon and
-//! where its value goes. While a row follows that shape, each key is one comparison of
-//! known bytes instead of a scan for its closing quote and a lookup; at the first
-//! difference the row is walked again key by key ([`scan_generic`]), and a row that
-//! parsed differently becomes the new shape. Byte equality keeps the checks: the
-//! remembered bytes were checked (no escape, no control character) when they were
-//! learned.
+//! Rows of one export have the same keys in the same order and the same whitespace, so
+//! the scanner remembers the layout of the last row it walked ([`Shape`]): for each
+//! field, the bytes between the previous value and this one (`,"Key":`, the *gap*) and
+//! where its value goes. While a row follows that layout, each gap is one or two vector
+//! compares of known bytes (the remembered gap was checked when it was learned, so equal
+//! bytes are valid); a gap whose whitespace differs is walked (whitespace, `,`, the key's
+//! bytes); at the first other difference the row is walked again key by key
+//! ([`scan_generic`]) and becomes the new layout.
 //!
 //! Strings are skipped 32 bytes at a time: with SSE2 (the x86-64 baseline), or with
 //! AVX2 in a second build of the scanner ([`scan_avx2`]) chosen at run time.
@@ -51,8 +51,10 @@ pub(crate) enum Span {
 /// the slots (their values are validated like needed values, as the reference does).
 pub(crate) struct KeyIndex {
     by_len: Vec<Vec<(Box<[u8]>, usize)>>,
-    /// The keys of the last row that parsed, in order.
+    /// The layout of the last row walked key by key.
     shape: Shape,
+    /// The fields of the row being walked key by key (kept for its allocation).
+    fields: Vec<FieldAt>,
     /// Scan with AVX2 (the CPU has it).
     avx2: bool,
     /// Rows accepted by following the shape (for tests and curiosity).
@@ -95,6 +97,7 @@ impl KeyIndex {
         KeyIndex {
             by_len,
             shape: Shape::default(),
+            fields: Vec::new(),
             avx2: has_avx2(),
             shaped_rows: 0,
             width,
@@ -372,19 +375,122 @@ fn ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The keys of a row, in order: for each, the bytes from its opening quote to its colon
-/// (in `bytes`) and its target in `spans`, if it is needed.
+/// The layout of the last row that had to be walked key by key ([`scan_generic`]): for
+/// each field, its *gap* (the bytes from the previous value's end, or the line's start,
+/// to its value: whitespace, `{` or `,`, the key in quotes, `:`), where in the gap the key
+/// is (from its opening quote to after its colon) and the value's target; then the
+/// *tail* (the bytes after the last value: `}` and whitespace). All gaps are in `bytes`,
+/// which ends with [`PAD`] bytes of padding so that vector loads at a gap stay inside it.
 #[derive(Default)]
 struct Shape {
+    known: bool,
     bytes: Vec<u8>,
-    fields: Vec<(u32, u32, Option<usize>)>,
+    fields: Vec<ShapeField>,
+    /// The tail: `bytes[tail.0..tail.0 + tail.1]`.
+    tail: (usize, usize),
+}
+
+#[derive(Clone, Copy)]
+struct ShapeField {
+    /// The gap: `bytes[gap..gap + len]`.
+    gap: usize,
+    len: usize,
+    /// The key, relative to the gap's start.
+    key: (usize, usize),
+    target: Option<usize>,
+}
+
+/// Padding after the gaps of a [`Shape`] (one vector load).
+const PAD: usize = 32;
+
+/// One field of a row being walked by [`scan_generic`]: the key from its opening quote to
+/// after its colon, the value, as offsets into the line.
+#[derive(Clone, Copy)]
+struct FieldAt {
+    key: (usize, usize),
+    value: (usize, usize),
+    target: Option<usize>,
 }
 
 impl Shape {
-    #[inline]
-    fn field(&self, f: usize) -> Option<(&[u8], Option<usize>)> {
-        let &(s, e, target) = self.fields.get(f)?;
-        Some((&self.bytes[s as usize..e as usize], target))
+    /// Learns the layout of row `b`, whose fields [`scan_generic`] found at `fields`.
+    #[cold]
+    fn learn(&mut self, b: &[u8], fields: &[FieldAt]) {
+        RELEARNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.bytes.clear();
+        self.fields.clear();
+        let mut prev = 0;
+        for f in fields {
+            let gap = self.bytes.len();
+            self.bytes.extend_from_slice(&b[prev..f.value.0]);
+            self.fields.push(ShapeField {
+                gap,
+                len: f.value.0 - prev,
+                key: (f.key.0 - prev, f.key.1 - prev),
+                target: f.target,
+            });
+            prev = f.value.1;
+        }
+        self.tail = (self.bytes.len(), b.len() - prev);
+        self.bytes.extend_from_slice(&b[prev..]);
+        self.bytes.extend_from_slice(&[0; PAD]);
+        self.known = true;
+    }
+}
+
+/// `b[i..i + n]` equals `bytes[off..off + n]` (`bytes` has [`PAD`] more bytes after the
+/// gap): one or two vector compares for the usual gaps, whose lengths are 2 to 60 bytes.
+#[inline(always)]
+fn gap_eq<const AVX2: bool>(b: &[u8], i: usize, bytes: &[u8], off: usize, n: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if n <= 32 && i + 32 <= b.len() {
+        let Some(gap) = bytes.get(off..off + 32) else {
+            return false;
+        };
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86-64 baseline; the four loads are 16 bytes at
+        // offsets 0 and 16 of `b[i..i + 32]` and of `gap`, both 32 bytes long.
+        let mask = unsafe {
+            let (p, q) = (b.as_ptr().add(i), gap.as_ptr());
+            let lo = _mm_cmpeq_epi8(
+                _mm_loadu_si128(p.cast::<__m128i>()),
+                _mm_loadu_si128(q.cast::<__m128i>()),
+            );
+            let hi = _mm_cmpeq_epi8(
+                _mm_loadu_si128(p.add(16).cast::<__m128i>()),
+                _mm_loadu_si128(q.add(16).cast::<__m128i>()),
+            );
+            (_mm_movemask_epi8(lo) as u32) | ((_mm_movemask_epi8(hi) as u32) << 16)
+        };
+        // The first `n` bytes are equal.
+        let want = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+        return mask & want == want;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 && n <= 64 && i + n <= b.len() && n > 32 {
+        let (Some(gap), Some(row)) = (bytes.get(off..off + n), b.get(i..i + n)) else {
+            return false;
+        };
+        use std::arch::x86_64::*;
+        // SAFETY: `AVX2` is true only in code reached from `scan_avx2`, which runs only
+        // after `has_avx2` found the feature; the loads are 32 bytes at offsets 0 and
+        // `n - 32` (32 < n <= 64) of `gap` and `row`, both `n` bytes long.
+        return unsafe {
+            let (p, q) = (row.as_ptr(), gap.as_ptr());
+            let head = _mm256_cmpeq_epi8(
+                _mm256_loadu_si256(p.cast::<__m256i>()),
+                _mm256_loadu_si256(q.cast::<__m256i>()),
+            );
+            let last = _mm256_cmpeq_epi8(
+                _mm256_loadu_si256(p.add(n - 32).cast::<__m256i>()),
+                _mm256_loadu_si256(q.add(n - 32).cast::<__m256i>()),
+            );
+            _mm256_movemask_epi8(_mm256_and_si256(head, last)) == -1
+        };
+    }
+    match bytes.get(off..off + n) {
+        Some(gap) => starts_with_at(b, i, gap),
+        None => false,
     }
 }
 
@@ -433,10 +539,10 @@ fn starts_with_at(b: &[u8], i: usize, key: &[u8]) -> bool {
 }
 
 /// Walks the top-level object, filling `spans`; `None` = not sure. Follows the remembered
-/// shape while the row does, and remembers this row's shape when it differs.
+/// shape when the row does, and learns this row's shape when it does not.
 #[inline(always)]
 fn scan_impl<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
-    if !keys.shape.fields.is_empty() {
+    if keys.shape.known {
         if scan_shaped::<AVX2>(b, &keys.shape, spans).is_some() {
             keys.shaped_rows += 1;
             return Some(());
@@ -446,43 +552,56 @@ fn scan_impl<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]
     scan_generic::<AVX2>(b, keys, spans)
 }
 
-/// The row as the remembered shape says it is: the same keys in the same order, each
-/// compared as bytes; `None` at the first difference (then the caller starts over with
-/// [`scan_generic`], which also learns the new shape).
+/// The row as the remembered shape says it is: the same keys in the same order. Each gap
+/// is first compared as bytes with the remembered one (which was checked when it was
+/// learned, so equal bytes are valid JSON); when the whitespace differs, the gap is
+/// walked (whitespace, `{` or `,`, whitespace, the key's bytes, whitespace). `None` at the
+/// first difference (then the caller starts over with [`scan_generic`], which learns the
+/// new shape).
 #[inline(always)]
 fn scan_shaped<const AVX2: bool>(b: &[u8], shape: &Shape, spans: &mut [Span]) -> Option<()> {
-    let mut i = ws(b, 0);
-    if b.get(i) != Some(&b'{') {
+    let bytes = &shape.bytes[..];
+    let mut i = 0;
+    for (f, field) in shape.fields.iter().enumerate() {
+        if gap_eq::<AVX2>(b, i, bytes, field.gap, field.len) {
+            i += field.len;
+            // The gap may end before whitespace this row has.
+            if b.get(i).is_some_and(|&c| c <= b' ') {
+                i = ws(b, i);
+            }
+        } else {
+            i = ws(b, i);
+            if b.get(i) != Some(if f == 0 { &b'{' } else { &b',' }) {
+                return None;
+            }
+            i = ws(b, i + 1);
+            let key = bytes.get(field.gap + field.key.0..field.gap + field.key.1)?;
+            if !starts_with_at(b, i, key) {
+                return None;
+            }
+            i = ws(b, i + key.len());
+        }
+        i = field_value::<AVX2>(b, i, field.target, spans)?;
+    }
+    let (tail, n) = shape.tail;
+    if i + n == b.len() && gap_eq::<AVX2>(b, i, bytes, tail, n) {
+        return Some(());
+    }
+    i = ws(b, i);
+    if shape.fields.is_empty() {
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = ws(b, i + 1);
+    }
+    if b.get(i) != Some(&b'}') {
         return None;
     }
-    i = ws(b, i + 1);
-    let last = shape.fields.len() - 1;
-    for (f, &(ks, ke, target)) in shape.fields.iter().enumerate() {
-        let key = &shape.bytes[ks as usize..ke as usize];
-        if !starts_with_at(b, i, key) {
-            return None;
-        }
-        i += key.len();
-        if b.get(i).is_some_and(|&c| c <= b' ') {
-            i = ws(b, i);
-        }
-        i = field_value::<AVX2>(b, i, target, spans)?;
-        if b.get(i).is_some_and(|&c| c <= b' ') {
-            i = ws(b, i);
-        }
-        if b.get(i) != Some(if f == last { &b'}' } else { &b',' }) {
-            return None;
-        }
-        i += 1;
-        if f != last && b.get(i).is_some_and(|&c| c <= b' ') {
-            i = ws(b, i);
-        }
-    }
-    (ws(b, i) == b.len()).then_some(())
+    (ws(b, i + 1) == b.len()).then_some(())
 }
 
-/// Walks the top-level object key by key, following the remembered shape as long as the
-/// row does, and remembers this row's shape when it differs.
+/// Walks the top-level object key by key, looking each key up, and learns the row's
+/// shape when it parses.
 #[inline(always)]
 fn scan_generic<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
     let mut i = ws(b, 0);
@@ -490,54 +609,61 @@ fn scan_generic<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Sp
         return None;
     }
     i = ws(b, i + 1);
-    // The field number, and where the row left the shape: the fields before `off` are
-    // the shape's, those from `off` on are recorded in `fresh` (offsets into `b`).
-    let mut f = 0usize;
-    let mut off: Option<usize> = None;
-    let mut fresh: Vec<(usize, usize, Option<usize>)> = Vec::new();
+    let mut fields = std::mem::take(&mut keys.fields);
+    fields.clear();
+    let walked = walk_fields::<AVX2>(b, i, keys, spans, &mut fields);
+    if walked.is_some() {
+        if b.len() > u32::MAX as usize {
+            // A line over 4 GiB is not worth remembering.
+            keys.shape = Shape::default();
+        } else {
+            keys.shape.learn(b, &fields);
+        }
+    }
+    keys.fields = fields;
+    walked
+}
+
+/// The members of the top-level object from `i` (after its `{` and whitespace) to the
+/// end of the line, recorded in `fields`.
+#[inline(always)]
+fn walk_fields<const AVX2: bool>(
+    b: &[u8],
+    mut i: usize,
+    keys: &KeyIndex,
+    spans: &mut [Span],
+    fields: &mut Vec<FieldAt>,
+) -> Option<()> {
     if b.get(i) == Some(&b'}') {
         i += 1;
     } else {
         loop {
-            let known = if off.is_none() {
-                keys.shape
-                    .field(f)
-                    .filter(|(k, _)| starts_with_at(b, i, k))
-                    .map(|(k, target)| (k.len(), target))
-            } else {
-                None
-            };
-            let target = match known {
-                Some((len, target)) => {
-                    i += len;
-                    target
-                }
-                None => {
-                    off.get_or_insert(f);
-                    if b.get(i) != Some(&b'"') {
-                        return None;
-                    }
-                    let start = i;
-                    let ks = i + 1;
-                    let ke = find_special::<AVX2>(b, ks);
-                    if b.get(ke) != Some(&b'"') {
-                        return None; // an escape or a control character in the key, or EOF
-                    }
-                    i = ws(b, ke + 1);
-                    if b.get(i) != Some(&b':') {
-                        return None;
-                    }
-                    i += 1;
-                    let target = keys.get(&b[ks..ke]);
-                    fresh.push((start, i, target));
-                    target
-                }
-            };
-            f += 1;
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let start = i;
+            let ks = i + 1;
+            let ke = find_special::<AVX2>(b, ks);
+            if b.get(ke) != Some(&b'"') {
+                return None; // an escape or a control character in the key, or EOF
+            }
+            i = ws(b, ke + 1);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            let key = (start, i);
+            let target = keys.get(&b[ks..ke]);
             if b.get(i).is_some_and(|&c| c <= b' ') {
                 i = ws(b, i);
             }
+            let vs = i;
             i = field_value::<AVX2>(b, i, target, spans)?;
+            fields.push(FieldAt {
+                key,
+                value: (vs, i),
+                target,
+            });
             // `,` or `}`, usually right after the value.
             if b.get(i).is_some_and(|&c| c <= b' ') {
                 i = ws(b, i);
@@ -557,36 +683,7 @@ fn scan_generic<const AVX2: bool>(b: &[u8], keys: &mut KeyIndex, spans: &mut [Sp
             }
         }
     }
-    if ws(b, i) != b.len() {
-        return None;
-    }
-    if off.is_some() || f != keys.shape.fields.len() {
-        relearn(&mut keys.shape, off.unwrap_or(f), &fresh, b);
-    }
-    Some(())
-}
-
-/// The shape of a row that parsed: the old shape's first `keep` fields, then `fresh`.
-#[cold]
-fn relearn(shape: &mut Shape, keep: usize, fresh: &[(usize, usize, Option<usize>)], b: &[u8]) {
-    RELEARNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let keep = keep.min(shape.fields.len());
-    let kept_bytes = shape
-        .fields
-        .get(keep)
-        .map_or(shape.bytes.len(), |f| f.0 as usize);
-    shape.fields.truncate(keep);
-    shape.bytes.truncate(kept_bytes);
-    for &(s, e, target) in fresh {
-        let start = shape.bytes.len();
-        shape.bytes.extend_from_slice(&b[s..e]);
-        let (Ok(s32), Ok(e32)) = (u32::try_from(start), u32::try_from(shape.bytes.len())) else {
-            // A shape over 4 GiB is not worth keeping.
-            *shape = Shape::default();
-            return;
-        };
-        shape.fields.push((s32, e32, target));
-    }
+    (ws(b, i) == b.len()).then_some(())
 }
 
 /// The value of a field at `i`: noted in `spans` when the field is needed (a second
@@ -697,34 +794,42 @@ fn skip_str<const AVX2: bool>(b: &[u8], i: usize) -> Option<usize> {
 #[inline]
 fn number(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i;
-    if b[j] == b'-' {
+    let neg = b.get(j) == Some(&b'-');
+    if neg {
         j += 1;
     }
     let digits = j;
-    match *b.get(j)? {
-        b'0' => j += 1,
+    let first = *b.get(j)?;
+    j += 1;
+    match first {
+        b'0' => {}
         b'1'..=b'9' => {
-            while j < b.len() && b[j].is_ascii_digit() {
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
                 j += 1;
             }
         }
         _ => return None,
     }
     let int_end = j;
-    if b.get(j) == Some(&b'.') {
-        j += 1;
-        let f = j;
-        while j < b.len() && b[j].is_ascii_digit() {
+    match b.get(j) {
+        Some(b'.') => {
             j += 1;
+            let f = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j == f || matches!(b.get(j), Some(b'e' | b'E')) {
+                return None;
+            }
         }
-        if j == f {
-            return None;
-        }
+        Some(b'e' | b'E') => return None,
+        _ => {}
     }
-    if matches!(b.get(j), Some(b'e' | b'E')) || j - i > 20 {
+    if j - i > 20 {
         return None;
     }
-    let simple = j == int_end && int_end - digits <= 18 && &b[i..j] != b"-0";
+    // `-0` prints back as `0`: not simple.
+    let simple = j == int_end && int_end - digits <= 18 && !(neg && first == b'0');
     Some((j, simple))
 }
 

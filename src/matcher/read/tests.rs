@@ -443,3 +443,65 @@ fn fuzz_hooks_agree_on_the_seeds() {
     run("scan_jsonl", super::fuzzing::jsonl_agrees);
     run("scan_csv", super::fuzzing::csv_agrees);
 }
+
+/// Rows written with one whitespace style (`json.dumps`: `": "` and `", "`, or none) follow
+/// the learned gaps byte for byte; a row whose whitespace differs here and there (after a
+/// gap, before a key, around the braces) is walked through the same shape: whatever the
+/// scanner accepts equals the reference, on both code paths.
+#[test]
+fn fast_scanner_follows_gaps_with_other_whitespace() {
+    let (map, names) = slots(&["Timestamp", "RemoteUrl", "ReportId", "Dyn"]);
+    let layout = [
+        "Timestamp",
+        "DeviceId",
+        "RemoteUrl",
+        "ReportId",
+        "Dyn",
+        "Other",
+    ];
+    for no_avx2 in [false, true] {
+        for (colon, comma) in [(": ", ", "), (":", ","), (" : ", " ,\t")] {
+            let mut keys = scan::KeyIndex::new(&names);
+            if no_avx2 {
+                keys.disable_avx2();
+            }
+            let mut r = Rng(if no_avx2 { 21 } else { 22 });
+            let mut spans = Vec::new();
+            let (mut fast_ok, mut slow_ok) = (0, 0);
+            for _ in 0..4_000 {
+                let odd = r.chance(5);
+                let members: Vec<String> = layout
+                    .iter()
+                    .map(|k| {
+                        let value = match *k {
+                            "ReportId" => r.below(100_000).to_string(),
+                            "Dyn" if r.chance(20) => gen_value(&mut r, 1),
+                            "Dyn" => "[1, {\"a\": \"b\"}]".to_string(),
+                            "RemoteUrl" if r.chance(20) => gen_string(&mut r),
+                            _ => format!("\"{}\\\\x{}\"", r.pick(&STRING_PIECES[..3]), r.below(99)),
+                        };
+                        let pad = if odd { ws(&mut r) } else { "" };
+                        format!("{pad}\"{k}\"{colon}{pad}{value}{pad}")
+                    })
+                    .collect();
+                let pad = if odd { ws(&mut r) } else { "" };
+                let line = format!("{pad}{{{}}}{pad}", members.join(comma));
+                let (slow, fast) = check_line(&line, &map, &mut keys, &mut spans);
+                slow_ok += usize::from(slow);
+                fast_ok += usize::from(fast);
+            }
+            let shaped = keys.shaped_rows() as usize;
+            eprintln!(
+                "gaps {colon:?} {comma:?} (avx2 off: {no_avx2}): {slow_ok} valid, {fast_ok} fast, {shaped} shaped"
+            );
+            assert!(
+                fast_ok * 10 > slow_ok * 6,
+                "fast path took {fast_ok} of {slow_ok}"
+            );
+            assert!(
+                shaped * 10 > fast_ok * 9,
+                "only {shaped} of {fast_ok} rows followed the shape"
+            );
+        }
+    }
+}
