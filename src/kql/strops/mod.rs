@@ -443,18 +443,26 @@ fn shape_holds(shape: Shape, hay: &str, needle: &str, ascii_ci: bool) -> bool {
             let Some(&first) = n.first() else {
                 return (0..=h.len()).any(|s| shape.accepts(hay, s, s, edges));
             };
-            let first_eq = |b: u8| {
-                if ascii_ci {
-                    b.eq_ignore_ascii_case(&first)
-                } else {
-                    b == first
-                }
+            let (a, b) = if ascii_ci {
+                (first.to_ascii_lowercase(), first.to_ascii_uppercase())
+            } else {
+                (first, first)
             };
-            (0..=h.len() - n.len()).any(|s| {
-                first_eq(h[s])
-                    && eq(&h[s..s + n.len()])
-                    && shape.accepts(hay, s, s + n.len(), edges)
-            })
+            // Every start position whose first byte matches, in order (memchr2 skips the
+            // others), up to the last one a whole needle fits after.
+            let last = h.len() - n.len();
+            let mut from = 0;
+            while let Some(off) = memchr::memchr2(a, b, &h[from..=last]) {
+                let s = from + off;
+                if eq(&h[s..s + n.len()]) && shape.accepts(hay, s, s + n.len(), edges) {
+                    return true;
+                }
+                from = s + 1;
+                if from > last {
+                    break;
+                }
+            }
+            false
         }
     }
 }
