@@ -199,7 +199,7 @@ pub fn unsupported_with(
         if !done.insert(f.name.as_str()) {
             continue;
         }
-        let parsed = crate::kql::parse(&f.body);
+        let parsed = f.parsed();
         let span = first.get(f.name.as_str()).copied().unwrap_or(fallback);
         if !parsed.errors.is_empty() {
             out.push(Unsupported {
@@ -359,15 +359,13 @@ mod tests {
 
     #[test]
     fn workspace_functions_run_by_their_bodies() {
-        let f = |name: &str, body: &str| crate::loading::workspace::Function {
-            name: name.into(),
-            params: vec![crate::loading::workspace::Param {
-                name: "upn".into(),
-                ty: "string".into(),
-                default: Some(String::new()),
-            }],
-            body: body.into(),
-            source: "f.yaml".into(),
+        let f = |name: &str, body: &str| {
+            crate::loading::workspace::Function::declared(
+                name,
+                [("upn", "string", Some(""))],
+                body,
+                "f.yaml".into(),
+            )
         };
         let q = crate::kql::parse("TomcatEvent | where x == 1 | extend y = Lookup(upn2)");
         let keys = |fs: &[crate::loading::workspace::Function]| -> Vec<(String, String)> {

@@ -265,7 +265,7 @@ impl<'c> Analyzer<'c> {
         if self.depth >= MAX_FUNCTION_DEPTH {
             return Row::open();
         }
-        let parsed = crate::kql::parse(&f.body);
+        let parsed = f.parsed();
         if !parsed.errors.is_empty() {
             return Row::open();
         }
@@ -1933,5 +1933,33 @@ mod tests {
             findings(q),
             vec![(FindingKind::UnknownColumn, "IpAdress".into())]
         );
+    }
+
+    /// A workspace function called many times is parsed once: every call (and every
+    /// entry of the analysis's list of called functions) reads the one parsed body.
+    #[test]
+    fn workspace_function_body_is_parsed_once() {
+        let (f, _) = crate::loading::workspace::parse_function_kql(
+            "// Logons()\nSecurityEvent | where EventID == 4624 | project Account, Computer",
+            std::path::Path::new("f.kql"),
+        )
+        .unwrap();
+        let mut ws = Workspace::default();
+        ws.functions.insert("Logons".into(), f);
+        let calls = vec!["Logons()"; 200].join(", ");
+        let q = kql::parse(&format!("union {calls} | summarize count() by Account"));
+        assert!(q.errors.is_empty(), "{:?}", q.errors);
+        let declared = ws.function("Logons").unwrap();
+        assert!(!declared.is_parsed());
+        let a = analyze_in(&q.query, crate::knowledge::tables::builtin(), &ws, &[]);
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        assert_eq!(
+            a.output.as_deref(),
+            Some(&["Account".into(), "count_".into()][..])
+        );
+        assert!(declared.is_parsed());
+        assert_eq!(a.functions.len(), 200);
+        assert!(a.functions.iter().all(|f| f.shares_parse_with(declared)));
+        assert!(std::ptr::eq(a.functions[0].parsed(), declared.parsed()));
     }
 }

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::Deserialize;
 
@@ -75,9 +75,22 @@ pub struct WorkspaceConfig {
 pub struct Function {
     pub name: String,
     pub params: Vec<Param>,
-    /// The body (KQL).
+    /// The body (KQL). Not to be changed once [`Function::parsed`] has read it.
     pub body: String,
     pub source: PathBuf,
+    /// The body parsed on first use, shared by every clone of this function (its aliases,
+    /// an analysis's list of called functions): a function is parsed once however often
+    /// queries call it.
+    parsed: ParsedBody,
+}
+
+#[derive(Clone, Default)]
+struct ParsedBody(Arc<OnceLock<crate::kql::Parsed>>);
+
+impl std::fmt::Debug for ParsedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedBody(..)")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -110,7 +123,24 @@ impl Function {
                 .collect(),
             body: body.to_string(),
             source,
+            parsed: ParsedBody::default(),
         }
+    }
+
+    /// The body parsed (once: later calls, on this function or any clone of it, share
+    /// that parse).
+    pub fn parsed(&self) -> &crate::kql::Parsed {
+        self.parsed.0.get_or_init(|| crate::kql::parse(&self.body))
+    }
+
+    /// Whether this function's body (or a clone's) has been parsed already.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.0.get().is_some()
+    }
+
+    /// Whether `other` is a clone of this function, sharing its parsed body.
+    pub fn shares_parse_with(&self, other: &Function) -> bool {
+        Arc::ptr_eq(&self.parsed.0, &other.parsed.0)
     }
 }
 
@@ -419,6 +449,7 @@ pub fn parse_function_yaml(text: &str, path: &Path) -> Result<(Function, Vec<Str
             params,
             body,
             source: path.to_path_buf(),
+            parsed: ParsedBody::default(),
         },
         aliases,
     ))
@@ -470,6 +501,7 @@ pub fn parse_function_kql(text: &str, path: &Path) -> Result<(Function, Vec<Stri
             params,
             body: body.to_string(),
             source: path.to_path_buf(),
+            parsed: ParsedBody::default(),
         },
         Vec::new(),
     ))
