@@ -22,21 +22,48 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     p
 }
 
-fn query(dir: &Path, q: &str, args: &[String]) -> (i32, String, String) {
-    let file = write(dir, "q.kql", q);
-    let out = rulecat()
-        .current_dir(dir)
-        .arg("query")
-        .arg(&file)
-        .args(["--format", "csv"])
-        .args(args)
-        .output()
-        .unwrap();
+/// The exit code, standard output and standard error of a finished run.
+fn texts(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// `rulecat query` of `q` (written to `dir/q.kql`) from `dir`, as CSV.
+fn query(dir: &Path, q: &str, args: &[String]) -> (i32, String, String) {
+    let file = write(dir, "q.kql", q);
+    texts(
+        rulecat()
+            .current_dir(dir)
+            .arg("query")
+            .arg(&file)
+            .args(["--format", "csv"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `--external URL=FILE`.
+fn external(url: &str, file: &str) -> Vec<String> {
+    vec!["--external".into(), format!("{url}={file}")]
+}
+
+/// `rulecat compile CATALOG -o BUNDLE` from `dir`: whether it succeeded, and its stderr.
+fn compile(dir: &Path, catalog: &Path, bundle: &Path) -> (bool, String) {
+    let (code, _, err) = texts(
+        rulecat()
+            .current_dir(dir)
+            .arg("compile")
+            .arg(catalog)
+            .arg("-o")
+            .arg(bundle)
+            .output()
+            .unwrap(),
+    );
+    (code == 0, err)
 }
 
 #[test]
@@ -50,10 +77,7 @@ fn csv_with_a_header_and_typed_columns() {
     let (code, out, err) = query(
         dir.path(),
         "externaldata (Domain: string, Score: long, Seen: datetime) [@\"https://example.org/feed.csv\"] with (format=\"csv\", ignoreFirstRecord=true)\n| extend Twice = Score * 2",
-        &[
-            "--external".into(),
-            "https://example.org/feed.csv=feed.csv".into(),
-        ],
+        &external("https://example.org/feed.csv", "feed.csv"),
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
@@ -64,10 +88,7 @@ fn csv_with_a_header_and_typed_columns() {
     let (code, out, err) = query(
         dir.path(),
         "externaldata (Domain: string, Score: long) [\"https://example.org/feed.csv\"] | take 1",
-        &[
-            "--external".into(),
-            "https://example.org/feed.csv=feed.csv".into(),
-        ],
+        &external("https://example.org/feed.csv", "feed.csv"),
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "Domain,Score\nDomain,\n");
@@ -89,10 +110,7 @@ fn json_and_txt_formats() {
     let (code, out, err) = query(
         dir.path(),
         "externaldata (ioc: string, score: long, tags: dynamic) [h@'https://example.org/iocs' h'?sig=secret'] with (format='multijson')",
-        &[
-            "--external".into(),
-            "https://example.org/iocs=iocs.json".into(),
-        ],
+        &external("https://example.org/iocs", "iocs.json"),
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
@@ -102,10 +120,7 @@ fn json_and_txt_formats() {
     let (code, out, err) = query(
         dir.path(),
         "externaldata (line: string) ['https://example.org/list.txt'] with (format=txt) | where line !startswith '#'",
-        &[
-            "--external".into(),
-            "https://example.org/list.txt=list.txt".into(),
-        ],
+        &external("https://example.org/list.txt", "list.txt"),
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "line\nevil.com\n\"bad.org, with a comma\"\n");
@@ -135,10 +150,7 @@ fn a_missing_binding_names_the_url_and_how_to_bind_it() {
     let (code, _, err) = query(
         dir.path(),
         "externaldata (x: string) ['https://example.org/l.csv']",
-        &[
-            "--external".into(),
-            "https://example.org/l.csv=nope.csv".into(),
-        ],
+        &external("https://example.org/l.csv", "nope.csv"),
     );
     assert_eq!(code, 2);
     assert!(
@@ -207,16 +219,8 @@ fn lint_compile_and_match_with_and_without_the_binding() {
     let lint = String::from_utf8(lint.stdout).unwrap();
     assert!(!lint.contains("K0011"), "{lint}");
     let bundle = dir.path().join("b.json");
-    let out = rulecat()
-        .current_dir(dir.path())
-        .arg("compile")
-        .arg(&cat)
-        .arg("-o")
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{err}");
+    let (ok, err) = compile(dir.path(), &cat, &bundle);
+    assert!(ok, "{err}");
     assert!(
         err.contains("warning: rule `6a1f0d52-2f4e-4a52-9d3c-7f0a2b1c9e01` reads `externaldata` from `https://example.org/block.txt` with no local file bound"),
         "{err}"
@@ -269,15 +273,8 @@ fn lint_compile_and_match_with_and_without_the_binding() {
     );
     let (out2, _) = run(&[]);
     assert_eq!(out2, out);
-    let out = rulecat()
-        .current_dir(dir.path())
-        .arg("compile")
-        .arg(&cat)
-        .arg("-o")
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (ok, err) = compile(dir.path(), &cat, &bundle);
+    assert!(ok, "{err}");
     assert!(!err.contains("no local file bound"), "{err}");
 }
 
