@@ -104,13 +104,7 @@ pub fn extend(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
         // it (as documented in pack-all-function.md).
         let packs_input = matches!(&ne.expr, Expr::Call { func, .. } if func.name == "pack_all");
         let (vals, ty) = column_values(if packs_input { t } else { &out }, &ne.expr, cx)?;
-        if ne.names.len() > 1 || (ne.names.len() == 1 && multi_result(&ne.expr)) {
-            split_tuple(&mut out, &ne.names, vals);
-            continue;
-        }
-        if ne.names.is_empty()
-            && let Some(names) = tuple_names(&ne.expr)
-        {
+        if let Some(names) = tuple_targets(ne) {
             split_tuple(&mut out, &names, vals);
             continue;
         }
@@ -176,6 +170,19 @@ fn multi_result(e: &Expr) -> bool {
         if crate::engine::funcs::series_analysis::outputs(&func.name).is_some())
 }
 
+/// The columns `extend`/`project` split `ne`'s values into, if it gives several:
+/// `(a, b) = expr`, a single name for a function with several results (it takes the
+/// first), or an unnamed expression that yields several columns ([`tuple_names`]).
+fn tuple_targets(ne: &NamedExpr) -> Option<std::borrow::Cow<'_, [Ident]>> {
+    if ne.names.len() > 1 || (ne.names.len() == 1 && multi_result(&ne.expr)) {
+        return Some(std::borrow::Cow::Borrowed(&ne.names));
+    }
+    if ne.names.is_empty() {
+        return tuple_names(&ne.expr).map(std::borrow::Cow::Owned);
+    }
+    None
+}
+
 fn split_tuple(t: &mut Table, names: &[Ident], vals: Vec<Value>) {
     for (k, n) in names.iter().enumerate() {
         let col: Vec<Value> = vals
@@ -216,13 +223,7 @@ pub fn project(t: &Table, cols: &[NamedExpr], cx: &Ctx) -> Result<Table> {
             continue;
         }
         let (vals, ty) = column_values(t, &ne.expr, cx)?;
-        if ne.names.len() > 1 || (ne.names.len() == 1 && multi_result(&ne.expr)) {
-            split_tuple(&mut out, &ne.names, vals);
-            continue;
-        }
-        if ne.names.is_empty()
-            && let Some(names) = tuple_names(&ne.expr)
-        {
+        if let Some(names) = tuple_targets(ne) {
             split_tuple(&mut out, &names, vals);
             continue;
         }
