@@ -159,6 +159,29 @@ impl Row {
         Row::default()
     }
 
+    /// A declared table's row: its columns, open when the table is.
+    fn of_table(t: &crate::knowledge::tables::Table) -> Row {
+        Row {
+            cols: t
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), Some(c.ty)))
+                .collect(),
+            open: t.open,
+            table: Some(t.name.clone()),
+        }
+    }
+
+    /// No columns yet, open and from the same table as `self`: what `project`,
+    /// `distinct` and `summarize` build their output on.
+    fn emptied(&self) -> Row {
+        Row {
+            open: self.open,
+            table: self.table.clone(),
+            ..Row::default()
+        }
+    }
+
     fn get(&self, name: &str) -> Option<Ty> {
         self.cols.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
     }
@@ -656,15 +679,7 @@ impl<'c> Analyzer<'c> {
             None => {}
         }
         if let Some(t) = self.ws.tables.table(&id.name) {
-            return Row {
-                cols: t
-                    .columns
-                    .iter()
-                    .map(|c| (c.name.clone(), Some(c.ty)))
-                    .collect(),
-                open: t.open,
-                table: Some(t.name.clone()),
-            };
+            return Row::of_table(t);
         }
         if let Some(row) = self.builtin_source(&id.name, &[], id.span) {
             return row;
@@ -674,15 +689,7 @@ impl<'c> Analyzer<'c> {
                 name: t.name.clone(),
                 span: id.span,
             });
-            let mut row = Row {
-                cols: t
-                    .columns
-                    .iter()
-                    .map(|c| (c.name.clone(), Some(c.ty)))
-                    .collect(),
-                open: t.open,
-                table: Some(t.name.clone()),
-            };
+            let mut row = Row::of_table(t);
             if row.has("TimeGenerated") {
                 // Azure Monitor's standard columns that the table references leave out.
                 for (n, ty) in [
@@ -1142,11 +1149,7 @@ impl<'c> Analyzer<'c> {
                 row
             }
             Operator::Project { cols } => {
-                let mut out = Row {
-                    open: row.open,
-                    table: row.table.clone(),
-                    ..Row::default()
-                };
+                let mut out = row.emptied();
                 self.named_exprs(cols, &row, &mut out, "Column");
                 out
             }
@@ -1188,11 +1191,7 @@ impl<'c> Analyzer<'c> {
                 row
             }
             Operator::Summarize { aggs, by, .. } => {
-                let mut out = Row {
-                    open: row.open,
-                    table: row.table.clone(),
-                    ..Row::default()
-                };
+                let mut out = row.emptied();
                 let mut by_row = Row::default();
                 self.named_exprs(by, &row, &mut by_row, "Column");
                 out.cols.extend(by_row.cols);
@@ -1259,11 +1258,7 @@ impl<'c> Analyzer<'c> {
                 if cols.iter().any(|c| matches!(c.expr, Expr::Star(_))) {
                     return row;
                 }
-                let mut out = Row {
-                    open: row.open,
-                    table: row.table.clone(),
-                    ..Row::default()
-                };
+                let mut out = row.emptied();
                 self.named_exprs(cols, &row, &mut out, "Column");
                 out
             }
