@@ -309,27 +309,5 @@ pub fn expr_name(e: &Expr) -> Option<String> {
     }
 }
 
-/// Matches a column name against a pattern with `*` wildcards.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    if !pattern.contains('*') {
-        return pattern == name;
-    }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let mut rest = name;
-    for (i, p) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(p) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(p);
-        } else {
-            match rest.find(p) {
-                Some(k) => rest = &rest[k + p.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
-}
+/// Matches a column name against a pattern with `*` wildcards (the analysis's own).
+pub use crate::kql::analyze::wildcard_match;
