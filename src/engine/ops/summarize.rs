@@ -193,12 +193,20 @@ fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, T
     let c = t.col(&col.name)?;
     Some((|| {
         let step = eval_scalar(&args[1], cx)?;
-        let vals: Vec<Value> = (0..inp.len())
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|k| funcs::math::bin(&t.rows[inp.src(k)][c], &step))
-            .collect::<Result<_>>()
-            .map_err(|e| e.or_at(*span))?;
+        let vals: Vec<Value> = match inp.gather {
+            None => t
+                .rows
+                .par_iter()
+                .with_min_len(4096)
+                .map(|r| funcs::math::bin(&r[c], &step))
+                .collect::<Result<_>>(),
+            Some(g) => g
+                .par_iter()
+                .with_min_len(4096)
+                .map(|&i| funcs::math::bin(&t.rows[i][c], &step))
+                .collect::<Result<_>>(),
+        }
+        .map_err(|e| e.or_at(*span))?;
         let ty = column_type(vals.iter(), static_type(e, t));
         Ok((vals, ty))
     })())
@@ -226,11 +234,16 @@ fn group_rows(byc: &ByCols) -> Vec<(usize, Vec<usize>)> {
         groups
     }
     let n = byc.input.len();
-    let mut groups = match byc.vals.len() {
-        0 => group(n, |_| ()),
-        1 => group(n, |i| KeyRef(byc.value(0, i))),
-        m => group(n, |i| {
-            (0..m).map(|c| byc.value(c, i).key()).collect::<Vec<Key>>()
+    // One by column: its values read directly where they lie (no per-row dispatch).
+    let mut groups = match (byc.vals.as_slice(), byc.input.gather) {
+        ([], _) => group(n, |_| ()),
+        ([ByVals::Owned(v)], _) => group(n, |i| KeyRef(&v[i])),
+        ([ByVals::Col(c)], None) => group(n, |i| KeyRef(&byc.input.t.rows[i][*c])),
+        ([_], _) => group(n, |i| KeyRef(byc.value(0, i))),
+        (vals, _) => group(n, |i| {
+            (0..vals.len())
+                .map(|c| byc.value(c, i).key())
+                .collect::<Vec<Key>>()
         }),
     };
     if let Some(g) = byc.input.gather {
