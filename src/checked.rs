@@ -14,8 +14,6 @@ use crate::source::SourceMap;
 pub struct Checked {
     pub config: Config,
     pub sources: SourceMap,
-    /// The rules that loaded (trimmed to what catalog-wide lints read when the check was
-    /// asked not to keep syntax trees, `CheckOptions::keep_trees`).
     pub rules: Vec<LoadedRule>,
     /// Each rule's parsed and analyzed query, index-aligned with `rules` (empty when the
     /// check was asked not to keep them, `CheckOptions::keep_trees`).

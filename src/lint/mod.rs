@@ -387,19 +387,6 @@ pub fn check_rule(
     }
 }
 
-/// Drops what the catalog-wide checks never read of a rule whose per-rule checks have run:
-/// the YAML tree below the top-level keys (the keys and every value's span stay) and the
-/// query text with its map into the file.
-pub fn trim(rule: &mut LoadedRule) {
-    use crate::loading::yaml::Value;
-    if let Value::Map(entries) = &mut rule.root.value {
-        for e in entries {
-            e.value.value = Value::Null;
-        }
-    }
-    rule.query = crate::loading::load::QueryText::default();
-}
-
 /// The catalog-wide checks, over every rule and what its per-rule pass kept (`facts`,
 /// index-aligned with `rules`), in lint order.
 pub fn check_catalog(
