@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use proptest::prelude::*;
 use rulecat::loading::yaml::{Limits, parse_fast, parse_lines, parse_with_serde};
 
 const CORPUS: &str = "../shared/corpus";
@@ -17,6 +18,8 @@ struct Tally {
     errors: usize,
     /// Files the line scanner (in front of the event-stream path) read.
     lines: usize,
+    /// Print no `fallback:` lines (generated cases fall back by the thousand).
+    quiet: bool,
 }
 
 /// Compares both paths on `text`; panics with `what` on a difference.
@@ -44,7 +47,9 @@ fn compare(what: &str, text: &str, tally: &mut Tally) {
             panic!("{what}: the fast path accepts what serde-saphyr rejects ({e:?}): {f:?}")
         }
         (None, Ok(_)) => {
-            eprintln!("fallback: {what}");
+            if !tally.quiet {
+                eprintln!("fallback: {what}");
+            }
             tally.fallback += 1
         }
         (None, Err(_)) => tally.errors += 1,
@@ -334,4 +339,189 @@ fn scalar_typing_is_equal_or_deferred() {
     }
     eprintln!("scalars: {tally:?}");
     assert!(tally.fast >= 200, "{tally:?}");
+}
+
+/// One small edit of a rule text (positions and lines are scaled to the text when applied).
+#[derive(Debug, Clone)]
+enum Mutation {
+    Insert(prop::sample::Index, char),
+    Replace(prop::sample::Index, char),
+    Delete(prop::sample::Index),
+    DuplicateLine(prop::sample::Index),
+    DeleteLine(prop::sample::Index),
+    /// Adds (positive) or removes (negative) up to that many leading spaces of a line.
+    Indent(prop::sample::Index, i8),
+}
+
+/// The characters YAML gives a meaning (and a few that it does not).
+const MUTATION_CHARS: &[char] = &[
+    ':', '#', '"', '\'', ' ', '-', '|', '>', '\t', '\r', '\n', '[', ']', '{', '}', ',', '&', '*',
+    '!', '?', '%', '@', '`', '\\', 'é',
+];
+
+fn mutation_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => prop::sample::select(MUTATION_CHARS),
+        1 => prop::char::range('0', '9'),
+        1 => prop::char::range('a', 'z'),
+    ]
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => (any::<prop::sample::Index>(), mutation_char()).prop_map(|(p, c)| Mutation::Insert(p, c)),
+        3 => (any::<prop::sample::Index>(), mutation_char()).prop_map(|(p, c)| Mutation::Replace(p, c)),
+        2 => any::<prop::sample::Index>().prop_map(Mutation::Delete),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::DuplicateLine),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::DeleteLine),
+        2 => (any::<prop::sample::Index>(), prop_oneof![-4i8..=-1, 1i8..=4])
+            .prop_map(|(p, d)| Mutation::Indent(p, d)),
+    ]
+}
+
+/// The char boundary at or before byte `i`.
+fn boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Byte ranges of the lines of `text`, each with its `\n`.
+fn line_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\n' {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
+fn apply(text: &mut String, m: &Mutation) {
+    let at = |p: &prop::sample::Index, text: &str| boundary(text, p.index(text.len() + 1));
+    match m {
+        Mutation::Insert(p, c) => {
+            let i = at(p, text);
+            text.insert(i, *c);
+        }
+        Mutation::Replace(_, c) if text.is_empty() => text.push(*c),
+        Mutation::Replace(p, c) => {
+            let i = boundary(text, p.index(text.len()));
+            text.remove(i);
+            text.insert(i, *c);
+        }
+        Mutation::Delete(p) => {
+            if !text.is_empty() {
+                let i = boundary(text, p.index(text.len()));
+                text.remove(i);
+            }
+        }
+        Mutation::DuplicateLine(p) | Mutation::DeleteLine(p) | Mutation::Indent(p, _) => {
+            let lines = line_ranges(text);
+            if lines.is_empty() {
+                return;
+            }
+            let r = lines[p.index(lines.len())].clone();
+            match m {
+                Mutation::DuplicateLine(_) => {
+                    let line = text[r.clone()].to_owned();
+                    let line = if line.ends_with('\n') {
+                        line
+                    } else {
+                        format!("\n{line}")
+                    };
+                    text.insert_str(r.end, &line);
+                }
+                Mutation::DeleteLine(_) => text.replace_range(r, ""),
+                Mutation::Indent(_, d) if *d > 0 => {
+                    text.insert_str(r.start, &" ".repeat(*d as usize));
+                }
+                Mutation::Indent(_, d) => {
+                    let spaces = text[r.clone()].bytes().take_while(|&c| c == b' ').count();
+                    let n = spaces.min(d.unsigned_abs() as usize);
+                    text.replace_range(r.start..r.start + n, "");
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+}
+
+/// The rule texts to mutate: the project's parsing YAML files and, when present, every
+/// 20th corpus file (read at run time, never copied into the project).
+fn mutation_seeds() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    files_under(&root.join("catalog"), &mut files);
+    files_under(&root.join("tests/fixtures"), &mut files);
+    files.sort();
+    let mut corpus = Vec::new();
+    files_under(Path::new(CORPUS), &mut corpus);
+    corpus.sort();
+    files.extend(corpus.into_iter().step_by(20));
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(&f).ok()?;
+            (text.len() <= 16 * 1024 && parse_with_serde(&text, Limits::default()).is_ok())
+                .then(|| (f.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// Random small edits of real rule texts: wherever the line scanner answers, the
+/// event-stream path answers with the same tree and serde-saphyr accepts with the same
+/// tree (seeded: every run checks the same cases).
+#[test]
+fn mutated_rules_are_equal_or_deferred() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let seeds = mutation_seeds();
+    assert!(
+        seeds.len() >= 20,
+        "only {} rule texts to mutate",
+        seeds.len()
+    );
+    let tally = with_big_stack(move || {
+        let config = Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let tally = std::cell::RefCell::new(Tally {
+            quiet: true,
+            ..Tally::default()
+        });
+        let strategy = (
+            any::<prop::sample::Index>(),
+            prop::collection::vec(mutation(), 1..=3),
+        );
+        let result = runner.run(&strategy, |(file, edits)| {
+            let (name, text) = &seeds[file.index(seeds.len())];
+            let mut text = text.clone();
+            for m in &edits {
+                apply(&mut text, m);
+            }
+            compare(
+                &format!("{name} after {edits:?}: {text:?}"),
+                &text,
+                &mut tally.borrow_mut(),
+            );
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        tally.into_inner()
+    });
+    eprintln!("mutated rules: {tally:?}");
+    // Enough edits leave a file the line scanner still reads for the test to matter.
+    assert!(tally.lines >= 200, "{tally:?}");
 }
