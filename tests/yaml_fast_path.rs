@@ -351,6 +351,9 @@ enum Mutation {
     DeleteLine(prop::sample::Index),
     /// Adds (positive) or removes (negative) up to that many leading spaces of a line.
     Indent(prop::sample::Index, i8),
+    /// Inserts a character at most that many bytes into a line (where the indentation,
+    /// keys and indicators are: random positions mostly fall inside queries).
+    InsertNearLineStart(prop::sample::Index, u8, char),
 }
 
 /// The characters YAML gives a meaning (and a few that it does not).
@@ -376,6 +379,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => any::<prop::sample::Index>().prop_map(Mutation::DeleteLine),
         2 => (any::<prop::sample::Index>(), prop_oneof![-4i8..=-1, 1i8..=4])
             .prop_map(|(p, d)| Mutation::Indent(p, d)),
+        3 => (any::<prop::sample::Index>(), 0u8..12, mutation_char())
+            .prop_map(|(p, o, c)| Mutation::InsertNearLineStart(p, o, c)),
     ]
 }
 
@@ -422,7 +427,10 @@ fn apply(text: &mut String, m: &Mutation) {
                 text.remove(i);
             }
         }
-        Mutation::DuplicateLine(p) | Mutation::DeleteLine(p) | Mutation::Indent(p, _) => {
+        Mutation::DuplicateLine(p)
+        | Mutation::DeleteLine(p)
+        | Mutation::Indent(p, _)
+        | Mutation::InsertNearLineStart(p, _, _) => {
             let lines = line_ranges(text);
             if lines.is_empty() {
                 return;
@@ -446,6 +454,10 @@ fn apply(text: &mut String, m: &Mutation) {
                     let spaces = text[r.clone()].bytes().take_while(|&c| c == b' ').count();
                     let n = spaces.min(d.unsigned_abs() as usize);
                     text.replace_range(r.start..r.start + n, "");
+                }
+                Mutation::InsertNearLineStart(_, o, c) => {
+                    let i = boundary(text, (r.start + usize::from(*o)).min(r.end));
+                    text.insert(i, *c);
                 }
                 _ => unreachable!(),
             }
