@@ -502,7 +502,7 @@ fn scan_lines<'a>(
     let mut scanner = LineScanner::new(names);
     let mut rows = 0;
     let mut lines = 0;
-    for (n, line) in text.lines().enumerate() {
+    for (n, line) in crate::telemetry::lines::lines(text).enumerate() {
         lines = n + 1;
         if line.trim().is_empty() {
             continue;
@@ -765,7 +765,7 @@ fn read_jsonl(data: &str, path: &Path) -> Result<Raw> {
         .par_iter()
         .map(|(_, text)| {
             let mut objs = Vec::new();
-            for (n, line) in text.lines().enumerate() {
+            for (n, line) in crate::telemetry::lines::lines(text).enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
