@@ -174,12 +174,7 @@ impl<'a> Scanner<'a> {
             return None;
         }
         // A more indented line after it would continue it (or be an error).
-        self.i = i + 1;
-        if let Some(next) = self.l.next_content(self.i)
-            && self.l.indent(next) > parent
-        {
-            return None;
-        }
+        self.ends_at(i + 1, parent)?;
         let start = self.abs(i, col);
         Some(Node {
             value,
@@ -264,12 +259,7 @@ impl<'a> Scanner<'a> {
         if !line[k + 1..].bytes().all(|c| c == b' ') {
             return None;
         }
-        self.i = i + 1;
-        if let Some(next) = self.l.next_content(self.i)
-            && self.l.indent(next) > parent
-        {
-            return None;
-        }
+        self.ends_at(i + 1, parent)?;
         // A flow sequence's span is its `[`.
         let start = self.abs(i, col);
         Some(Node {
@@ -328,12 +318,7 @@ impl<'a> Scanner<'a> {
                 value.push('\n');
             }
         }
-        self.i = last_content + 1;
-        if let Some(next) = self.l.next_content(self.i)
-            && self.l.indent(next) > parent
-        {
-            return None;
-        }
+        self.ends_at(last_content + 1, parent)?;
         // From the first content character through the blank lines after the content (to
         // the start of the next line that is not blank, or the end of the text).
         let start = self.l.lines[first].0 + k;
@@ -370,6 +355,17 @@ impl<'a> Scanner<'a> {
             "|" => self.block_scalar(i, false, indent),
             "|-" => self.block_scalar(i, true, indent),
             _ => self.inline_scalar(i, col + skipped, indent),
+        }
+    }
+
+    /// A one-line or block value ends before line `next`: the scanner moves there, and gives
+    /// up (`None`) when the next content line is indented past `parent`, which would
+    /// continue the value (or be an error).
+    fn ends_at(&mut self, next: usize, parent: usize) -> Option<()> {
+        self.i = next;
+        match self.l.next_content(next) {
+            Some(line) if self.l.indent(line) > parent => None,
+            _ => Some(()),
         }
     }
 
