@@ -170,11 +170,11 @@ fn bind_workspace_functions(q: &Query, cx: &mut Ctx) -> Result<()> {
         });
         out
     }
-    fn visit(
+    fn visit<'a>(
         name: &str,
-        db: &Database,
+        db: &'a Database,
         seen: &mut std::collections::HashSet<String>,
-        order: &mut Vec<(String, crate::kql::Parsed)>,
+        order: &mut Vec<(String, &'a crate::kql::Parsed)>,
     ) -> Result<()> {
         let Some(f) = db.functions.get(name) else {
             return Ok(());
@@ -182,7 +182,9 @@ fn bind_workspace_functions(q: &Query, cx: &mut Ctx) -> Result<()> {
         if !seen.insert(name.to_string()) {
             return Ok(());
         }
-        let parsed = crate::kql::parse(&function_let(name, f));
+        // Bound under `name`; the declaration's own name is not used, so every alias of
+        // a function shares one parse.
+        let parsed = f.declaration_parsed(|f| function_let("__rulecat_function", f));
         if let Some(e) = parsed.errors.first() {
             return Err(Error::new(format!(
                 "the workspace function `{name}` ({}) does not parse: {}",

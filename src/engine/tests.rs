@@ -976,3 +976,31 @@ fn window_plugins() {
          |2020-01-02 00:00:00.0000000,2|2020-01-03 00:00:00.0000000,4"
     );
 }
+
+#[test]
+fn workspace_function_is_parsed_once_across_query_runs_and_aliases() {
+    use crate::loading::workspace::Function;
+    let f = Function::declared(
+        "Doubled",
+        [("n", "long", Some("2"))],
+        "print v = n * 2",
+        std::path::PathBuf::from("Doubled.kql"),
+    );
+    let mut db = db();
+    // An alias is a clone: it shares the parse with the original.
+    db.functions.insert("Doubled".into(), f.clone());
+    db.functions.insert("DoubledAlias".into(), f.clone());
+    let show = |t: super::Table| {
+        t.rows
+            .iter()
+            .map(|r| r.iter().map(display).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    assert_eq!(show(run("Doubled(3)", &db).unwrap()), "6");
+    assert_eq!(show(run("DoubledAlias()", &db).unwrap()), "4");
+    assert_eq!(show(run("Doubled(5)", &db).unwrap()), "10");
+    // The declaration is cached: asking again must not build (and parse) it anew.
+    let cached = f.declaration_parsed(|_| panic!("the declaration was parsed again"));
+    assert!(cached.errors.is_empty());
+}

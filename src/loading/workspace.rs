@@ -82,6 +82,9 @@ pub struct Function {
     /// an analysis's list of called functions): a function is parsed once however often
     /// queries call it.
     parsed: ParsedBody,
+    /// The function as a whole declaration (`let Name = (params) { body };`, the text the
+    /// engine binds) parsed on first use, shared like `parsed`.
+    declaration: ParsedBody,
 }
 
 #[derive(Clone, Default)]
@@ -124,6 +127,7 @@ impl Function {
             body: body.to_string(),
             source,
             parsed: ParsedBody::default(),
+            declaration: ParsedBody::default(),
         }
     }
 
@@ -131,6 +135,18 @@ impl Function {
     /// that parse).
     pub fn parsed(&self) -> &crate::kql::Parsed {
         self.parsed.0.get_or_init(|| crate::kql::parse(&self.body))
+    }
+
+    /// The function's declaration, written as KQL by `text` (called once, on first use),
+    /// parsed once and shared by every clone: a query run binds the function without
+    /// parsing it again. Every caller must write the same declaration for a function.
+    pub fn declaration_parsed(
+        &self,
+        text: impl FnOnce(&Function) -> String,
+    ) -> &crate::kql::Parsed {
+        self.declaration
+            .0
+            .get_or_init(|| crate::kql::parse(&text(self)))
     }
 
     /// Whether this function's body (or a clone's) has been parsed already.
@@ -450,6 +466,7 @@ pub fn parse_function_yaml(text: &str, path: &Path) -> Result<(Function, Vec<Str
             body,
             source: path.to_path_buf(),
             parsed: ParsedBody::default(),
+            declaration: ParsedBody::default(),
         },
         aliases,
     ))
@@ -502,6 +519,7 @@ pub fn parse_function_kql(text: &str, path: &Path) -> Result<(Function, Vec<Stri
             body: body.to_string(),
             source: path.to_path_buf(),
             parsed: ParsedBody::default(),
+            declaration: ParsedBody::default(),
         },
         Vec::new(),
     ))
