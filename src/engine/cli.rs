@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use rayon::prelude::*;
+
 use super::format::display;
 use super::table::Table;
 use super::value::{Json, Value};
@@ -66,18 +68,32 @@ pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
         db.external.insert(url, path);
     }
     // Each table is read with only the columns the query can use (see `pushdown`).
+    // The tables are read at the same time (each also in parallel chunks); the first
+    // error in command-line order is the one reported, whatever the threads did.
     let parsed = crate::kql::parse(&opts.text);
+    let mut specs = Vec::with_capacity(opts.tables.len());
+    let mut bad_spec = None;
     for spec in &opts.tables {
-        let (name, path) = spec
-            .split_once('=')
-            .ok_or_else(|| Error::new(format!("--table wants NAME=PATH, not `{spec}`")))?;
+        let Some((name, path)) = spec.split_once('=') else {
+            bad_spec = Some(Error::new(format!("--table wants NAME=PATH, not `{spec}`")));
+            break;
+        };
         let only = if parsed.errors.is_empty() {
             super::pushdown::needed_columns(&parsed.query, &opts.text, name)
         } else {
             None
         };
-        let t = super::input::read_table_columns(name, &PathBuf::from(path), only.as_ref())?;
-        db.tables.insert(name.to_string(), Rc::new(t));
+        specs.push((name, PathBuf::from(path), only));
+    }
+    let read: Vec<Result<Table>> = specs
+        .par_iter()
+        .map(|(name, path, only)| super::input::read_table_columns(name, path, only.as_ref()))
+        .collect();
+    for ((name, _, _), t) in specs.iter().zip(read) {
+        db.tables.insert(name.to_string(), Rc::new(t?));
+    }
+    if let Some(e) = bad_spec {
+        return Err(e);
     }
     let t = super::run(&opts.text, &db).map_err(|e| locate(e, &opts.text))?;
     // The input tables are not freed one value at a time (up to millions of rows):

@@ -452,6 +452,11 @@ struct ChunkCells<'a> {
 trait Sink<'a> {
     /// Column `k` of the current row.
     fn cell(&mut self, k: usize, c: Cell<'a>);
+    /// Whether column `k` is kept (a column that is not gets no `cell` call when the
+    /// row lacks it).
+    fn keeps(&self, _k: usize) -> bool {
+        true
+    }
     /// The current row is complete.
     fn row_end(&mut self) {}
 }
@@ -476,6 +481,12 @@ struct TypedRows<'a, 't> {
 }
 
 impl<'a> Sink<'a> for TypedRows<'a, '_> {
+    #[inline]
+    fn keeps(&self, k: usize) -> bool {
+        self.tys[k].is_some()
+    }
+
+    #[inline]
     fn cell(&mut self, k: usize, c: Cell<'a>) {
         if let Some(ty) = self.tys[k] {
             self.row.push(cell_value(c, ty, &mut self.strings[k]));
@@ -514,7 +525,9 @@ fn scan_lines<'a>(
             for (k, span) in spans.iter().enumerate() {
                 let cell = match *span {
                     Span::Missing => {
-                        sink.cell(k, Cell::Null);
+                        if sink.keeps(k) {
+                            sink.cell(k, Cell::Null);
+                        }
                         continue;
                     }
                     Span::Null => Cell::Null,

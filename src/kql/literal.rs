@@ -417,17 +417,34 @@ fn decode_iso_utc(b: &[u8]) -> Option<i64> {
     if b.len() < 20 || b.len() > 28 || b[b.len() - 1] != b'Z' {
         return None;
     }
-    let d = |i: usize| -> Option<i64> {
-        let c = b[i];
-        c.is_ascii_digit().then(|| i64::from(c - b'0'))
-    };
-    let two = |i: usize| -> Option<i64> { Some(d(i)? * 10 + d(i + 1)?) };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    // Bytes 0..8 `YYYY-MM-`, 8..16 `DDTHH:MM`, 11..19 `HH:MM:SS`, eight at a time: the
+    // separators compared at once, each digit checked and turned into its value (SWAR).
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let (w0, w1, w2) = (word(0), word(8), word(11));
+    // Separator bytes (little-endian: byte i is bits 8i..8i+8).
+    const SEP0: u64 = 0xff00_00ff_0000_0000; // bytes 4 `-`, 7 `-`
+    // Bytes 10 `T` and 13 `:` of the second word; 13 `:` and 16 `:` of the third.
+    const SEP1: u64 = 0x0000_ff00_00ff_0000;
+    if w0 & SEP0 != u64::from_le_bytes(*b"\0\0\0\0-\0\0-")
+        || w1 & SEP1 != u64::from_le_bytes(*b"\0\0T\0\0:\0\0")
+        || w2 & SEP1 != u64::from_le_bytes(*b"\0\0:\0\0:\0\0")
+    {
         return None;
     }
-    let year = two(0)? * 100 + two(2)?;
-    let (month, day) = (two(5)?, two(8)?);
-    let (hour, min, sec) = (two(11)?, two(14)?, two(17)?);
+    // Digit bytes become their values; a byte that is not a digit becomes 10 or more,
+    // or 0x80 and above, which the check below sees (no carry between bytes when every
+    // value is below 0x80).
+    let digits = |w: u64, sep: u64| -> Option<u64> {
+        let d = (w ^ 0x3030_3030_3030_3030) & !sep;
+        ((d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080 & !sep == 0)
+            .then_some(d)
+    };
+    let (d0, d1, d2) = (digits(w0, SEP0)?, digits(w1, SEP1)?, digits(w2, SEP1)?);
+    let at = |d: u64, i: u32| ((d >> (8 * i)) & 0xff) as i64;
+    let two = |d: u64, i: u32| at(d, i) * 10 + at(d, i + 1);
+    let year = two(d0, 0) * 100 + two(d0, 2);
+    let (month, day) = (two(d0, 5), two(d1, 0));
+    let (hour, min, sec) = (two(d2, 0), two(d2, 3), two(d2, 6));
     let mut frac = 0i64;
     if b.len() > 20 {
         // `.` then 1..=7 digits, then the `Z`.
