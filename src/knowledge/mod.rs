@@ -98,7 +98,17 @@ pub struct Knowledge {
     variant_norms: Vec<Vec<String>>,
     /// [`Knowledge::tool_named`]'s answers: every rule's title is looked up by several lints.
     named_cache: std::sync::Mutex<std::collections::HashMap<String, Option<usize>>>,
+    /// [`Knowledge::subjects_matching`]'s answers (indices into `subjects`): catalogs
+    /// repeat the same signer and company filters across many rules.
+    subjects_cache: std::sync::Mutex<SubjectsCache>,
 }
+
+/// `(operator, value)` → the indices of the subjects it selects.
+type SubjectsCache =
+    std::collections::HashMap<(StrOpKind, Box<str>), Box<[u32]>, foldhash::fast::FixedState>;
+
+/// At most this many answers are remembered (a bound on memory for huge catalogs).
+const SUBJECTS_CACHE_MAX: usize = 1 << 14;
 
 /// A signing subject or company a filter value selects, with the tools it belongs to.
 #[derive(Clone, Debug)]
@@ -281,14 +291,31 @@ impl Knowledge {
     /// Every known subject (signer or company) that `field has value` selects, by KQL's
     /// `has` semantics (the matcher's own implementation).
     pub fn subjects_matching(&self, op: StrOpKind, value: &str) -> Vec<SubjectHit<'_>> {
-        self.subjects
-            .iter()
-            .filter(|(s, _)| ops::eval(op, s, value))
-            .map(|(s, t)| SubjectHit {
+        let hit = |i: &u32| {
+            let (s, t) = &self.subjects[*i as usize];
+            SubjectHit {
                 subject: s,
                 tools: t,
-            })
-            .collect()
+            }
+        };
+        let key = (op, Box::<str>::from(value));
+        if let Ok(cache) = self.subjects_cache.lock()
+            && let Some(found) = cache.get(&key)
+        {
+            return found.iter().map(hit).collect();
+        }
+        let found: Box<[u32]> = (0u32..)
+            .zip(&self.subjects)
+            .filter(|(_, (s, _))| ops::eval(op, s, value))
+            .map(|(i, _)| i)
+            .collect();
+        let out = found.iter().map(hit).collect();
+        if let Ok(mut cache) = self.subjects_cache.lock()
+            && cache.len() < SUBJECTS_CACHE_MAX
+        {
+            cache.insert(key, found);
+        }
+        out
     }
 
     /// The tools that list a domain, or a parent of it (`x.assist.zoho.com` → the tools of

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::rmm::{self, field_name};
@@ -61,12 +62,14 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
 fn check_list(ctx: &RuleCtx<'_>, op: ListOp, lhs: &Expr, list: &[Expr], out: &mut Vec<Diagnostic>) {
     let ci = !op.is_case_sensitive();
     let elems = rmm::list_strings(list);
-    let mut seen: HashMap<String, (usize, &str)> = HashMap::new();
+    let mut seen: HashMap<Cow<'_, str>, (usize, &str), foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(elems.len(), Default::default());
     for (i, (value, span)) in elems.iter().enumerate() {
-        let key = if ci {
-            value.to_lowercase()
+        // An ASCII text without uppercase letters is its own lowercase.
+        let key = if ci && (!value.is_ascii() || value.bytes().any(|b| b.is_ascii_uppercase())) {
+            Cow::Owned(value.to_lowercase())
         } else {
-            value.to_string()
+            Cow::Borrowed(*value)
         };
         let Some(&(first, first_value)) = seen.get(&key) else {
             seen.insert(key, (i, value));

@@ -42,12 +42,23 @@ pub static LINT: Lint = Lint {
 };
 
 fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
+    let text = ctx.text;
+    let b = text.as_bytes();
+    // The end of each line's content (before its `\n`; the text's end for a last line
+    // without one); only a line whose content ends in a space, tab or `\r` can hold
+    // trailing whitespace, so the others cost one byte test.
+    let last = (!text.ends_with('\n') && !text.is_empty()).then_some(b.len());
     let mut pos = 0;
-    for line in ctx.text.split_inclusive('\n') {
-        let content = line.trim_end_matches('\n').trim_end_matches('\r');
+    for end in memchr::memchr_iter(b'\n', b).chain(last) {
+        let line_start = pos;
+        pos = end + 1;
+        if end == line_start || !matches!(b[end - 1], b' ' | b'\t' | b'\r') {
+            continue;
+        }
+        let content = text[line_start..end].trim_end_matches('\r');
         let kept = content.trim_end_matches([' ', '\t']).len();
         if kept < content.len() {
-            let span = pos + kept..pos + content.len();
+            let span = line_start + kept..line_start + content.len();
             let what = if kept == 0 {
                 "a line of only whitespace"
             } else {
@@ -66,7 +77,6 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
                     ),
             );
         }
-        pos += line.len();
     }
 }
 
