@@ -123,7 +123,7 @@ pub(super) fn check_types_with(
         let Some(v) = cell.as_deref() else { continue };
         let ok = match engine.slot_kinds[slot] {
             super::Kind::Datetime => v.is_empty() || datetime(slot, v).is_some(),
-            super::Kind::Number => v.is_empty() || v.parse::<f64>().is_ok(),
+            super::Kind::Number => v.is_empty() || plain_int(v) || v.parse::<f64>().is_ok(),
             super::Kind::Bool => matches!(v, "" | "true" | "false" | "True" | "False" | "0" | "1"),
             _ => true,
         };
@@ -141,6 +141,12 @@ pub(super) fn check_types_with(
         }
     }
     None
+}
+
+/// `-?[0-9]{1,18}`: parses as an `f64` (the usual number cell), known without parsing.
+fn plain_int(v: &str) -> bool {
+    let d = v.strip_prefix('-').unwrap_or(v).as_bytes();
+    !d.is_empty() && d.len() <= 18 && d.iter().all(u8::is_ascii_digit)
 }
 
 fn truncate(s: &str) -> String {

@@ -31,9 +31,14 @@ pub(super) fn read_jsonl(
     } = reading;
     let mut reader = LineReader::new(file);
     let mut line_no = 0u64;
-    // Needed-key indexes per table (built on first use) and the one for `Type`/`$table`.
-    // (A BTreeMap: a few tables, compared as strings, no hashing per row.)
-    let mut key_indexes: BTreeMap<String, scan::KeyIndex> = BTreeMap::new();
+    // The tables the engines read, each with its needed-key index (built on first use);
+    // rows of one file are nearly always of one table, so the last one is tried first.
+    let mut tables: Vec<(&str, &mut TableEngine<'_>, Option<scan::KeyIndex>)> = engines
+        .iter_mut()
+        .map(|(name, engine)| (name.as_str(), engine, None))
+        .collect();
+    let mut last_table = 0usize;
+    // The key index for `Type`/`$table`.
     let mut table_keys = scan::KeyIndex::new(&[]);
     let mut table_spans: Vec<scan::Span> = Vec::new();
     let mut spans: Vec<scan::Span> = Vec::new();
@@ -41,13 +46,14 @@ pub(super) fn read_jsonl(
     // The cells vector is recycled from row to row (its lifetime is reset by `recycle`).
     let mut store: Vec<Option<Cow<'static, str>>> = Vec::new();
     loop {
-        let raw = match reader.next_line() {
-            Ok(Some(raw)) => raw,
+        let next = match reader.next_line() {
+            Ok(Some(next)) => next,
             Ok(None) => break,
             Err(e) => {
                 return Err(MatchError(format!("cannot read `{}`: {e}", path.display())));
             }
         };
+        let raw = next.raw;
         line_no += 1;
         stats.bytes_read += raw.len() as u64;
         if let Some(pb) = pb
@@ -55,12 +61,8 @@ pub(super) fn read_jsonl(
         {
             pb.set_position(stats.bytes_read);
         }
-        // simdutf8 first (several times faster on mostly-ASCII text); std for the error.
-        let text = match simdutf8::basic::from_utf8(raw) {
-            Ok(s) => Ok(s),
-            Err(_) => std::str::from_utf8(raw),
-        };
-        let line = match text {
+        // Validated where the line reader saw non-ASCII bytes; std for the error.
+        let line = match next.text() {
             Ok(s) => s.trim_end_matches(['\n', '\r']),
             Err(e) => {
                 stats.rows_read += 1;
@@ -113,19 +115,23 @@ pub(super) fn read_jsonl(
                 },
             },
         };
-        let Some(engine) = engines.get_mut(row_table.as_ref()) else {
-            stats.rows_other_tables += 1;
-            continue;
-        };
-        if !key_indexes.contains_key(row_table.as_ref()) {
-            key_indexes.insert(
-                row_table.to_string(),
-                scan::KeyIndex::new(&engine.slot_names),
-            );
+        if tables
+            .get(last_table)
+            .is_none_or(|t| t.0 != row_table.as_ref())
+        {
+            match tables.iter().position(|t| t.0 == row_table.as_ref()) {
+                Some(i) => last_table = i,
+                None => {
+                    stats.rows_other_tables += 1;
+                    continue;
+                }
+            }
         }
-        let Some(keys) = key_indexes.get_mut(row_table.as_ref()) else {
-            continue; // inserted just above
+        let Some((_, engine, keys)) = tables.get_mut(last_table) else {
+            continue; // found just above
         };
+        let engine = &mut **engine;
+        let keys = keys.get_or_insert_with(|| scan::KeyIndex::new(&engine.slot_names));
         let width = engine.slot_names.len();
         let mut cells = recycle(std::mem::take(&mut store));
         cells.resize(width, None);

@@ -295,7 +295,7 @@ fn line_reader_splits_lines() {
         let mut rd = LineReader::with_capacity(&text[..], cap);
         let mut got = Vec::new();
         while let Some(l) = rd.next_line().unwrap() {
-            got.push(String::from_utf8(l.to_vec()).unwrap());
+            got.push(String::from_utf8(l.raw.to_vec()).unwrap());
         }
         assert_eq!(
             got,
@@ -312,6 +312,62 @@ fn line_reader_splits_lines() {
     }
     let mut rd = LineReader::with_capacity(&b""[..], 4);
     assert!(rd.next_line().unwrap().is_none());
+}
+
+/// The line reader's text is what `std::str::from_utf8` says of the line (the same
+/// text, or the same error), whatever the capacity, with and without AVX2: lines with
+/// non-ASCII bytes anywhere (in a 64-byte block, in the SWAR tail, across refills),
+/// valid and broken sequences, and characters cut by a block's edge.
+#[test]
+fn line_reader_text_is_std_utf8() {
+    let mut rng = super::testrng::Rng(11);
+    let pieces: [&[u8]; 10] = [
+        b"abc",
+        b"{\"k\":\"v\"}",
+        "\u{e9}".as_bytes(),
+        "\u{20ac}".as_bytes(),
+        "\u{1f600}".as_bytes(),
+        b"\xff",
+        b"\xe2\x82",
+        b"\xc3",
+        b"0123456789012345678901234567890123456789012345678901234567890123",
+        b"\r\n",
+    ];
+    for round in 0..400 {
+        let mut text = Vec::new();
+        for _ in 0..rng.below(40) {
+            text.extend_from_slice(rng.pick(&pieces));
+            if rng.chance(15) {
+                text.push(b'\n');
+            }
+        }
+        let want: Vec<(Vec<u8>, Result<(), usize>)> = text
+            .split_inclusive(|&c| c == b'\n')
+            .map(|l| {
+                let r = std::str::from_utf8(l)
+                    .map(|_| ())
+                    .map_err(|e| e.valid_up_to());
+                (l.to_vec(), r)
+            })
+            .collect();
+        for cap in [1, 7, 64, 100, 1 << 18] {
+            for avx2 in [true, false] {
+                let mut rd = LineReader::with_capacity(&text[..], cap);
+                if !avx2 {
+                    rd.disable_avx2();
+                }
+                let mut got = Vec::new();
+                while let Some(l) = rd.next_line().unwrap() {
+                    let r = l.text();
+                    if let Ok(s) = r {
+                        assert_eq!(s.as_bytes(), l.raw);
+                    }
+                    got.push((l.raw.to_vec(), r.map(|_| ()).map_err(|e| e.valid_up_to())));
+                }
+                assert_eq!(got, want, "round {round}, capacity {cap}, avx2 {avx2}");
+            }
+        }
+    }
 }
 
 #[test]
