@@ -79,7 +79,9 @@ pub fn run(opts: &QueryOptions, out: &mut dyn Write) -> Result<()> {
             break;
         };
         let only = if parsed.errors.is_empty() {
-            super::pushdown::needed_columns(&parsed.query, &opts.text, name)
+            super::pushdown::needed_columns(&parsed.query, name, |f| {
+                opts.config.functions.contains_key(f)
+            })
         } else {
             None
         };

@@ -494,42 +494,17 @@ enum Side {
 
 /// The side of the join output whose columns the expressions read, when every column
 /// they can read is a column of that side under its own name. `None` when they read
-/// both sides, a right column renamed in the output (`SHA11`), or columns the text does
-/// not name (`*`, `pack_all()`, `column_ifexists()`, `ingestion_time()`, user functions)
-/// or rows by position (`prev()`, `row_number()`, ...).
+/// both sides, a right column renamed in the output (`SHA11`), columns they do not name
+/// or rows by position (see [`crate::engine::pushdown::column_use`]).
 fn one_side<'e>(
     l: &Table,
     r: &Table,
     exprs: impl Iterator<Item = &'e NamedExpr>,
     cx: &Ctx,
 ) -> Option<Side> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut ok = true;
-    for ne in exprs {
-        crate::kql::visit::for_each_expr_in(&ne.expr, |e| match e {
-            Expr::Name(i) => names.push(&i.name),
-            Expr::Star(_) => ok = false,
-            Expr::Call { func, .. } => {
-                let f = func.name.as_str();
-                if cx.env.get(f).is_some()
-                    || f.starts_with("row_")
-                    || matches!(
-                        f,
-                        "prev"
-                            | "next"
-                            | "pack_all"
-                            | "column_ifexists"
-                            | "columnifexists"
-                            | "ingestion_time"
-                    )
-                {
-                    ok = false;
-                }
-            }
-            _ => {}
-        });
-    }
-    if !ok {
+    let u =
+        crate::engine::pushdown::column_use(exprs.map(|ne| &ne.expr), |f| cx.env.get(f).is_some());
+    if u.unnamed || u.row_context {
         return None;
     }
     // The output's names: the left's, then the right's made fresh.
@@ -546,7 +521,7 @@ fn one_side<'e>(
             (n, same)
         })
         .collect();
-    for n in names {
+    for n in u.names {
         if l.col(n).is_some() {
             left = true;
         } else if let Some((_, same)) = right_names.iter().find(|(x, _)| x == n) {

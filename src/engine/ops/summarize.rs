@@ -214,46 +214,145 @@ fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, T
 
 /// Groups the input rows by key, in first-appearance order: (first input row, the
 /// group's table rows). Keys are hashed with foldhash; one by column is hashed without a
-/// key vector.
+/// key vector. A gathered input (after a `join`) whose by columns are columns of the
+/// table is grouped through the table: the table's rows are grouped in table order
+/// (each row read once, in memory order), then the input rows by their table row's
+/// group number (no random reads of the cells).
 fn group_rows(byc: &ByCols) -> Vec<(usize, Vec<usize>)> {
-    fn group<K: std::hash::Hash + Eq>(
-        n: usize,
-        key: impl Fn(usize) -> K,
-    ) -> Vec<(usize, Vec<usize>)> {
-        let mut index: foldhash::HashMap<K, usize> = HashMap::default();
-        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-        for i in 0..n {
-            match index.entry(key(i)) {
-                std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].1.push(i),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(groups.len());
-                    groups.push((i, vec![i]));
-                }
-            }
-        }
-        groups
-    }
     let n = byc.input.len();
-    // One by column: its values read directly where they lie (no per-row dispatch).
-    let mut groups = match (byc.vals.as_slice(), byc.input.gather) {
-        ([], _) => group(n, |_| ()),
-        ([ByVals::Owned(v)], _) => group(n, |i| KeyRef(&v[i])),
-        ([ByVals::Col(c)], None) => group(n, |i| KeyRef(&byc.input.t.rows[i][*c])),
-        ([_], _) => group(n, |i| KeyRef(byc.value(0, i))),
-        (vals, _) => group(n, |i| {
+    let t = byc.input.t;
+    let cols: Option<Vec<usize>> = byc
+        .vals
+        .iter()
+        .map(|v| match v {
+            ByVals::Col(c) => Some(*c),
+            ByVals::Owned(_) => None,
+        })
+        .collect();
+    let ids = match (byc.vals.as_slice(), byc.input.gather, cols) {
+        ([], _, _) => group_ids(n, |_| ()),
+        (_, Some(g), Some(cols)) if g.len() >= t.rows.len() / 4 => {
+            let by_table = table_group_ids(t, &cols);
+            group_ids(n, |k| by_table.id[g[k]])
+        }
+        ([ByVals::Owned(v)], _, _) => group_ids(n, |i| KeyRef(&v[i])),
+        ([_], _, _) => group_ids(n, |i| KeyRef(byc.value(0, i))),
+        (vals, _, _) => group_ids(n, |i| {
             (0..vals.len())
                 .map(|c| byc.value(c, i).key())
                 .collect::<Vec<Key>>()
         }),
     };
-    if let Some(g) = byc.input.gather {
-        for (_, rows) in &mut groups {
-            for r in rows.iter_mut() {
-                *r = g[*r];
-            }
-        }
+    ids.lists(|k| byc.input.src(k))
+}
+
+/// The groups of `t`'s rows by the values of columns `cols`.
+fn table_group_ids(t: &Table, cols: &[usize]) -> GroupIds {
+    match cols {
+        [c] => group_ids(t.rows.len(), |i| KeyRef(&t.rows[i][*c])),
+        _ => group_ids(t.rows.len(), |i| {
+            cols.iter()
+                .map(|&c| t.rows[i][c].key())
+                .collect::<Vec<Key>>()
+        }),
     }
-    groups
+}
+
+/// Rows numbered by group: `id[i]` is row `i`'s group, groups numbered in the order of
+/// their first row, `first[g]` being group `g`'s first row.
+struct GroupIds {
+    id: Vec<usize>,
+    first: Vec<usize>,
+}
+
+impl GroupIds {
+    /// Each group's first row and rows (`src(k)` for each of its rows `k`, in order).
+    fn lists(&self, src: impl Fn(usize) -> usize) -> Vec<(usize, Vec<usize>)> {
+        let mut sizes = vec![0usize; self.first.len()];
+        for &g in &self.id {
+            sizes[g] += 1;
+        }
+        let mut groups: Vec<(usize, Vec<usize>)> = self
+            .first
+            .iter()
+            .zip(sizes)
+            .map(|(&f, n)| (f, Vec::with_capacity(n)))
+            .collect();
+        for (k, &g) in self.id.iter().enumerate() {
+            groups[g].1.push(src(k));
+        }
+        groups
+    }
+}
+
+/// One piece's group numbers per row and its keys with their first rows, by number.
+type Piece<K> = (Vec<usize>, Vec<(K, usize)>);
+
+/// Numbers rows `0..n` by the group of `key(row)`, groups in first-appearance order.
+/// Pieces of 16,384 rows are grouped in parallel, each with its own table, then their
+/// groups are merged in piece order, so the numbering is the one a single pass gives
+/// (the same for any thread count).
+fn group_ids<K: std::hash::Hash + Eq + Send>(
+    n: usize,
+    key: impl Fn(usize) -> K + Sync,
+) -> GroupIds {
+    const STEP: usize = 16_384;
+    let pieces: Vec<Piece<K>> = (0..n.div_ceil(STEP))
+        .into_par_iter()
+        .map(|p| {
+            let start = p * STEP;
+            let end = (start + STEP).min(n);
+            let mut index: foldhash::HashMap<K, usize> = HashMap::default();
+            let mut firsts = Vec::new();
+            let mut ids = Vec::with_capacity(end - start);
+            for i in start..end {
+                let next = firsts.len();
+                let g = *index.entry(key(i)).or_insert(next);
+                if g == next {
+                    firsts.push(i);
+                }
+                ids.push(g);
+            }
+            // This piece's keys in the order of their group numbers.
+            let mut keys: Vec<(K, usize)> = index.into_iter().collect();
+            keys.sort_unstable_by_key(|(_, g)| *g);
+            let keys = keys.into_iter().map(|(k, g)| (k, firsts[g])).collect();
+            (ids, keys)
+        })
+        .collect();
+    if let [(ids, keys)] = pieces.as_slice() {
+        // One piece: its numbering is the whole numbering.
+        let first = keys.iter().map(|(_, f)| *f).collect();
+        return GroupIds {
+            id: ids.clone(),
+            first,
+        };
+    }
+    let mut index: foldhash::HashMap<K, usize> = HashMap::default();
+    let mut first = Vec::new();
+    let mut remaps = Vec::with_capacity(pieces.len());
+    let mut all_ids = Vec::with_capacity(pieces.len());
+    for (ids, keys) in pieces {
+        let remap: Vec<usize> = keys
+            .into_iter()
+            .map(|(k, f)| {
+                let next = first.len();
+                let g = *index.entry(k).or_insert(next);
+                if g == next {
+                    first.push(f);
+                }
+                g
+            })
+            .collect();
+        remaps.push(remap);
+        all_ids.push(ids);
+    }
+    let id = all_ids
+        .into_par_iter()
+        .zip(remaps)
+        .flat_map_iter(|(ids, remap)| ids.into_iter().map(move |g| remap[g]))
+        .collect();
+    GroupIds { id, first }
 }
 
 /// A value as its group key ([`Value::key`]) without building the key for a string (no
@@ -272,7 +371,7 @@ impl std::hash::Hash for KeyRef<'_> {
 impl PartialEq for KeyRef<'_> {
     fn eq(&self, other: &Self) -> bool {
         match (self.0, other.0) {
-            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
             // Only a string value has a string key.
             (Value::Str(_), _) | (_, Value::Str(_)) => false,
             (a, b) => a.key() == b.key(),
@@ -703,4 +802,49 @@ pub fn make_series(
         out.rows.push(r);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbering a single pass in row order gives.
+    fn naive(keys: &[u64]) -> (Vec<usize>, Vec<usize>) {
+        let mut seen: Vec<u64> = Vec::new();
+        let mut first = Vec::new();
+        let ids = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match seen.iter().position(|s| s == k) {
+                Some(g) => g,
+                None => {
+                    seen.push(*k);
+                    first.push(i);
+                    seen.len() - 1
+                }
+            })
+            .collect();
+        (ids, first)
+    }
+
+    #[test]
+    fn group_numbers_follow_first_appearance_across_pieces() {
+        // Several 16,384-row pieces; keys first seen in later pieces, in shuffled order.
+        let n = 70_000;
+        let keys: Vec<u64> = (0..n as u64)
+            .map(|i| (i * 7919 % 1013) % (1 + i / 9_000))
+            .collect();
+        let (ids, first) = naive(&keys);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool");
+            let g = pool.install(|| group_ids(n, |i| keys[i]));
+            assert_eq!(g.first, first, "{threads} threads");
+            assert_eq!(g.id, ids, "{threads} threads");
+        }
+        let empty = group_ids(0, |i| keys[i]);
+        assert!(empty.id.is_empty() && empty.first.is_empty());
+    }
 }
