@@ -362,8 +362,13 @@ fn merge_ty(a: Option<Ty>, t: Option<Ty>) -> Option<Ty> {
 
 /// Strings of one column shared while the column has few distinct values. Once the
 /// table is full and most strings are new (hashes, ids), it stops looking them up.
+/// In front of the map, a small direct-mapped cache of shared strings found by a cheap
+/// hash of the length and the first and last eight bytes (a hit costs one compare).
 struct Interner<'a> {
     map: foldhash::HashMap<&'a str, Arc<str>>,
+    /// [`CACHE`] slots once the first string is looked up (empty before: an interner
+    /// made for one value costs no allocation).
+    cache: Vec<Option<Arc<str>>>,
     /// False: every string gets its own allocation (no lookups).
     enabled: bool,
     lookups: usize,
@@ -373,10 +378,29 @@ struct Interner<'a> {
 
 const INTERN_MAX: usize = 4096;
 
+/// Slots of an [`Interner`]'s cache (a power of two).
+const CACHE: usize = 64;
+
+/// The cache slot of `s`.
+#[inline]
+fn cache_slot(s: &[u8]) -> usize {
+    let n = s.len();
+    let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let h = if n >= 8 {
+        word(0) ^ word(n - 8).rotate_left(29)
+    } else {
+        s.iter()
+            .enumerate()
+            .fold(0u64, |h, (i, &c)| h | u64::from(c) << (8 * i))
+    } ^ n as u64;
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - CACHE.trailing_zeros())) as usize
+}
+
 impl<'a> Interner<'a> {
     fn new() -> Self {
         Interner {
             map: Default::default(),
+            cache: Vec::new(),
             enabled: true,
             lookups: 0,
             hits: 0,
@@ -389,13 +413,27 @@ impl<'a> Interner<'a> {
             return Arc::from(s);
         }
         self.lookups += 1;
+        if self.cache.is_empty() {
+            self.cache.resize(CACHE, None);
+        }
+        let slot = cache_slot(s.as_bytes());
+        if let Some(a) = &self.cache[slot]
+            && **a == *s
+        {
+            self.hits += 1;
+            return a.clone();
+        }
+        // Only strings the map holds are cached, so hits and misses count as without
+        // the cache.
         if let Some(a) = self.map.get(s) {
             self.hits += 1;
+            self.cache[slot] = Some(a.clone());
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
         if self.map.len() < INTERN_MAX {
             self.map.insert(s, a.clone());
+            self.cache[slot] = Some(a.clone());
         } else {
             self.misses += 1;
         }
@@ -905,6 +943,34 @@ mod tests {
             ),
             _ => format!(r#"{{"Name":"n{i}","N":{i},"Flag":false}}"#),
         }
+    }
+
+    #[test]
+    fn interner_shares_equal_strings_and_keeps_distinct_ones_apart() {
+        // Many strings (cache slots collide), short and long, each looked up three times
+        // in an interleaved order: every answer equals the string asked for, and a string
+        // asked for again is the same allocation.
+        let texts: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!("s{i}"),
+                1 => format!("Remote Utilities LLC {i}"),
+                _ => format!("{:040x}", i * 7919),
+            })
+            .collect();
+        let mut strings = Interner::new();
+        let mut first: Vec<Option<Arc<str>>> = vec![None; texts.len()];
+        for round in 0..3 {
+            for step in 0..texts.len() {
+                let i = (step * 7 + round * 11) % texts.len();
+                let a = strings.get(&texts[i]);
+                assert_eq!(&*a, texts[i].as_str());
+                match &first[i] {
+                    Some(f) => assert!(Arc::ptr_eq(f, &a), "{}", texts[i]),
+                    None => first[i] = Some(a),
+                }
+            }
+        }
+        assert_eq!(strings.hits, 2 * texts.len());
     }
 
     #[test]
