@@ -9,7 +9,10 @@
 //! probed through the engine's own function table ([`super::funcs::call`]), so a
 //! function added there is supported here at once.
 
-use std::collections::HashSet;
+use std::collections::HashSet as StdHashSet;
+
+/// Sets of names and spans here hash with foldhash (short keys, no untrusted-input DoS).
+type HashSet<T> = StdHashSet<T, foldhash::fast::FixedState>;
 
 use super::exec::Ctx;
 use super::{Database, aggs, ops};
@@ -194,7 +197,7 @@ pub fn unsupported_with(
         }
     });
     let fallback = first.values().min().copied().unwrap_or_default();
-    let mut done: HashSet<&str> = HashSet::new();
+    let mut done: HashSet<&str> = HashSet::default();
     for f in functions {
         if !done.insert(f.name.as_str()) {
             continue;
@@ -260,9 +263,17 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
     visit::walk_query(&mut Lets(&mut bound), q);
 
     let mut out = Vec::new();
-    let mut known_fn: std::collections::HashMap<(&str, usize), bool> = Default::default();
+    let mut known_fn: std::collections::HashMap<(&str, usize), bool, foldhash::fast::FixedState> =
+        Default::default();
+    // What each unbound name that is not a table is (`None`: nothing to report), worked
+    // out once per name: column names repeat throughout a query.
+    let mut name_kind: std::collections::HashMap<
+        &str,
+        Option<&'static str>,
+        foldhash::fast::FixedState,
+    > = Default::default();
     // `evaluate plugin(...)`: the call names a plugin, not a function.
-    let mut plugin_calls: HashSet<Span> = HashSet::new();
+    let mut plugin_calls: HashSet<Span> = HashSet::default();
     visit::for_each_op(q, |op| {
         if !ops::supported(&op.op, &op.name) {
             out.push(Unsupported {
@@ -288,21 +299,25 @@ fn unsupported_bound(q: &Query, extra: &HashSet<&str>) -> Vec<Unsupported> {
     });
     visit::for_each_expr(q, |e| match e {
         // A parser function named like a table (the engine has only tables).
-        Expr::Name(id)
-            if !bound.contains(id.name.as_str())
-                && crate::knowledge::tables::builtin()
+        Expr::Name(id) if !bound.contains(id.name.as_str()) => {
+            let kind = *name_kind.entry(id.name.as_str()).or_insert_with(|| {
+                if crate::knowledge::tables::builtin()
                     .table(&id.name)
-                    .is_none() =>
-        {
-            // The built-in ASIM parsers run (`engine::asim`); a product's source parser
-            // does not.
-            let what = if super::asim::is_builtin(&id.name) {
-                return;
-            } else if crate::loading::workspace::asim_parser(&id.name).is_some() {
-                "ASIM parser"
-            } else if crate::knowledge::solution_parsers::get(&id.name).is_some() {
-                "Sentinel solution parser"
-            } else {
+                    .is_some()
+                    // The built-in ASIM parsers run (`engine::asim`); a product's source
+                    // parser does not.
+                    || super::asim::is_builtin(&id.name)
+                {
+                    None
+                } else if crate::loading::workspace::asim_parser(&id.name).is_some() {
+                    Some("ASIM parser")
+                } else if crate::knowledge::solution_parsers::get(&id.name).is_some() {
+                    Some("Sentinel solution parser")
+                } else {
+                    None
+                }
+            });
+            let Some(what) = kind else {
                 return;
             };
             out.push(Unsupported {

@@ -351,12 +351,18 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
     }
 
     // Window lets never applied while another window is.
-    let mut used: HashSet<&str> = HashSet::new();
-    visit::for_each_expr(q, |e| {
-        if let Expr::Name(i) = e {
-            used.insert(i.name.as_str());
-        }
+    // The names the query uses, collected only when some `let` could be such a window.
+    let window_lets = q.statements.iter().any(|s| {
+        matches!(s, Statement::Let(l) if matches!(l.value, LetValue::Expr(_)) && is_window_name(&l.name.name))
     });
+    let mut used: HashSet<&str, foldhash::fast::FixedState> = HashSet::default();
+    if window_lets {
+        visit::for_each_expr(q, |e| {
+            if let Expr::Name(i) = e {
+                used.insert(i.name.as_str());
+            }
+        });
+    }
     for s in &q.statements {
         let Statement::Let(l) = s else { continue };
         let LetValue::Expr(e) = &l.value else {
