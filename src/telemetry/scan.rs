@@ -166,27 +166,44 @@ pub(crate) fn scan_row<'a>(
     if scan(line.as_bytes(), keys, spans).is_none() {
         return false;
     }
-    for (target, &span) in spans.iter().enumerate() {
-        let cell = match span {
-            Span::Missing => continue,
-            Span::Null => None,
-            Span::True => Some(Cow::Borrowed("true")),
-            Span::False => Some(Cow::Borrowed("false")),
-            Span::Str(s, e) | Span::Int(s, e) => Some(Cow::Borrowed(&line[s..e])),
-            Span::Other(s, e) | Span::EscStr(s, e) => {
-                let mut de = serde_json::Deserializer::from_str(&line[s..e]);
-                match CellValue::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
-                    Ok(v) => v.0,
-                    Err(_) => return false,
-                }
-            }
-        };
-        if target < keys.width {
-            cells[target] = cell;
-            seen[target] = true;
+    let (needed, extra) = spans.split_at(keys.width);
+    for ((&span, cell), seen) in needed.iter().zip(cells.iter_mut()).zip(seen.iter_mut()) {
+        if span == Span::Missing {
+            continue;
         }
+        let Some(value) = span_cell(line, span) else {
+            return false;
+        };
+        *cell = value;
+        *seen = true;
     }
-    true
+    // `Type` and `$table` when they are not slots: decoded only to validate them.
+    extra
+        .iter()
+        .all(|&span| span == Span::Missing || span_cell(line, span).is_some())
+}
+
+/// The cell of a found value (not `Span::Missing`); `None` when serde_json rejects it.
+#[inline(always)]
+fn span_cell(line: &str, span: Span) -> Option<Option<Cow<'_, str>>> {
+    Some(match span {
+        Span::Missing | Span::Null => None,
+        Span::True => Some(Cow::Borrowed("true")),
+        Span::False => Some(Cow::Borrowed("false")),
+        Span::Str(s, e) | Span::Int(s, e) => Some(Cow::Borrowed(&line[s..e])),
+        Span::Other(s, e) | Span::EscStr(s, e) => decoded_cell(&line[s..e])?,
+    })
+}
+
+/// A value with escapes, a float or a nested value, decoded by serde_json (rare).
+#[cold]
+#[inline(never)]
+fn decoded_cell(text: &str) -> Option<Option<Cow<'_, str>>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    CellValue::deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .ok()
+        .map(|v| v.0)
 }
 
 /// The row's table from `Type` / `$table`, as `v.get("Type").or_else(|| v.get("$table"))
@@ -442,6 +459,25 @@ impl Shape {
 /// gap): one or two vector compares for the usual gaps, whose lengths are 2 to 60 bytes.
 #[inline(always)]
 fn gap_eq<const AVX2: bool>(b: &[u8], i: usize, bytes: &[u8], off: usize, n: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 && n <= 32 && i + 32 <= b.len() {
+        let Some(gap) = bytes.get(off..off + 32) else {
+            return false;
+        };
+        use std::arch::x86_64::*;
+        // SAFETY: `AVX2` is true only in code reached from `scan_avx2`, which runs only
+        // after `has_avx2` found the feature; the loads are 32 bytes at the start of
+        // `b[i..i + 32]` and of `gap`, both 32 bytes long.
+        let mask = unsafe {
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(
+                _mm256_loadu_si256(b.as_ptr().add(i).cast::<__m256i>()),
+                _mm256_loadu_si256(gap.as_ptr().cast::<__m256i>()),
+            )) as u32
+        };
+        // The first `n` bytes are equal (`n <= 32`: no overflow in 64 bits).
+        let want = ((1u64 << n) - 1) as u32;
+        return mask & want == want;
+    }
     #[cfg(target_arch = "x86_64")]
     if n <= 32 && i + 32 <= b.len() {
         let Some(gap) = bytes.get(off..off + 32) else {
