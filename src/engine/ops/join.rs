@@ -218,6 +218,12 @@ impl Index {
         Index { slots, shift, next }
     }
 
+    /// The hash in the home slot of hash `h` (a read that brings the slot into the
+    /// cache before [`Index::first`] needs it).
+    fn slot_hash(&self, h: u64) -> u64 {
+        self.slots[(h >> self.shift) as usize].0
+    }
+
     /// The first row of hash `h` and whether more follow (`NONE` when none).
     fn first(&self, h: Option<u64>) -> (usize, bool) {
         let Some(h) = h else { return (NONE, false) };
@@ -238,11 +244,13 @@ impl Index {
 
 /// The keys of both sides as hashes (`None` = a null key, never matching) and how to
 /// compare them: `eq(i, j)` is left row `i`'s key equal to right row `j`'s, `left_eq`
-/// the same for two left rows.
+/// the same for two left rows; `touch(j)` reads the first byte of right row `j`'s key
+/// (see [`join_pairs`]).
 struct Keys<'a> {
     lh: Vec<Option<u64>>,
     rh: Vec<Option<u64>>,
     eq: Box<dyn Fn(usize, usize) -> bool + Sync + 'a>,
+    touch: Box<dyn Fn(usize) -> u8 + Sync + 'a>,
     left_eq: Box<dyn Fn(usize, usize) -> bool + Sync + 'a>,
 }
 
@@ -266,6 +274,7 @@ fn general_keys<'a>(lk: Vec<Option<Vec<Key>>>, rk: Vec<Option<Vec<Key>>>) -> Key
         lh,
         rh,
         eq: Box::new(move |i, j| lk[i].is_some() && lk[i] == rk[j]),
+        touch: Box::new(|_| 0),
         left_eq: Box::new(move |i, i2| lk2[i].is_some() && lk2[i] == lk2[i2]),
     }
 }
@@ -336,10 +345,16 @@ fn column_hash_keys<'a>(l: &'a Table, lc: usize, r: &'a Table, rc: usize) -> Key
     let (rh, rcells) = cells(r, rc);
     let lcells = std::sync::Arc::new(lcells);
     let lcells2 = lcells.clone();
+    let rcells = std::sync::Arc::new(rcells);
+    let rcells2 = rcells.clone();
     Keys {
         lh,
         rh,
         eq: Box::new(move |i, j| lcells[i].eq(rcells[j])),
+        touch: Box::new(move |j| match rcells2[j] {
+            Cell::Str(s) => s.as_bytes().first().copied().unwrap_or(0),
+            Cell::Other(_) => 0,
+        }),
         left_eq: Box::new(move |i, i2| lcells2[i].eq(lcells2[i2])),
     }
 }
@@ -583,24 +598,53 @@ fn join_pairs(l: &Table, r: &Table, keys: &Keys, kind: &str) -> Vec<(usize, usiz
     };
     let outer_left = matches!(kind, "leftouter" | "fullouter");
     let want_hits = matches!(kind, "rightouter" | "fullouter");
+    // Left rows are probed in blocks, in stages whose memory reads do not depend on one
+    // another within a block, so that the processor overlaps their cache misses (the
+    // index and the right keys are read in random order): the index slots of the block
+    // first, then each row's first candidate, then that candidate's key bytes, and only
+    // then the comparisons, in row order (the pairs are the same as one row at a time).
+    const BLOCK: usize = 32;
     let probe = |range: std::ops::Range<usize>| {
         let mut pairs = Vec::new();
-        for i in range {
-            if skip.get(i).copied().unwrap_or(false) {
-                continue;
+        let mut firsts = [(NONE, false); BLOCK];
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + BLOCK).min(range.end);
+            let mut touched = 0u64;
+            for h in lh[start..end].iter().flatten() {
+                touched = touched.wrapping_add(index.slot_hash(*h));
             }
-            let (mut j, more) = index.first(lh[i]);
-            let mut matched = false;
-            while j != NONE {
-                if (keys.eq)(i, j) {
-                    matched = true;
-                    pairs.push((i, j));
+            for (f, i) in firsts.iter_mut().zip(start..end) {
+                *f = if skip.get(i).copied().unwrap_or(false) {
+                    (NONE, false)
+                } else {
+                    index.first(lh[i])
+                };
+            }
+            for &(j, _) in &firsts[..end - start] {
+                if j != NONE {
+                    touched = touched.wrapping_add(u64::from((keys.touch)(j)));
                 }
-                j = if more { index.next[j] } else { NONE };
             }
-            if !matched && outer_left {
-                pairs.push((i, NONE));
+            std::hint::black_box(touched);
+            for (&(first, more), i) in firsts.iter().zip(start..end) {
+                if skip.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
+                let mut j = first;
+                let mut matched = false;
+                while j != NONE {
+                    if (keys.eq)(i, j) {
+                        matched = true;
+                        pairs.push((i, j));
+                    }
+                    j = if more { index.next[j] } else { NONE };
+                }
+                if !matched && outer_left {
+                    pairs.push((i, NONE));
+                }
             }
+            start = end;
         }
         pairs
     };
