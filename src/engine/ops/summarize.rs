@@ -193,23 +193,47 @@ fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, T
     let c = t.col(&col.name)?;
     Some((|| {
         let step = eval_scalar(&args[1], cx)?;
+        // A datetime binned by a positive timespan (the usual time key) in 64-bit
+        // arithmetic, without copying the cell; anything else, or a result out of that
+        // range, as `bin()` computes it.
+        let bin = |v: &Value| -> Result<Value> {
+            if let (Value::DateTime(t), Value::Timespan(s)) = (v, &step)
+                && let Some(b) = bin_time(*t, *s)
+            {
+                return Ok(Value::DateTime(b));
+            }
+            funcs::math::bin(v, &step)
+        };
         let vals: Vec<Value> = match inp.gather {
             None => t
                 .rows
                 .par_iter()
                 .with_min_len(4096)
-                .map(|r| funcs::math::bin(&r[c], &step))
+                .map(|r| bin(&r[c]))
                 .collect::<Result<_>>(),
             Some(g) => g
                 .par_iter()
                 .with_min_len(4096)
-                .map(|&i| funcs::math::bin(&t.rows[i][c], &step))
+                .map(|&i| bin(&t.rows[i][c]))
                 .collect::<Result<_>>(),
         }
         .map_err(|e| e.or_at(*span))?;
         let ty = column_type(vals.iter(), static_type(e, t));
         Ok((vals, ty))
     })())
+}
+
+/// `bin(datetime, timespan)` in 64-bit arithmetic: `None` for a step that is not
+/// positive or a result outside that range (then `bin()` itself decides).
+fn bin_time(t: i64, step: i64) -> Option<i64> {
+    use funcs::math::NET_EPOCH_OFFSET;
+    if step <= 0 {
+        return None;
+    }
+    let n = t.checked_add(NET_EPOCH_OFFSET)?;
+    n.div_euclid(step)
+        .checked_mul(step)?
+        .checked_sub(NET_EPOCH_OFFSET)
 }
 
 /// Groups the input rows by key, in first-appearance order: (first input row, the
@@ -825,6 +849,35 @@ mod tests {
             })
             .collect();
         (ids, first)
+    }
+
+    #[test]
+    fn time_bins_agree_with_bin() {
+        let hour = 36_000_000_000;
+        let times = [
+            0,
+            1,
+            -1,
+            hour - 1,
+            -hour,
+            17_619_552_000_000_000,
+            -621_355_968_000_000_000,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for t in times {
+            for s in [1, 7, hour, 864_000_000_000, i64::MAX, 0, -hour] {
+                let want = funcs::math::bin(&Value::DateTime(t), &Value::Timespan(s))
+                    .expect("bin of a datetime");
+                match bin_time(t, s) {
+                    Some(b) => assert!(matches!(want, Value::DateTime(w) if w == b), "{t} {s}"),
+                    None => assert!(
+                        s <= 0 || want.is_null() || t > i64::MAX - 621_355_968_000_000_000,
+                        "{t} {s}"
+                    ),
+                }
+            }
+        }
     }
 
     #[test]
