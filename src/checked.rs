@@ -14,6 +14,8 @@ use crate::source::SourceMap;
 pub struct Checked {
     pub config: Config,
     pub sources: SourceMap,
+    /// The rules that loaded (without `CheckOptions::keep_trees`, each cut to what the
+    /// catalog-wide lints read: `LoadedRule::trim`).
     pub rules: Vec<LoadedRule>,
     /// Each rule's parsed and analyzed query, index-aligned with `rules` (empty when the
     /// check was asked not to keep them, `CheckOptions::keep_trees`).

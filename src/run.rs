@@ -35,8 +35,10 @@ pub struct CheckOptions {
     /// in messages, for finding `rulecat.toml` and for excludes (`--stdin-filename`).
     pub stdin_filename: Option<PathBuf>,
     /// Keep every rule's parsed and analyzed query in [`Checked::analyzed`] (compile and
-    /// coverage read them). Without it, `analyzed` is empty and each query's syntax tree is
-    /// dropped once its rule is linted: a lint of many rules holds far less memory.
+    /// coverage read them). Without it, `analyzed` is empty, each file is loaded and linted
+    /// in one step, and each rule keeps only what the catalog-wide checks read
+    /// ([`LoadedRule::trim`]: its YAML tree cut to `id` and `name`, no query text or map): a
+    /// lint of many rules holds far less memory.
     pub keep_trees: bool,
 }
 
@@ -147,6 +149,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
 
     let mut load_opts = opts.load.clone();
     load_opts.kinds = config.kind_overrides().map_err(UsageError)?;
+    // The workspace and every rule's per-rule outcome, when loading linted each file too.
+    let mut linted = None;
     let (found, loaded) = if stdin {
         let name = opts
             .stdin_filename
@@ -185,13 +189,31 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
                 })
                 .collect()
         };
+        // Without trees to keep (a lint), each file is loaded and linted in one step.
+        let fused = || load_and_lint(&found.files, &load_opts, &config, pb.as_ref());
         // Generous stacks: parsing hostile YAML must end in a diagnostic, never an overflow.
-        let loaded = match rayon::ThreadPoolBuilder::new()
+        let pool = rayon::ThreadPoolBuilder::new()
             .stack_size(64 * 1024 * 1024)
-            .build()
-        {
-            Ok(pool) => pool.install(load_all),
-            Err(_) => load_all(),
+            .build();
+        let fused = match (&pool, opts.keep_trees) {
+            (_, true) => None,
+            (Ok(pool), false) => pool.install(fused),
+            (Err(_), false) => fused(),
+        };
+        let loaded = match fused {
+            Some((loaded, workspace, outcomes)) => {
+                linted = Some((workspace, outcomes));
+                loaded
+            }
+            None => {
+                if let Some(pb) = &pb {
+                    pb.set_position(0);
+                }
+                match &pool {
+                    Ok(pool) => pool.install(load_all),
+                    Err(_) => load_all(),
+                }
+            }
         };
         if let Some(pb) = pb {
             pb.finish_and_clear();
@@ -252,9 +274,15 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
         Some(p) => Some(crate::compile::read_bundle(p).map_err(UsageError)?),
         None => None,
     };
-    let mut workspace =
-        crate::loading::workspace::Workspace::load(&config.workspace, &config.base_dir());
-    add_catalog_functions(&mut workspace, &rules);
+    let (workspace, linted) = match linted {
+        Some((workspace, outcomes)) => (workspace, Some(outcomes)),
+        None => {
+            let mut workspace =
+                crate::loading::workspace::Workspace::load(&config.workspace, &config.base_dir());
+            add_catalog_functions(&mut workspace, &rules);
+            (workspace, None)
+        }
+    };
     let cwd = std::env::current_dir().ok();
     for p in &workspace.problems {
         let text = std::fs::read_to_string(&p.path).unwrap_or_default();
@@ -280,23 +308,26 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     };
     // Each rule's query is parsed, analyzed and linted in one go, on the same thread; only
     // what the catalog-wide checks need stays (and the analyses when asked to keep them).
-    let shared = crate::lint::Shared::new(&config);
     let keep = opts.keep_trees;
-    let outcomes: Vec<crate::lint::RuleOutcome> = rules
-        .par_iter()
-        .map(|r| {
-            // (Trimming each rule's YAML tree here as well saved 21 MB of 172 on 10,000
-            // rules but cost more CPU than that saves in page faults: walking cold trees.)
-            crate::lint::check_rule(
-                r,
-                &sources.get(r.file).text,
-                &workspace,
-                &config,
-                &shared,
-                keep,
-            )
-        })
-        .collect();
+    let outcomes: Vec<crate::lint::RuleOutcome> = match linted {
+        Some(outcomes) => outcomes,
+        None => {
+            let shared = crate::lint::Shared::new(&config);
+            rules
+                .par_iter()
+                .map(|r| {
+                    crate::lint::check_rule(
+                        r,
+                        &sources.get(r.file).text,
+                        &workspace,
+                        &config,
+                        &shared,
+                        keep,
+                    )
+                })
+                .collect()
+        }
+    };
     let mut facts = Vec::with_capacity(outcomes.len());
     let mut analyzed = Vec::with_capacity(if keep { outcomes.len() } else { 0 });
     for o in outcomes {
@@ -320,13 +351,144 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, UsageError> {
     })
 }
 
+/// A file's bytes, or the outcome that reports why it was not read.
+type Read = Result<Vec<u8>, Box<load::Loaded>>;
+
+/// Every file's load outcome with its source, the workspace the rules were linted against,
+/// and each rule's per-rule outcome (in rule order: each file's rule, then its `more`).
+type LoadedAndLinted = (
+    Vec<(load::Loaded, Option<SourceFile>)>,
+    crate::loading::workspace::Workspace,
+    Vec<crate::lint::RuleOutcome>,
+);
+
+/// Loads and lints each file in one step, so that no more than a few YAML trees are alive
+/// at once (each rule keeps only what the catalog-wide checks read, [`LoadedRule::trim`]).
+/// Rules may call the catalog's own functions, so those are loaded first: every file is
+/// read, the files that may hold a function (their text names a `Function…`/`Parser…`
+/// key, or `[kinds]` makes them functions) are loaded, the workspace is completed with
+/// them, and then every other file is loaded and linted. `None` when a file turns out to
+/// be a function after all (a key spelt with escapes): the caller then loads everything
+/// before linting, as with trees kept.
+fn load_and_lint(
+    files: &[PathBuf],
+    load_opts: &LoadOptions,
+    config: &Config,
+    pb: Option<&indicatif::ProgressBar>,
+) -> Option<LoadedAndLinted> {
+    use crate::loading::model::RuleKind;
+    let finder = memchr::memmem::Finder::new("Function");
+    let parser = memchr::memmem::Finder::new("Parser");
+    let read: Vec<(Read, bool)> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let bytes = load::read_file(path, i, load_opts);
+            let candidate = match &bytes {
+                Ok(b) => {
+                    finder.find(b).is_some()
+                        || parser.find(b).is_some()
+                        || load_opts.kinds.kind_of(path) == Some(RuleKind::Function)
+                }
+                Err(_) => false,
+            };
+            (bytes, candidate)
+        })
+        .collect();
+    let load = |i: usize, bytes: &Read| match bytes {
+        Ok(b) => Some(load::load_bytes(
+            discover::display_path(&files[i]),
+            b,
+            i,
+            load_opts,
+        )),
+        Err(_) => None,
+    };
+    // The files that may hold functions, loaded first.
+    let mut early: Vec<Option<load::Loaded>> = read
+        .par_iter()
+        .enumerate()
+        .map(|(i, (bytes, candidate))| if *candidate { load(i, bytes) } else { None })
+        .collect();
+    let mut workspace =
+        crate::loading::workspace::Workspace::load(&config.workspace, &config.base_dir());
+    add_catalog_functions(
+        &mut workspace,
+        early.iter().flatten().filter_map(|l| l.rule.as_ref()),
+    );
+    let shared = crate::lint::Shared::new(config);
+    // In chunks of files: each chunk is loaded, then linted, so that one stage's code and
+    // tables at a time are in the caches (alternating file by file cost more CPU time than
+    // the page faults it saved), and few trees are alive at once.
+    const CHUNK: usize = 64;
+    let done: Vec<Vec<_>> = read
+        .into_par_iter()
+        .zip(early.par_iter_mut())
+        .enumerate()
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let loaded: Vec<_> = chunk
+                .into_iter()
+                .map(|(i, ((bytes, candidate), early))| {
+                    let mut l = match (early.take(), bytes) {
+                        (Some(l), _) => l,
+                        (None, Ok(b)) => {
+                            load::load_bytes(discover::display_path(&files[i]), &b, i, load_opts)
+                        }
+                        (None, Err(failed)) => *failed,
+                    };
+                    let source = SourceFile::new(std::mem::take(&mut l.name), l.text.clone());
+                    (l, source, candidate)
+                })
+                .collect();
+            loaded
+                .into_iter()
+                .map(|(mut l, source, candidate)| {
+                    let mut outcomes = Vec::with_capacity(1 + l.more.len());
+                    for r in l.rule.iter_mut().chain(l.more.iter_mut()) {
+                        outcomes.push(crate::lint::check_rule(
+                            r, &l.text, &workspace, config, &shared, false,
+                        ));
+                        r.trim();
+                    }
+                    if let Some(pb) = pb {
+                        pb.inc(1);
+                    }
+                    // A function in a file not taken for a candidate: the rules were linted
+                    // without it.
+                    let late = !candidate && l.rule.as_ref().is_some_and(is_catalog_function);
+                    (l, source, outcomes, late)
+                })
+                .collect()
+        })
+        .collect();
+    let done: Vec<_> = done.into_iter().flatten().collect();
+    if done.iter().any(|d| d.3) {
+        return None;
+    }
+    let mut loaded = Vec::with_capacity(done.len());
+    let mut outcomes = Vec::with_capacity(done.len());
+    for (l, source, o, _) in done {
+        loaded.push((l, Some(source)));
+        outcomes.extend(o);
+    }
+    Some((loaded, workspace, outcomes))
+}
+
+/// Whether a loaded rule is a function [`add_catalog_functions`] makes callable.
+fn is_catalog_function(r: &LoadedRule) -> bool {
+    r.kind == crate::loading::model::RuleKind::Function && r.has_query && !r.rule.name.is_empty()
+}
+
 /// Functions and parsers that are files of the linted catalog itself are callable from its
 /// rules, as they are once deployed to the workspace. One declared in `[workspace]` with
 /// the same name wins.
-fn add_catalog_functions(ws: &mut crate::loading::workspace::Workspace, rules: &[LoadedRule]) {
-    use crate::loading::model::RuleKind;
+fn add_catalog_functions<'a>(
+    ws: &mut crate::loading::workspace::Workspace,
+    rules: impl IntoIterator<Item = &'a LoadedRule>,
+) {
     for r in rules {
-        if r.kind != RuleKind::Function || !r.has_query || r.rule.name.is_empty() {
+        if !is_catalog_function(r) {
             continue;
         }
         let f = crate::loading::workspace::Function::declared(

@@ -313,3 +313,46 @@ fn lint_without_trees_finds_the_same() {
         assert!(codes.contains(name), "{name} never fired");
     }
 }
+
+/// A lint without trees loads the files that may hold the catalog's functions first and
+/// lints each other file as it loads it; a function its pre-scan misses (keys spelt with
+/// escapes) must still be callable from the rules: the lint then loads everything first.
+#[test]
+fn lint_without_trees_sees_functions_the_prescan_misses() {
+    use rulecat::run::{CheckOptions, check};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a_fn.yaml"),
+        "id: 6f2c1d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n\"\\x46unctionName\": MyLookup\n\"\\x46unctionQuery\": |\n  DeviceProcessEvents\n  | project DeviceName, FileName\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b_rule.yaml"),
+        "id: 7a3d2e0f-4c5b-4d6e-9f80-1b2c3d4e5f60\nname: Uses the catalog's lookup\ndescription: |\n  Looks up the devices the catalog's lookup lists.\nrequiredDataConnectors: []\ntactics:\n  - Execution\nrelevantTechniques:\n  - T1059\nquery: |\n  MyLookup\n  | where DeviceName == \"host1\"\n",
+    )
+    .unwrap();
+    let full = check(&CheckOptions::new(vec![dir.path().into()])).unwrap();
+    let mut opts = CheckOptions::new(vec![dir.path().into()]);
+    opts.keep_trees = false;
+    let lean = check(&opts).unwrap();
+    assert_eq!(
+        format!("{:?}", full.diagnostics),
+        format!("{:?}", lean.diagnostics)
+    );
+    assert!(
+        lean.diagnostics
+            .iter()
+            .all(|d| !d.message.contains("MyLookup")),
+        "{:?}",
+        lean.diagnostics
+    );
+    // Without the function file the rule's call is reported: the test can fail.
+    std::fs::remove_file(dir.path().join("a_fn.yaml")).unwrap();
+    let alone = check(&opts).unwrap();
+    assert!(
+        alone
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("MyLookup"))
+    );
+}

@@ -244,6 +244,24 @@ pub struct LoadedRule {
     pub has_query: bool,
 }
 
+impl LoadedRule {
+    /// Drops what only the per-rule checks read, once they have run: the YAML tree but for
+    /// its top-level `id` and `name` entries (catalog-wide lints point at those), and the
+    /// query's text and byte map (`has_query` and the [`Rule`] view stay).
+    pub fn trim(&mut self) {
+        if let Value::Map(entries) = &mut self.root.value {
+            let mut kept = Vec::with_capacity(2);
+            for e in std::mem::take(entries) {
+                if e.key == "id" || e.key == "name" {
+                    kept.push(e);
+                }
+            }
+            *entries = kept;
+        }
+        self.query = QueryText::default();
+    }
+}
+
 /// The outcome of loading one file.
 #[derive(Debug)]
 pub struct Loaded {
@@ -261,19 +279,28 @@ pub struct Loaded {
 /// Reads, parses and validates one file. Never panics; every problem is a diagnostic.
 /// `file` is the id the caller will give this file in its [`SourceMap`](crate::source::SourceMap).
 pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
-    let name = display_path(path);
-    let fail = |text: Arc<str>, d: Diagnostic, span: Range<usize>, label: &str| Loaded {
-        file,
-        name: name.clone(),
-        text,
-        rule: None,
-        more: Vec::new(),
-        diagnostics: vec![d.at(file, span, label)],
+    match read_file(path, file, opts) {
+        Ok(bytes) => load_bytes(display_path(path), &bytes, file, opts),
+        Err(failed) => *failed,
+    }
+}
+
+/// Reads one file's bytes for [`load_bytes`] (with the name [`display_path`] gives it); a
+/// file over the size limit or unreadable is the [`Loaded`] that reports it.
+pub fn read_file(path: &Path, file: FileId, opts: &LoadOptions) -> Result<Vec<u8>, Box<Loaded>> {
+    let fail = |d: Diagnostic, label: &str| {
+        Box::new(Loaded {
+            file,
+            name: display_path(path),
+            text: "".into(),
+            rule: None,
+            more: Vec::new(),
+            diagnostics: vec![d.at(file, 0..0, label)],
+        })
     };
     match std::fs::metadata(path) {
         Ok(m) if m.len() > opts.max_file_size => {
-            return fail(
-                "".into(),
+            return Err(fail(
                 Diagnostic::new(
                     &YAML_LIMIT,
                     format!(
@@ -283,38 +310,29 @@ pub fn load_file(path: &Path, file: FileId, opts: &LoadOptions) -> Loaded {
                     ),
                 )
                 .help("rule files are a few kilobytes; raise the limit with --max-file-size if this one is meant to be this large"),
-                0..0,
                 "file too large",
-            );
+            ));
         }
         Ok(_) => {}
         Err(e) => {
-            return fail(
-                "".into(),
+            return Err(fail(
                 Diagnostic::new(
                     &UNREADABLE,
                     format!("cannot read the file: {}", io_reason(&e)),
                 ),
-                0..0,
                 "unreadable",
-            );
+            ));
         }
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(
-                "".into(),
-                Diagnostic::new(
-                    &UNREADABLE,
-                    format!("cannot read the file: {}", io_reason(&e)),
-                ),
-                0..0,
-                "unreadable",
-            );
-        }
-    };
-    load_bytes(name, &bytes, file, opts)
+    std::fs::read(path).map_err(|e| {
+        fail(
+            Diagnostic::new(
+                &UNREADABLE,
+                format!("cannot read the file: {}", io_reason(&e)),
+            ),
+            "unreadable",
+        )
+    })
 }
 
 /// Loads one rule from standard input (`rulecat lint -`), shown as `name`, with the same
