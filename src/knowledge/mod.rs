@@ -321,9 +321,20 @@ impl Knowledge {
     /// The tools that list a domain, or a parent of it (`x.assist.zoho.com` → the tools of
     /// `zoho.com`, `assist.zoho.com`).
     pub fn domain_tools(&self, domain: &str) -> BTreeSet<usize> {
-        let d = domain_key(domain);
+        // `domain_key` without an allocation when the value already is its own key.
+        let d: std::borrow::Cow<'_, str> = if domain.is_empty()
+            || domain.starts_with("*.")
+            || domain.ends_with('.')
+            || domain.starts_with(char::is_whitespace)
+            || domain.ends_with(char::is_whitespace)
+            || domain.bytes().any(|b| b.is_ascii_uppercase())
+        {
+            domain_key(domain).into()
+        } else {
+            domain.into()
+        };
         let mut out = BTreeSet::new();
-        let mut rest = d.as_str();
+        let mut rest = &*d;
         loop {
             if let Some(v) = self.domains.get(rest) {
                 out.extend(v.iter().copied());

@@ -68,7 +68,7 @@ fn check(ctx: &RuleCtx<'_>, out: &mut Vec<Diagnostic>) {
         let owners = k.domain_tools(value);
         // A domain the knowledge file lists for the rule's own tool is its own, whatever
         // other tool it also names (DameWare Remote Everywhere runs on beanywhere.com).
-        if owners.contains(&own) {
+        if owners.is_empty() || owners.contains(&own) {
             continue;
         }
         // Only a domain that names its tool (`fleetdm.com` for Fleet) is evidence of a
