@@ -58,3 +58,56 @@ fn query_csv_output_and_errors() {
         "{err}"
     );
 }
+
+/// The tables are read at the same time: the error reported is the first in command-line
+/// order (a bad line in the first table, a missing file in the second, a malformed
+/// `--table` after them), with one thread or two.
+#[test]
+fn query_reports_the_first_table_error_in_command_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, "{\"SHA1\":\"a\",\"Signer\":\"s\"}\n").unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"SHA1\":\"a\"}\n{\"SHA1\": \n").unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let q = "DeviceProcessEvents | join kind=inner (DeviceFileCertificateInfo | project SHA1, Signer) on SHA1 | summarize n = count() by Signer";
+    for threads in ["1", "2"] {
+        let run = |tables: &[String]| {
+            let mut cmd = rulecat();
+            cmd.env("RAYON_NUM_THREADS", threads)
+                .args(["query", "-", "--format", "csv"]);
+            for t in tables {
+                cmd.arg("--table").arg(t);
+            }
+            let err = cmd
+                .write_stdin(q)
+                .assert()
+                .code(2)
+                .get_output()
+                .stderr
+                .clone();
+            String::from_utf8(err).unwrap()
+        };
+        let err = run(&[
+            format!("DeviceProcessEvents={}", bad.display()),
+            format!("DeviceFileCertificateInfo={}", missing.display()),
+            "nonsense".to_string(),
+        ]);
+        assert!(err.contains("bad.jsonl:2: not a JSON object"), "{err}");
+        let err = run(&[
+            format!("DeviceProcessEvents={}", good.display()),
+            format!("DeviceFileCertificateInfo={}", missing.display()),
+            "nonsense".to_string(),
+        ]);
+        assert!(err.contains("missing.jsonl"), "{err}");
+        let err = run(&[
+            format!("DeviceProcessEvents={}", good.display()),
+            "nonsense".to_string(),
+            format!("DeviceFileCertificateInfo={}", missing.display()),
+        ]);
+        assert!(
+            err.contains("--table wants NAME=PATH, not `nonsense`"),
+            "{err}"
+        );
+    }
+}
