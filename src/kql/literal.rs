@@ -410,6 +410,30 @@ fn decode_datetime_general(content: &str) -> Option<i64> {
     }
 }
 
+/// The fraction of a second of `YYYY-MM-DDTHH:MM:SS[.f{1,7}]Z` (`b`, 20 to 28 bytes
+/// ending in `Z`) in ticks: nothing after the seconds is 0, else `.` and one to seven
+/// digits; `None` for anything else there.
+#[inline]
+pub(crate) fn iso_fraction_ticks(b: &[u8]) -> Option<i64> {
+    let mut frac = 0i64;
+    if b.len() > 20 {
+        if b[19] != b'.' || b.len() == 21 {
+            return None;
+        }
+        let digits = &b[20..b.len() - 1];
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            frac = frac * 10 + i64::from(c - b'0');
+        }
+        for _ in digits.len()..7 {
+            frac *= 10;
+        }
+    }
+    Some(frac)
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fZ` with one to seven fraction digits,
 /// read by position; `None` for any other text (the general parser then decides, so
 /// this only has to agree with it on what it accepts).
@@ -445,23 +469,7 @@ fn decode_iso_utc(b: &[u8]) -> Option<i64> {
     let year = two(d0, 0) * 100 + two(d0, 2);
     let (month, day) = (two(d0, 5), two(d1, 0));
     let (hour, min, sec) = (two(d2, 0), two(d2, 3), two(d2, 6));
-    let mut frac = 0i64;
-    if b.len() > 20 {
-        // `.` then 1..=7 digits, then the `Z`.
-        if b[19] != b'.' || b.len() == 21 {
-            return None;
-        }
-        let digits = &b[20..b.len() - 1];
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            frac = frac * 10 + i64::from(c - b'0');
-        }
-        for _ in digits.len()..7 {
-            frac *= 10;
-        }
-    }
+    let frac = iso_fraction_ticks(b)?;
     if !(1..=12).contains(&month)
         || day < 1
         || day > days_in_month(year, month)

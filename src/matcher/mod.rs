@@ -313,22 +313,7 @@ fn iso_time_of_day(b: &[u8]) -> Option<i64> {
     if hour > 23 || min > 59 || sec > 59 {
         return None;
     }
-    let mut frac = 0i64;
-    if b.len() > 20 {
-        if b[19] != b'.' || b.len() == 21 {
-            return None;
-        }
-        let digits = &b[20..b.len() - 1];
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            frac = frac * 10 + i64::from(c - b'0');
-        }
-        for _ in digits.len()..7 {
-            frac *= 10;
-        }
-    }
+    let frac = crate::kql::literal::iso_fraction_ticks(b)?;
     Some(((hour * 60 + min) * 60 + sec) * SECOND + frac)
 }
 
