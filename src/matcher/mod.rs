@@ -181,8 +181,9 @@ struct RuleRun<'b> {
     limit: Option<u64>,
     emitted: u64,
     scanned: u64,
-    /// The top-level time filters of the rule (those that make its window), evaluated on
-    /// the rows the predicate rejects to count [`RuleResult::rows_outside_window`].
+    /// The top-level time filters of the rule (those that make its window), conjuncts of
+    /// `pred`: evaluated first on each row, the rows they reject are counted in
+    /// [`RuleResult::rows_outside_window`].
     window: Vec<&'b Predicate>,
     outside_window: u64,
 }
@@ -607,12 +608,13 @@ impl<'b> TableEngine<'b> {
                 field_of: &self.field_of,
                 groups_of: &self.groups_of,
             };
+            // The window's filters first: they are conjuncts of the predicate, so a row
+            // outside the window is rejected (and counted) without the rest of it.
+            if !run.window.iter().all(|w| env.eval(w)) {
+                run.outside_window += 1;
+                continue;
+            }
             if !env.eval_pred(&run.pred) {
-                if !run.window.is_empty()
-                    && !run.window.iter().all(|w| env.eval_pred(&Pred::Leaf(w)))
-                {
-                    run.outside_window += 1;
-                }
                 continue;
             }
             match &mut run.acc {
