@@ -415,6 +415,11 @@ struct ShapeField {
     /// The key, relative to the gap's start.
     key: (usize, usize),
     target: Option<usize>,
+    /// The gap's first 64 bytes (zeros after its end) and a bit for each of them
+    /// (`len` bits): with AVX2, a gap of up to 64 bytes is compared in one step
+    /// ([`gap_eq64`]).
+    head: [u8; 64],
+    want: u64,
 }
 
 /// Padding after the gaps of a [`Shape`] (one vector load).
@@ -439,12 +444,18 @@ impl Shape {
         let mut prev = 0;
         for f in fields {
             let gap = self.bytes.len();
-            self.bytes.extend_from_slice(&b[prev..f.value.0]);
+            let gap_bytes = &b[prev..f.value.0];
+            self.bytes.extend_from_slice(gap_bytes);
+            let mut head = [0; 64];
+            let n = gap_bytes.len().min(64);
+            head[..n].copy_from_slice(&gap_bytes[..n]);
             self.fields.push(ShapeField {
                 gap,
-                len: f.value.0 - prev,
+                len: gap_bytes.len(),
                 key: (f.key.0 - prev, f.key.1 - prev),
                 target: f.target,
+                head,
+                want: if n == 64 { u64::MAX } else { (1u64 << n) - 1 },
             });
             prev = f.value.1;
         }
@@ -530,6 +541,39 @@ fn gap_eq<const AVX2: bool>(b: &[u8], i: usize, bytes: &[u8], off: usize, n: usi
     }
 }
 
+/// With AVX2: the bytes of `b[i..i + 64]` whose bits are set in `want` equal those of
+/// `head` (a gap of up to 64 bytes, see [`ShapeField`]); `false` when not sure (no AVX2,
+/// fewer than 64 bytes left: the caller uses [`gap_eq`]).
+#[inline(always)]
+fn gap_eq64<const AVX2: bool>(b: &[u8], i: usize, head: &[u8; 64], want: u64) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        let Some(row) = b.get(i..i + 64) else {
+            return false;
+        };
+        use std::arch::x86_64::*;
+        // SAFETY: `AVX2` is true only in code reached from `scan_avx2`, which runs only
+        // after `has_avx2` found the feature; the loads are 32 bytes at offsets 0 and 32
+        // of `row` and `head`, both 64 bytes long.
+        let mask = unsafe {
+            let (p, q) = (row.as_ptr(), head.as_ptr());
+            let lo = _mm256_cmpeq_epi8(
+                _mm256_loadu_si256(p.cast::<__m256i>()),
+                _mm256_loadu_si256(q.cast::<__m256i>()),
+            );
+            let hi = _mm256_cmpeq_epi8(
+                _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
+                _mm256_loadu_si256(q.add(32).cast::<__m256i>()),
+            );
+            u64::from(_mm256_movemask_epi8(lo) as u32)
+                | (u64::from(_mm256_movemask_epi8(hi) as u32) << 32)
+        };
+        return mask & want == want;
+    }
+    let _ = (b, i, head, want);
+    false
+}
+
 /// `b[i..]` starts with `key`: sixteen bytes a compare (the last one overlapping the one
 /// before), no library call; keys are 4 to 60 bytes.
 #[inline(always)]
@@ -599,7 +643,12 @@ fn scan_shaped<const AVX2: bool>(b: &[u8], shape: &Shape, spans: &mut [Span]) ->
     let bytes = &shape.bytes[..];
     let mut i = 0;
     for (f, field) in shape.fields.iter().enumerate() {
-        if gap_eq::<AVX2>(b, i, bytes, field.gap, field.len) {
+        let same = if AVX2 && field.len <= 64 && i + 64 <= b.len() {
+            gap_eq64::<AVX2>(b, i, &field.head, field.want)
+        } else {
+            gap_eq::<AVX2>(b, i, bytes, field.gap, field.len)
+        };
+        if same {
             i += field.len;
             // The gap may end before whitespace this row has.
             if b.get(i).is_some_and(|&c| c <= b' ') {
