@@ -414,7 +414,10 @@ fn load_and_lint(
         crate::loading::workspace::Workspace::load(&config.workspace, &config.base_dir());
     add_catalog_functions(
         &mut workspace,
-        early.iter().flatten().filter_map(|l| l.rule.as_ref()),
+        early
+            .iter()
+            .flatten()
+            .flat_map(|l| l.rule.iter().chain(&l.more)),
     );
     let shared = crate::lint::Shared::new(config);
     // In chunks of files: each chunk is loaded, then linted, so that one stage's code and
@@ -456,7 +459,7 @@ fn load_and_lint(
                     }
                     // A function in a file not taken for a candidate: the rules were linted
                     // without it.
-                    let late = !candidate && l.rule.as_ref().is_some_and(is_catalog_function);
+                    let late = !candidate && l.rule.iter().chain(&l.more).any(is_catalog_function);
                     (l, source, outcomes, late)
                 })
                 .collect()

@@ -256,13 +256,26 @@ fn scan_avx2(b: &[u8], keys: &mut KeyIndex, spans: &mut [Span]) -> Option<()> {
     scan_impl::<true>(b, keys, spans)
 }
 
+/// Whether this CPU has AVX2 and `RULECAT_NO_AVX2` is not set in the environment (it
+/// turns every AVX2 path off, to time or debug the SSE2 ones): the JSON scanner and the
+/// matcher's line reader ask this.
+pub(crate) fn avx2_allowed() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::env::var_os("RULECAT_NO_AVX2").is_none() && is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Whether this CPU has every feature [`scan_avx2`] is compiled for (`RULECAT_NO_AVX2`
 /// in the environment turns the AVX2 build off, to time or debug the SSE2 one).
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::env::var_os("RULECAT_NO_AVX2").is_none()
-            && is_x86_feature_detected!("avx2")
+        avx2_allowed()
             && is_x86_feature_detected!("bmi1")
             && is_x86_feature_detected!("bmi2")
             && is_x86_feature_detected!("popcnt")

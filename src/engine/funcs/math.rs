@@ -233,8 +233,27 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
+/// `bin(datetime, timespan)` in 64-bit arithmetic: `None` for a step that is not
+/// positive or a result outside that range (then [`bin`]'s general path decides).
+pub(crate) fn bin_time(t: i64, step: i64) -> Option<i64> {
+    if step <= 0 {
+        return None;
+    }
+    let n = t.checked_add(NET_EPOCH_OFFSET)?;
+    n.div_euclid(step)
+        .checked_mul(step)?
+        .checked_sub(NET_EPOCH_OFFSET)
+}
+
 /// `bin(value, size)`: rounds down to a multiple of `size` (datetimes from 0001-01-01).
 pub fn bin(v: &Value, size: &Value) -> Result<Value> {
+    // The usual time key first, in 64-bit arithmetic and without copying either value;
+    // the general path below for anything else or a result out of that range.
+    if let (Value::DateTime(t), Value::Timespan(s)) = (v, size)
+        && let Some(b) = bin_time(*t, *s)
+    {
+        return Ok(Value::DateTime(b));
+    }
     let (v, size) = (v.clone().undyn_scalar(), size.clone().undyn_scalar());
     Ok(match (&v, &size) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,

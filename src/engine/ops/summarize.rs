@@ -193,17 +193,7 @@ fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, T
     let c = t.col(&col.name)?;
     Some((|| {
         let step = eval_scalar(&args[1], cx)?;
-        // A datetime binned by a positive timespan (the usual time key) in 64-bit
-        // arithmetic, without copying the cell; anything else, or a result out of that
-        // range, as `bin()` computes it.
-        let bin = |v: &Value| -> Result<Value> {
-            if let (Value::DateTime(t), Value::Timespan(s)) = (v, &step)
-                && let Some(b) = bin_time(*t, *s)
-            {
-                return Ok(Value::DateTime(b));
-            }
-            funcs::math::bin(v, &step)
-        };
+        let bin = |v: &Value| funcs::math::bin(v, &step);
         let vals: Vec<Value> = match inp.gather {
             None => t
                 .rows
@@ -221,19 +211,6 @@ fn binned_column(inp: Input, e: &Expr, cx: &Ctx) -> Option<Result<(Vec<Value>, T
         let ty = column_type(vals.iter(), static_type(e, t));
         Ok((vals, ty))
     })())
-}
-
-/// `bin(datetime, timespan)` in 64-bit arithmetic: `None` for a step that is not
-/// positive or a result outside that range (then `bin()` itself decides).
-fn bin_time(t: i64, step: i64) -> Option<i64> {
-    use funcs::math::NET_EPOCH_OFFSET;
-    if step <= 0 {
-        return None;
-    }
-    let n = t.checked_add(NET_EPOCH_OFFSET)?;
-    n.div_euclid(step)
-        .checked_mul(step)?
-        .checked_sub(NET_EPOCH_OFFSET)
 }
 
 /// Groups the input rows by key, in first-appearance order: (first input row, the
@@ -321,7 +298,7 @@ fn group_ids<K: std::hash::Hash + Eq + Send>(
     key: impl Fn(usize) -> K + Sync,
 ) -> GroupIds {
     const STEP: usize = 16_384;
-    let pieces: Vec<Piece<K>> = (0..n.div_ceil(STEP))
+    let mut pieces: Vec<Piece<K>> = (0..n.div_ceil(STEP))
         .into_par_iter()
         .map(|p| {
             let start = p * STEP;
@@ -344,13 +321,12 @@ fn group_ids<K: std::hash::Hash + Eq + Send>(
             (ids, keys)
         })
         .collect();
-    if let [(ids, keys)] = pieces.as_slice() {
+    if pieces.len() == 1
+        && let Some((id, keys)) = pieces.pop()
+    {
         // One piece: its numbering is the whole numbering.
-        let first = keys.iter().map(|(_, f)| *f).collect();
-        return GroupIds {
-            id: ids.clone(),
-            first,
-        };
+        let first = keys.into_iter().map(|(_, f)| f).collect();
+        return GroupIds { id, first };
     }
     let mut index: foldhash::HashMap<K, usize> = HashMap::default();
     let mut first = Vec::new();
@@ -867,9 +843,17 @@ mod tests {
         ];
         for t in times {
             for s in [1, 7, hour, 864_000_000_000, i64::MAX, 0, -hour] {
-                let want = funcs::math::bin(&Value::DateTime(t), &Value::Timespan(s))
-                    .expect("bin of a datetime");
-                match bin_time(t, s) {
+                // The general path's 128-bit arithmetic (bin() itself now tries
+                // bin_time first, so it is no independent reference).
+                let want = if s <= 0 {
+                    Value::Null
+                } else {
+                    let off = i128::from(funcs::math::NET_EPOCH_OFFSET);
+                    let n = i128::from(t) + off;
+                    let s = i128::from(s);
+                    i64::try_from(n.div_euclid(s) * s - off).map_or(Value::Null, Value::DateTime)
+                };
+                match funcs::math::bin_time(t, s) {
                     Some(b) => assert!(matches!(want, Value::DateTime(w) if w == b), "{t} {s}"),
                     None => assert!(
                         s <= 0 || want.is_null() || t > i64::MAX - 621_355_968_000_000_000,

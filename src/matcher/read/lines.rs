@@ -63,7 +63,7 @@ impl<R: Read> LineReader<R> {
             lo: 0,
             hi: 0,
             eof: false,
-            avx2: has_avx2(),
+            avx2: crate::telemetry::scan::avx2_allowed(),
         }
     }
 
@@ -126,18 +126,6 @@ impl<R: Read> LineReader<R> {
             lo,
             hi,
         }
-    }
-}
-
-/// Whether this CPU has AVX2 (`RULECAT_NO_AVX2` turns it off, as for the JSON scanner).
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::env::var_os("RULECAT_NO_AVX2").is_none() && is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 
